@@ -1,0 +1,11 @@
+"""qmpshell: an interactive shell for QEMU's QMP and HMP monitors.
+
+The protocol layer (:mod:`qmpshell.client`) is usable on its own as an asyncio library.
+"""
+
+from __future__ import annotations
+
+__all__ = ["QMPClient", "parse_address"]
+
+from .address import parse_address
+from .client import QMPClient

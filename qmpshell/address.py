@@ -1,0 +1,72 @@
+"""Monitor addresses as users write them: a UNIX socket path, ``HOST:PORT``, ``[IPV6]:PORT``.
+
+QEMU's own spellings ``unix:PATH`` and ``tcp:HOST:PORT`` are accepted too, so an address
+can be copied from a ``-qmp`` option.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import QMPShellError
+
+
+class AddressError(QMPShellError):
+    """An address string that names neither a socket path nor a host and port."""
+
+
+@dataclass(frozen=True)
+class UnixAddress:
+    path: str
+
+    def __str__(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class TcpAddress:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+Address = Union[UnixAddress, TcpAddress]
+
+_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:(\w+)\Z")
+_HOST_PORT = re.compile(r"([^/:\[\]]*):(\d+)\Z")
+
+
+def _port(text: str, address: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise AddressError(f"invalid port in address '{address}': expected 1-65535")
+    return int(text)
+
+
+def parse_address(text: str) -> Address:
+    """Turn an address the user wrote into a :class:`UnixAddress` or :class:`TcpAddress`.
+
+    ``HOST:PORT`` wins over a path only when no file of that name exists, so a socket
+    file that happens to be called ``vm:1`` can still be reached.
+    """
+    if not text:
+        raise AddressError("empty address: give a socket path, HOST:PORT or [IPV6]:PORT")
+    if text.startswith("unix:"):
+        return UnixAddress(text[5:])
+    if text.startswith("tcp:"):
+        text = text[4:]
+        if not (_IPV6.match(text) or _HOST_PORT.match(text)):
+            raise AddressError(f"invalid TCP address '{text}': expected HOST:PORT or [IPV6]:PORT")
+    match = _IPV6.match(text)
+    if match:
+        return TcpAddress(match.group(1), _port(match.group(2), text))
+    match = _HOST_PORT.match(text)
+    if match and not os.path.exists(text):
+        return TcpAddress(match.group(1) or "localhost", _port(match.group(2), text))
+    if text.startswith("["):
+        raise AddressError(f"invalid IPv6 address '{text}': expected [ADDRESS]:PORT")
+    return UnixAddress(text)

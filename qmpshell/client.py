@@ -1,0 +1,431 @@
+"""An asyncio QMP client: connect, negotiate, execute commands, listen to events.
+
+This module knows nothing of terminals; it is usable as a library::
+
+    async with QMPClient() as qmp:
+        await qmp.connect(parse_address("/run/vm.sock"))
+        status = await qmp.execute("query-status")
+        async for event in qmp.events():
+            print(event["event"])
+
+Replies are matched to commands by id: the client adds an id of its own to every command
+that has none, and drops replies whose id it does not know (a command that timed out or
+was cancelled). Events are handed to every listener the moment they are decoded, in the
+order they arrived, also while commands wait for their replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import os
+import socket
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .address import Address, UnixAddress
+from .decoder import MessageDecoder, describe_bytes
+from .errors import (
+    CommandError,
+    ConnectError,
+    ConnectionLost,
+    NegotiationError,
+    NotQMPError,
+    ProtocolError,
+    QMPShellError,
+    ReplyTimeout,
+)
+from .transcript import Transcript
+
+Message = dict[str, Any]
+EventHandler = Callable[[Message], None]
+
+
+class Runstate(enum.Enum):
+    """Where a client is in its life; it moves forward only."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    RUNNING = "running"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """The server's greeting, with the fields a user wants at hand."""
+
+    raw: Message
+    version: tuple[int, int, int] = (0, 0, 0)
+    package: str = ""
+    capabilities: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_message(cls, message: Message) -> Greeting:
+        body = message.get("QMP")
+        if not isinstance(body, dict):
+            body = {}
+        version = body.get("version", {})
+        qemu = version.get("qemu", {}) if isinstance(version, dict) else {}
+        try:
+            numbers = tuple(int(qemu.get(k, 0)) for k in ("major", "minor", "micro"))
+        except (TypeError, ValueError, AttributeError):
+            numbers = (0, 0, 0)
+        caps = body.get("capabilities", [])
+        return cls(
+            raw=message,
+            version=numbers,  # type: ignore[arg-type]
+            package=str(version.get("package", "")) if isinstance(version, dict) else "",
+            capabilities=tuple(str(c) for c in caps) if isinstance(caps, list) else (),
+        )
+
+    @property
+    def version_text(self) -> str:
+        text = ".".join(str(n) for n in self.version)
+        return f"{text} ({self.package})" if self.package else text
+
+
+def _id_key(ident: Any) -> Any:
+    """A hashable key for a JSON id that keeps 1 and "1" apart."""
+    kind = type(ident)
+    if kind is str or kind is int:
+        return (kind, ident)
+    return ("json", json.dumps(ident, sort_keys=True))
+
+
+class _SocketProtocol(asyncio.Protocol):
+    """Feeds socket bytes to the decoder and decoded messages to the client."""
+
+    def __init__(self, client: QMPClient, decoder: MessageDecoder) -> None:
+        self._client = client
+        self._decoder = decoder
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self._decoder.feed(data)
+        except ProtocolError as exc:
+            self._client._fail(exc)
+            return
+        for message in messages:
+            self._client._on_message(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._client._on_connection_lost(exc)
+
+
+class EventStream:
+    """An async iterator over events, from the moment it is created until disconnection."""
+
+    def __init__(self, client: QMPClient) -> None:
+        self._client = client
+        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
+        client.add_event_handler(self._queue.put_nowait)
+        client._streams.append(self._queue)
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Message:
+        event = await self._queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    def close(self) -> None:
+        self._client.remove_event_handler(self._queue.put_nowait)
+
+
+class QMPClient:
+    """One connection to a QMP server (QEMU, qemu-storage-daemon)."""
+
+    def __init__(
+        self, *, transcript: Transcript | None = None, max_message_size: int | None = None
+    ) -> None:
+        self.transcript = transcript
+        self.state = Runstate.IDLE
+        self.address: Address | None = None
+        self.greeting: Greeting | None = None
+        self.oob_enabled = False
+        self._max_message_size = max_message_size
+        self._transport: asyncio.Transport | None = None
+        self._pending: dict[Any, asyncio.Future[Message]] = {}
+        self._greeting_waiter: asyncio.Future[Message] | None = None
+        self._handlers: list[EventHandler] = []
+        self._streams: list[asyncio.Queue[Message | None]] = []
+        self._failure: QMPShellError | None = None
+        self._closed: asyncio.Future[None] | None = None
+        self._next_id = 0
+
+    async def __aenter__(self) -> QMPClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- connecting --------------------------------------------------------------
+
+    async def connect(
+        self,
+        address: Address,
+        *,
+        negotiate: bool = True,
+        enable_oob: bool = False,
+        timeout: float | None = None,
+    ) -> Greeting:
+        """Connect, read the greeting and (unless told not to) negotiate capabilities.
+
+        ``timeout`` bounds each step: the connection, the greeting, the negotiation.
+        Raises :class:`ConnectError`, :class:`NotQMPError` or :class:`NegotiationError`.
+        """
+        if self.state is not Runstate.IDLE:
+            raise RuntimeError("a QMPClient connects once")
+        self.state = Runstate.CONNECTING
+        self.address = address
+        loop = asyncio.get_running_loop()
+        self._closed = loop.create_future()
+        self._greeting_waiter = loop.create_future()
+        try:
+            await self._open(address, timeout)
+            greeting = await self._wait_greeting(timeout)
+            self.greeting = greeting
+            if negotiate:
+                await self._negotiate(enable_oob, timeout)
+        except BaseException:
+            self._abort()
+            raise
+        self.state = Runstate.RUNNING
+        return greeting
+
+    async def _open(self, address: Address, timeout: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        protocol = _SocketProtocol(self, MessageDecoder(self._max_message_size))
+        try:
+            if isinstance(address, UnixAddress):
+                opening = loop.create_unix_connection(lambda: protocol, address.path)
+            else:
+                opening = loop.create_connection(lambda: protocol, address.host, address.port)
+            transport, _ = await asyncio.wait_for(opening, timeout)
+        except asyncio.TimeoutError:
+            raise ConnectError(
+                f"timed out connecting to {address} after {timeout:g}s", "timeout"
+            ) from None
+        except OSError as exc:
+            raise _connect_error(address, exc) from exc
+        self._transport = transport
+
+    async def _wait_greeting(self, timeout: float | None) -> Greeting:
+        assert self._greeting_waiter is not None
+        try:
+            message = await asyncio.wait_for(asyncio.shield(self._greeting_waiter), timeout)
+        except asyncio.TimeoutError:
+            raise NotQMPError(
+                f"no QMP greeting from {self.address} within {timeout:g}s: another client "
+                "may be connected to this monitor (QEMU serves one at a time), "
+                "or it is not a QMP monitor",
+                "no-greeting",
+            ) from None
+        return Greeting.from_message(message)
+
+    async def _negotiate(self, enable_oob: bool, timeout: float | None) -> None:
+        assert self.greeting is not None
+        command: Message = {"execute": "qmp_capabilities"}
+        oob = enable_oob and "oob" in self.greeting.capabilities
+        if oob:
+            command["arguments"] = {"enable": ["oob"]}
+        reply = await self.request(command, timeout=timeout)
+        if "error" in reply:
+            error = CommandError("qmp_capabilities", reply)
+            raise NegotiationError(f"QMP negotiation refused: {error.error_class}: {error.desc}")
+        self.oob_enabled = oob
+
+    # -- commands ----------------------------------------------------------------
+
+    def _send(self, message: Message) -> None:
+        if self._transport is None or self._transport.is_closing():
+            raise self._lost_error()
+        if self.transcript is not None:
+            self.transcript.record("send", message)
+        self._transport.write(json.dumps(message).encode() + b"\n")
+
+    async def request(self, message: Message, *, timeout: float | None = None) -> Message:
+        """Send a command message as given and return its whole reply message.
+
+        An ``id`` is added when the message has none. ``error`` replies are returned,
+        not raised. Raises :class:`ReplyTimeout` or :class:`ConnectionLost`.
+        """
+        if "id" in message:
+            key = _id_key(message["id"])
+            if key in self._pending:
+                raise QMPShellError(f"id {json.dumps(message['id'])} is already in use")
+        else:
+            self._next_id += 1
+            message = {**message, "id": f"qmpshell-{self._next_id}"}
+            key = (str, message["id"])
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._send(message)
+        self._pending[key] = future
+        timer = None
+        if timeout:
+            timer = asyncio.get_running_loop().call_later(timeout, self._expire, future, timeout)
+        try:
+            return await future
+        finally:
+            self._pending.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+
+    @staticmethod
+    def _expire(future: asyncio.Future[Message], timeout: float) -> None:
+        if not future.done():
+            future.set_exception(ReplyTimeout(f"no reply within {timeout:g}s"))
+
+    async def execute(
+        self, command: str, arguments: Message | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Run a command and return its ``return`` value; raise :class:`CommandError`."""
+        message: Message = {"execute": command}
+        if arguments:
+            message["arguments"] = arguments
+        reply = await self.request(message, timeout=timeout)
+        if "error" in reply:
+            raise CommandError(command, reply)
+        return reply.get("return")
+
+    # -- events ------------------------------------------------------------------
+
+    def add_event_handler(self, handler: EventHandler) -> None:
+        """Call ``handler(event)`` for every event, synchronously, as it is decoded."""
+        self._handlers.append(handler)
+
+    def remove_event_handler(self, handler: EventHandler) -> None:
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
+    def events(self) -> EventStream:
+        """An async iterator of events from now on; it ends when the connection does."""
+        return EventStream(self)
+
+    # -- receiving ---------------------------------------------------------------
+
+    def _on_message(self, message: Message) -> None:
+        if self.transcript is not None:
+            self.transcript.record("recv", message)
+        if "event" in message:
+            for handler in tuple(self._handlers):
+                handler(message)
+            return
+        waiter = self._greeting_waiter
+        if waiter is not None and not waiter.done():
+            if "QMP" in message:
+                waiter.set_result(message)
+            else:
+                self._fail(ProtocolError(f"expected a QMP greeting, got {_short(message)}"))
+            return
+        if "return" not in message and "error" not in message:
+            return  # neither reply nor event; it is in the transcript, nothing waits for it
+        if "id" in message:
+            future = self._pending.get(_id_key(message["id"]))
+        else:
+            # A reply to input the server could not parse carries no id; without oob,
+            # replies come in order, so it answers the oldest command.
+            future = next(iter(self._pending.values()), None)
+        if future is not None and not future.done():
+            future.set_result(message)
+
+    def _fail(self, error: ProtocolError) -> None:
+        """The stream is unusable: close it and tell everyone waiting why."""
+        if self.greeting is None:
+            self._failure = NotQMPError(f"{self.address} is not a QMP server: {error}")
+        else:
+            self._failure = ConnectionLost(f"connection to {self.address} dropped: {error}")
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _lost_error(self) -> QMPShellError:
+        if self._failure is not None:
+            return self._failure
+        return ConnectionLost(f"connection to {self.address} lost")
+
+    def _on_connection_lost(self, exc: Exception | None) -> None:
+        if self._failure is None:
+            if self.greeting is None:
+                self._failure = NotQMPError(
+                    f"{self.address} closed the connection without a QMP greeting"
+                )
+            elif exc is not None:
+                self._failure = ConnectionLost(f"connection to {self.address} lost: {exc}")
+            else:
+                self._failure = ConnectionLost(f"connection to {self.address} closed by peer")
+        self.state = Runstate.DISCONNECTED
+        error = self._failure
+        waiters = list(self._pending.values())
+        if self._greeting_waiter is not None:
+            waiters.append(self._greeting_waiter)
+        for future in waiters:
+            if not future.done():
+                future.set_exception(error)
+        for queue in self._streams:
+            queue.put_nowait(None)
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    # -- closing -----------------------------------------------------------------
+
+    @property
+    def disconnect_reason(self) -> QMPShellError | None:
+        """Why the connection ended, once it has."""
+        return self._failure if self.state is Runstate.DISCONNECTED else None
+
+    async def wait_closed(self) -> None:
+        """Return once the connection has ended, for whatever reason."""
+        if self._closed is not None:
+            await asyncio.shield(self._closed)
+
+    def _abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+        self.state = Runstate.DISCONNECTED
+        if self._greeting_waiter is not None and not self._greeting_waiter.done():
+            self._greeting_waiter.cancel()
+
+    async def close(self) -> None:
+        """Close the connection (a no-op if it is closed already)."""
+        if self._transport is not None and not self._transport.is_closing():
+            self._failure = self._failure or ConnectionLost(f"connection to {self.address} closed")
+            self._transport.close()
+            await self.wait_closed()
+        self.state = Runstate.DISCONNECTED
+
+
+def _short(message: Message) -> str:
+    return describe_bytes(json.dumps(message).encode(), 60)
+
+
+def _connect_error(address: Address, exc: OSError) -> ConnectError:
+    """Say which of the usual reasons kept us from reaching ``address``."""
+    if isinstance(exc, socket.gaierror):
+        host = getattr(address, "host", address)
+        return ConnectError(f"cannot resolve host '{host}': {exc.strerror}", "resolve")
+    if isinstance(address, UnixAddress):
+        path = address.path
+        if isinstance(exc, FileNotFoundError):
+            return ConnectError(f"no such socket: {path}", "not-found")
+        if isinstance(exc, PermissionError):
+            return ConnectError(f"permission denied: {path}", "permission")
+        if isinstance(exc, ConnectionRefusedError):
+            try:
+                is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+            except OSError:
+                is_socket = True
+            if not is_socket:
+                return ConnectError(f"not a socket: {path}", "not-a-socket")
+            return ConnectError(
+                f"connection refused: {path} (nothing is listening; is QEMU running?)",
+                "refused",
+            )
+    elif isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"connection refused: {address} (nothing is listening)", "refused")
+    reason = exc.strerror or str(exc)
+    return ConnectError(f"cannot connect to {address}: {reason}", "os")

@@ -1,0 +1,143 @@
+"""Framing of the QMP byte stream into JSON objects.
+
+QMP sends one JSON object after another. A compact monitor ends each with CRLF, but a
+monitor started with ``pretty=on`` spreads every object over many lines, a read may hold
+several objects or a fraction of one, and a misbehaving peer may send anything. So the
+decoder does not look for line ends: it tracks bracket depth outside of strings, and cuts
+an object out of the stream when its outer brace closes. The common case, one whole
+compact object in one read, is handed straight to :func:`json.loads`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import ProtocolError
+
+# A whole string, or a bracket, or the opening quote of a string not yet complete.
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
+# The rest of a string that was cut by a read: everything up to an unescaped quote.
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_SPACE = re.compile(rb"[ \t\r\n]*")
+
+_OPEN = frozenset(b"{[")
+_QUOTE = ord('"')
+
+
+def describe_bytes(data: bytes | bytearray, limit: int = 40) -> str:
+    """Show the start of some bytes from a peer safely in one line of an error message."""
+    text = bytes(data[:limit]).decode("utf-8", "backslashreplace")
+    shown = text.encode("unicode_escape").decode("ascii").replace("'", "\\'")
+    return f"'{shown}'" + ("..." if len(data) > limit else "")
+
+
+class MessageDecoder:
+    """Turns the bytes of a QMP stream, however they are cut, into JSON objects.
+
+    Feed every chunk read from the socket to :meth:`feed`; it returns the objects the
+    stream has completed, in order, and keeps the rest. Anything that is not a JSON object
+    raises :class:`ProtocolError`, after which the decoder should not be used again.
+    """
+
+    def __init__(self, max_message_size: int | None = None) -> None:
+        self._buf = bytearray()
+        self._max = max_message_size
+        # State of the object being scanned: it starts at offset 0 of _buf once begun.
+        self._begun = False
+        self._scan = 0
+        self._depth = 0
+        self._in_string = False
+
+    @property
+    def pending(self) -> int:
+        """How many bytes are buffered for an object not yet complete."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Take the next chunk of the stream; return the objects it completes."""
+        if not self._buf and data.endswith(b"\n"):
+            try:
+                value = json.loads(data)
+            except (ValueError, UnicodeDecodeError):
+                pass  # several objects, part of one, or garbage: take the long way
+            else:
+                if isinstance(value, dict):
+                    return [value]
+                raise ProtocolError(f"expected a JSON object, got {describe_bytes(data)}")
+        self._buf += data
+        return self._drain()
+
+    def _drain(self) -> list[dict[str, Any]]:
+        buf = self._buf
+        messages: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            if not self._begun:
+                start = _SPACE.match(buf, start).end()  # type: ignore[union-attr]
+                if start == len(buf):
+                    break
+                if buf[start] != ord("{"):
+                    raise ProtocolError(
+                        f"expected a JSON object, got {describe_bytes(buf[start:])}"
+                    )
+                self._begun = True
+                self._scan = start
+                self._depth = 0
+            end = self._scan_object(buf)
+            if end < 0:
+                break
+            messages.append(self._parse(buf[start:end]))
+            self._begun = False
+            start = end
+        if start:
+            del buf[:start]
+            if self._begun:
+                self._scan -= start
+        if self._max is not None and len(buf) > self._max:
+            raise ProtocolError(f"a message is larger than {self._max} bytes")
+        return messages
+
+    def _scan_object(self, buf: bytearray) -> int:
+        """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
+        pos = self._scan
+        if self._in_string:
+            pos = _STRING_REST.match(buf, pos).end()  # type: ignore[union-attr]
+            if pos >= len(buf) or buf[pos] != _QUOTE:
+                self._scan = pos  # still inside the string (or after a lone backslash)
+                return -1
+            self._in_string = False
+            pos += 1
+        depth = self._depth
+        for match in _TOKEN.finditer(buf, pos):
+            first = buf[match.start()]
+            if first == _QUOTE:
+                if match.end() - match.start() == 1:  # a string the read cut short
+                    self._in_string = True
+                    self._depth = depth
+                    self._scan = match.end()
+                    return self._scan_object(buf)
+                continue
+            if first in _OPEN:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    self._depth = 0
+                    return match.end()
+        self._depth = depth
+        self._scan = len(buf)
+        return -1
+
+    @staticmethod
+    def _parse(raw: bytes | bytearray) -> dict[str, Any]:
+        try:
+            value = json.loads(bytes(raw))
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"invalid UTF-8 from peer: {describe_bytes(raw)}") from exc
+        except ValueError as exc:
+            raise ProtocolError(f"invalid JSON from peer ({exc}): {describe_bytes(raw)}") from exc
+        if not isinstance(value, dict):
+            raise ProtocolError(f"expected a JSON object, got {describe_bytes(raw)}")
+        return value

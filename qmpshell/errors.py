@@ -1,0 +1,76 @@
+"""The errors qmpshell's protocol layer raises, each with a message a user can act on.
+
+Every exception here derives from :class:`QMPShellError`, so a caller that only wants
+"something went wrong, tell the user" catches one class and prints ``str(exc)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class QMPShellError(Exception):
+    """Base of every error qmpshell raises on purpose; ``str()`` is the one-line message."""
+
+
+class ConnectError(QMPShellError):
+    """The address could not be reached (no such socket, refused, permission denied...).
+
+    ``reason`` is a short machine-friendly word (``"not-found"``, ``"refused"``,
+    ``"permission"``, ``"not-a-socket"``, ``"resolve"``, ``"timeout"``, ``"os"``).
+    """
+
+    def __init__(self, message: str, reason: str = "os") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ProtocolError(QMPShellError):
+    """The peer sent bytes that are not a stream of JSON objects."""
+
+
+class NotQMPError(ConnectError):
+    """The peer at the address does not behave like a QMP server (no greeting, not JSON)."""
+
+    def __init__(self, message: str, reason: str = "not-qmp") -> None:
+        super().__init__(message, reason)
+
+
+class NegotiationError(QMPShellError):
+    """The server refused ``qmp_capabilities``."""
+
+
+class ConnectionLost(QMPShellError):
+    """The connection closed (QEMU quit, crashed or was killed) or failed while in use."""
+
+
+class ReplyTimeout(QMPShellError):
+    """No reply came for a command within the timeout."""
+
+
+class CommandError(QMPShellError):
+    """A command got an ``error`` reply; raised by :meth:`QMPClient.execute`.
+
+    ``error_class`` and ``desc`` are QEMU's words, unparsed; ``reply`` is the whole message.
+    """
+
+    def __init__(self, command: str, reply: dict[str, Any]) -> None:
+        error = reply.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        self.command = command
+        self.reply = reply
+        self.error_class = str(error.get("class", "GenericError"))
+        self.desc = str(error.get("desc", ""))
+        super().__init__(f"{command}: {self.error_class}: {self.desc}")
+
+
+class InputError(QMPShellError):
+    """A line the user typed cannot be turned into a QMP message.
+
+    ``column`` (0-based) points at the offending place in the line when known.
+    """
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.column = column

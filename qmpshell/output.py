@@ -1,0 +1,57 @@
+"""Everything qmpshell shows goes through one :class:`Output`.
+
+It knows where messages go (stdout), where complaints go (stderr), and how messages are
+laid out (one compact JSON line each, or indented with ``--pretty``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False)
+
+
+class Output:
+    """Writes messages to ``stream`` and one-line complaints to ``errors``."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        errors: IO[str] | None = None,
+        *,
+        pretty: bool = False,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.errors = errors if errors is not None else sys.stderr
+        self.pretty = pretty
+        self._encode = (_PRETTY if pretty else _COMPACT).encode
+
+    @property
+    def is_terminal(self) -> bool:
+        try:
+            return self.stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def format(self, message: Any) -> str:
+        """The text of one message as this output lays it out."""
+        return self._encode(message)
+
+    def message(self, message: Any) -> None:
+        """Show one QMP message (reply, event, or a command echoed by ``-v``)."""
+        self.stream.write(self._encode(message) + "\n")
+        self.stream.flush()
+
+    def text(self, text: str) -> None:
+        """Show plain text, such as a banner."""
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def error(self, text: str) -> None:
+        """Report a problem on stderr, on one line."""
+        self.stream.flush()
+        self.errors.write(f"qmpshell: {text}\n")
+        self.errors.flush()

@@ -1,0 +1,51 @@
+"""The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
+
+Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
+is written and flushed the moment its message passes, so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from typing import IO, Any
+
+
+class Transcript:
+    """Appends messages to a JSON Lines file created with mode 0600.
+
+    A write that fails (disk full, file removed) is reported once on stderr and the
+    transcript stops; the session goes on.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._file: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
+
+    def record(self, direction: str, message: Any) -> None:
+        """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
+        if self._file is None:
+            return
+        line = json.dumps(
+            {"time": time.time(), "dir": direction, "msg": message}, ensure_ascii=False
+        )
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+        except OSError as exc:
+            print(
+                f"qmpshell: transcript {self.path} no longer written: {exc.strerror}",
+                file=sys.stderr,
+            )
+            self.close()
+
+    def close(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            # A full disk may refuse the last flush; that was reported already.
+            with contextlib.suppress(OSError):
+                file.close()
