@@ -1,0 +1,264 @@
+"""Fixtures that start real QEMU processes, each on socket paths of its own.
+
+Every process is stopped when its test ends, pass or fail. Socket paths live in a short
+private directory under /tmp, because a UNIX socket path may not exceed 107 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+QEMU = shutil.which("qemu-system-x86_64")
+STORAGE_DAEMON = shutil.which("qemu-storage-daemon")
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def free_port(family: int = socket.AF_INET) -> int:
+    with socket.socket(family) as sock:
+        sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SyncQMP:
+    """A minimal blocking QMP client for the test's side: the 'other client'.
+
+    It is deliberately independent of qmpshell, so a test never checks qmpshell with
+    qmpshell.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self.file = self.sock.makefile("rb")
+        self.greeting = json.loads(self.file.readline())
+        self.events: list[dict[str, Any]] = []
+        assert "return" in self.cmd("qmp_capabilities")
+
+    def cmd(self, name: str, **arguments: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {"execute": name}
+        if arguments:
+            message["arguments"] = arguments
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        while True:
+            reply = json.loads(self.file.readline())
+            if "event" in reply:
+                self.events.append(reply)
+            else:
+                return reply  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+@dataclass
+class QemuProcess:
+    """A running QEMU (or storage daemon) and the addresses of its monitors."""
+
+    proc: subprocess.Popen[bytes]
+    directory: str
+    monitors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def qmp(self) -> str:
+        """The address of the monitor the shell under test uses."""
+        return self.monitors["qmp"]
+
+    @property
+    def aux(self) -> str:
+        """A second monitor, for the test to act as another client."""
+        return self.monitors["aux"]
+
+    def other_client(self) -> SyncQMP:
+        return SyncQMP(self.aux)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+class QemuFactory:
+    def __init__(self) -> None:
+        self.started: list[QemuProcess] = []
+        self.directory = tempfile.mkdtemp(prefix="qs-")
+
+    def _dir(self) -> str:
+        return tempfile.mkdtemp(dir=self.directory)
+
+    def start(
+        self,
+        machine: Sequence[str] = ("-machine", "none"),
+        *,
+        pretty: bool = False,
+        tcp: str | None = None,
+    ) -> QemuProcess:
+        """Start QEMU with a monitor 'qmp' for the shell and a monitor 'aux' for the test.
+
+        ``tcp`` is ``"ipv4"`` or ``"ipv6"`` to serve 'qmp' on TCP instead of a UNIX socket.
+        """
+        if QEMU is None:
+            pytest.fail("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+        directory = self._dir()
+        qmp_path = os.path.join(directory, "qmp.sock")
+        aux_path = os.path.join(directory, "aux.sock")
+        args = [QEMU, *machine, "-nodefaults", "-display", "none"]
+        if tcp == "ipv6":
+            port = free_port(socket.AF_INET6)
+            qmp_address = f"[::1]:{port}"
+            # QEMU's -qmp shorthand cannot parse a bracketed IPv6 host; -chardev can.
+            args += [
+                "-chardev",
+                f"socket,id=mon0,host=::1,port={port},ipv6=on,server=on,wait=off",
+                "-mon",
+                "chardev=mon0,mode=control",
+            ]
+        elif tcp == "ipv4":
+            port = free_port()
+            qmp_address = f"127.0.0.1:{port}"
+            args += ["-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off"]
+        elif pretty:
+            qmp_address = qmp_path
+            args += [
+                "-chardev",
+                f"socket,id=mon0,path={qmp_path},server=on,wait=off",
+                "-mon",
+                "chardev=mon0,mode=control,pretty=on",
+            ]
+        else:
+            qmp_address = qmp_path
+            args += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+        args += ["-qmp", f"unix:{aux_path},server=on,wait=off"]
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        qemu = QemuProcess(proc, directory, {"qmp": qmp_address, "aux": aux_path})
+        self.started.append(qemu)
+        self._wait_ready(qemu, aux_path)
+        return qemu
+
+    def start_storage_daemon(self) -> QemuProcess:
+        if STORAGE_DAEMON is None:
+            pytest.fail("qemu-storage-daemon is not installed (apt-get install qemu-utils)")
+        directory = self._dir()
+        path = os.path.join(directory, "qmp.sock")
+        aux = os.path.join(directory, "aux.sock")
+        args = [STORAGE_DAEMON]
+        for name, sock in (("m0", path), ("m1", aux)):
+            args += ["--chardev", f"socket,id={name},path={sock},server=on,wait=off"]
+            args += ["--monitor", f"chardev={name}"]
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        qemu = QemuProcess(proc, directory, {"qmp": path, "aux": aux})
+        self.started.append(qemu)
+        self._wait_ready(qemu, aux)
+        return qemu
+
+    @staticmethod
+    def _wait_ready(qemu: QemuProcess, path: str) -> None:
+        def ready() -> bool:
+            if qemu.proc.poll() is not None:
+                err = qemu.proc.stderr.read().decode() if qemu.proc.stderr else ""
+                raise RuntimeError(f"QEMU exited with {qemu.proc.returncode}: {err}")
+            return os.path.exists(path)
+
+        _wait_for(ready, f"{path} to appear")
+
+    def cleanup(self) -> None:
+        for qemu in self.started:
+            qemu.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def qemu_factory() -> Iterator[QemuFactory]:
+    factory = QemuFactory()
+    try:
+        yield factory
+    finally:
+        factory.cleanup()
+
+
+@pytest.fixture
+def qemu(qemu_factory: QemuFactory) -> QemuProcess:
+    """``-machine none``: no CPUs, starts in a blink."""
+    return qemu_factory.start()
+
+
+@pytest.fixture
+def q35(qemu_factory: QemuFactory) -> QemuProcess:
+    """A q35 machine with a CPU, paused in prelaunch (``-S``), diskless, headless."""
+    return qemu_factory.start(("-machine", "q35,accel=tcg", "-m", "128", "-S"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A private HOME and XDG tree, so no test touches a real history or config."""
+    for sub in ("config", "state", "data"):
+        (tmp_path / sub).mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def shell_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_DATA_HOME=str(home / "data"),
+        PROMPT_TOOLKIT_NO_CPR="1",
+        PAGER="cat",
+        TERM="xterm",
+    )
+    env.pop("QMP_SOCKET", None)
+    env.pop("NO_COLOR", None)
+    return env
+
+
+@dataclass
+class Result:
+    status: int
+    stdout: str
+    stderr: str
+
+    def messages(self) -> list[dict[str, Any]]:
+        """stdout parsed as one JSON object per line."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def run_shell(shell_env: dict[str, str]) -> Any:
+    """Run the qmpshell command (as a user would) and collect what it printed."""
+
+    def run(*args: str, stdin: str | None = None, timeout: float = 30) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "qmpshell", *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            env=shell_env,
+            timeout=timeout,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
