@@ -37,12 +37,12 @@ class TcpAddress:
 
 Address = Union[UnixAddress, TcpAddress]
 
-_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:(\w+)\Z")
-_HOST_PORT = re.compile(r"([^/:\[\]]*):(\d+)\Z")
+_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z")
+_HOST_PORT = re.compile(r"([^/:\[\]]*):([0-9]+)\Z")
 
 
 def _port(text: str, address: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not 0 < int(text) < 65536:
         raise AddressError(f"invalid port in address '{address}': expected 1-65535")
     return int(text)
 
@@ -56,16 +56,19 @@ def parse_address(text: str) -> Address:
     if not text:
         raise AddressError("empty address: give a socket path, HOST:PORT or [IPV6]:PORT")
     if text.startswith("unix:"):
+        if len(text) == 5:
+            raise AddressError("empty socket path after 'unix:'")
         return UnixAddress(text[5:])
-    if text.startswith("tcp:"):
+    forced_tcp = text.startswith("tcp:")
+    if forced_tcp:
         text = text[4:]
-        if not (_IPV6.match(text) or _HOST_PORT.match(text)):
-            raise AddressError(f"invalid TCP address '{text}': expected HOST:PORT or [IPV6]:PORT")
     match = _IPV6.match(text)
     if match:
         return TcpAddress(match.group(1), _port(match.group(2), text))
     match = _HOST_PORT.match(text)
-    if match and not os.path.exists(text):
+    if forced_tcp and not match:
+        raise AddressError(f"invalid TCP address '{text}': expected HOST:PORT or [IPV6]:PORT")
+    if match and (forced_tcp or not os.path.exists(text)):
         return TcpAddress(match.group(1) or "localhost", _port(match.group(2), text))
     if text.startswith("["):
         raise AddressError(f"invalid IPv6 address '{text}': expected [ADDRESS]:PORT")

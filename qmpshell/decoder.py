@@ -57,10 +57,10 @@ class MessageDecoder:
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Take the next chunk of the stream; return the objects it completes."""
-        if not self._buf and data.endswith(b"\n"):
+        if not self._buf and data.endswith(b"\n") and not self._too_big(len(data)):
             try:
-                value = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
+                value = json.loads(data.decode())
+            except (ValueError, RecursionError):
                 pass  # several objects, part of one, or garbage: take the long way
             else:
                 if isinstance(value, dict):
@@ -88,6 +88,8 @@ class MessageDecoder:
             end = self._scan_object(buf)
             if end < 0:
                 break
+            if self._too_big(end - start):
+                raise ProtocolError(f"a message is larger than {self._max} bytes")
             messages.append(self._parse(buf[start:end]))
             self._begun = False
             start = end
@@ -95,7 +97,7 @@ class MessageDecoder:
             del buf[:start]
             if self._begun:
                 self._scan -= start
-        if self._max is not None and len(buf) > self._max:
+        if self._too_big(len(buf)):
             raise ProtocolError(f"a message is larger than {self._max} bytes")
         return messages
 
@@ -130,10 +132,18 @@ class MessageDecoder:
         self._scan = len(buf)
         return -1
 
+    def _too_big(self, size: int) -> bool:
+        return self._max is not None and size > self._max
+
     @staticmethod
     def _parse(raw: bytes | bytearray) -> dict[str, Any]:
+        # Decode first: json.loads(bytes) would also guess UTF-16/32 and pass surrogates.
         try:
-            value = json.loads(bytes(raw))
+            value = json.loads(raw.decode())
+        except RecursionError:
+            raise ProtocolError(
+                f"JSON nested too deeply from peer: {describe_bytes(raw)}"
+            ) from None
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"invalid UTF-8 from peer: {describe_bytes(raw)}") from exc
         except ValueError as exc:

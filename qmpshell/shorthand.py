@@ -16,7 +16,7 @@ from .errors import InputError
 Message = dict[str, Any]
 
 _TOKEN = re.compile(r"\S+")
-_LITERAL = re.compile(r"-?\d+\Z|true\Z|false\Z|null\Z|[\[{]")
+_LITERAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z|true\Z|false\Z|null\Z|[\[{]")
 
 
 def parse_line(line: str) -> Message:

@@ -126,7 +126,7 @@ def test_killed_while_waiting(qemu: QemuProcess) -> None:
             waiting = asyncio.ensure_future(qmp.execute("query-status"))
             await asyncio.sleep(0.2)
             os.kill(qemu.proc.pid, signal.SIGKILL)
-            with pytest.raises(ConnectionLost, match="connection to .* lost|closed"):
+            with pytest.raises(ConnectionLost, match=r"connection to .* (lost|closed)"):
                 await waiting
 
     run(body)

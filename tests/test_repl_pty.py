@@ -1,0 +1,105 @@
+"""The interactive shell in a real pty, typed at as a person would."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pexpect
+from conftest import QemuProcess
+
+PROMPT = r"\(QEMU\)"  # prompt_toolkit moves the cursor instead of writing the space
+
+
+def spawn(env: dict[str, str], *args: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "qmpshell", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=10,
+        dimensions=(40, 120),
+    )
+    return child
+
+
+def quit_at_prompt(child: pexpect.spawn) -> None:
+    """Wait for the prompt, then Ctrl-D, and see the shell end."""
+    child.expect(PROMPT)
+    time.sleep(0.1)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+
+
+def type_line(child: pexpect.spawn, text: str) -> None:
+    """Type as a person does: the keys, a look at the screen, then Enter."""
+    child.send(text)
+    child.expect_exact(text)
+    child.send("\r")
+
+
+def test_banner_command_and_ctrl_d(shell_env: dict[str, str], q35: QemuProcess) -> None:
+    child = spawn(shell_env, q35.qmp)
+    try:
+        child.expect(r"Connected to .*qmp\.sock \(QEMU 7\.")
+        child.expect(PROMPT)
+        type_line(child, "query-status")
+        child.expect('"status": "prelaunch"')
+        child.expect(PROMPT)
+        type_line(child, "no-such-command")
+        child.expect("CommandNotFound")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_event_arrives_while_typing(shell_env: dict[str, str], q35: QemuProcess) -> None:
+    """An event shows up at once, and the half-typed line survives it."""
+    child = spawn(shell_env, q35.qmp)
+    other = q35.other_client()
+    try:
+        child.expect(PROMPT)
+        child.send("query-st")
+        child.expect("query-st")
+        other.cmd("cont")
+        child.expect('"event": "RESUME"')
+        child.send("atus\r")
+        child.expect('"status": "running"')
+        quit_at_prompt(child)
+    finally:
+        other.close()
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_clears_the_line(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        child.send("garbage that is never sent")
+        child.expect_exact("never sent")
+        child.sendintr()
+        child.expect(PROMPT)
+        time.sleep(0.2)  # let the cleared prompt settle, as a person's eye would
+        type_line(child, "query-name")
+        child.expect(r'"return": \{\}')
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_qemu_quits_under_the_shell(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "quit")
+        child.expect("SHUTDOWN")
+        child.expect(PROMPT)
+        type_line(child, "query-status")
+        child.expect("qmpshell: connection to .* (closed by peer|lost)")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 3
