@@ -7,6 +7,8 @@ imported here only, so scripted mode never pays for it.
 
 from __future__ import annotations
 
+import asyncio
+
 from .client import QMPClient
 from .errors import ConnectionLost
 from .runner import LineRunner, is_skipped
@@ -28,18 +30,27 @@ async def run_interactive(runner: LineRunner, client: QMPClient) -> ExitStatus:
 
     session: PromptSession[str] = PromptSession()
     runner.output.text(banner(client))
-    with patch_stdout(raw=True):
-        while True:
-            try:
-                line = await session.prompt_async("(QEMU) ")
-            except KeyboardInterrupt:
-                continue  # Ctrl-C clears the line
-            except EOFError:
-                return ExitStatus.OK
-            if is_skipped(line):
-                continue
-            try:
-                await runner.run_line(line)
-            except ConnectionLost as exc:
-                runner.output.error(str(exc))
-                return ExitStatus.CONNECTION
+
+    async def end_prompt_when_disconnected() -> None:
+        # QEMU may go away while the user is typing; say so then, not at the next Enter.
+        await client.wait_closed()
+        if session.app.is_running:
+            session.app.exit(exception=client.disconnect_reason or ConnectionLost("closed"))
+
+    watcher = asyncio.ensure_future(end_prompt_when_disconnected())
+    try:
+        with patch_stdout(raw=True):
+            while True:
+                try:
+                    line = await session.prompt_async("(QEMU) ")
+                    if not is_skipped(line):
+                        await runner.run_line(line)
+                except KeyboardInterrupt:
+                    continue  # Ctrl-C clears the line
+                except EOFError:
+                    return ExitStatus.OK
+                except ConnectionLost as exc:
+                    runner.output.error(str(exc))
+                    return ExitStatus.CONNECTION
+    finally:
+        watcher.cancel()

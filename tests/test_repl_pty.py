@@ -96,8 +96,6 @@ def test_qemu_quits_under_the_shell(shell_env: dict[str, str], qemu: QemuProcess
         child.expect(PROMPT)
         type_line(child, "quit")
         child.expect("SHUTDOWN")
-        child.expect(PROMPT)
-        type_line(child, "query-status")
         child.expect("qmpshell: connection to .* (closed by peer|lost)")
         child.expect(pexpect.EOF)
     finally:
