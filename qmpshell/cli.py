@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .address import Address, AddressError, parse_address
 from .client import QMPClient
-from .errors import ConnectError, NegotiationError
+from .errors import QMPShellError
 from .output import Output
 from .runner import LineRunner
 from .scripted import ExitStatus, iterate, read_lines, run_script, stdin_is_terminal
@@ -147,7 +147,7 @@ async def _session(
     try:
         try:
             await client.connect(address, negotiate=not args.skip_negotiation, timeout=timeout)
-        except (ConnectError, NegotiationError) as exc:
+        except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError
             output.error(str(exc))
             return ExitStatus.CONNECTION
         client.add_event_handler(output.message)

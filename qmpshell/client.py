@@ -102,6 +102,11 @@ class _SocketProtocol(asyncio.Protocol):
         self._client = client
         self._decoder = decoder
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Bytes may arrive before create_connection() returns; the client must be able
+        # to close the transport from the very first of them.
+        self._client._transport = transport  # type: ignore[assignment]
+
     def data_received(self, data: bytes) -> None:
         try:
             messages = self._decoder.feed(data)
@@ -189,7 +194,6 @@ class QMPClient:
         try:
             await self._open(address, timeout)
             greeting = await self._wait_greeting(timeout)
-            self.greeting = greeting
             if negotiate:
                 await self._negotiate(enable_oob, timeout)
         except BaseException:
@@ -234,7 +238,14 @@ class QMPClient:
         oob = enable_oob and "oob" in self.greeting.capabilities
         if oob:
             command["arguments"] = {"enable": ["oob"]}
-        reply = await self.request(command, timeout=timeout)
+        try:
+            reply = await self.request(command, timeout=timeout)
+        except ReplyTimeout:
+            raise NegotiationError(
+                f"QMP negotiation failed: no reply to qmp_capabilities within {timeout:g}s"
+            ) from None
+        except ConnectionLost as exc:
+            raise NegotiationError(f"QMP negotiation failed: {exc}") from None
         if "error" in reply:
             error = CommandError("qmp_capabilities", reply)
             raise NegotiationError(f"QMP negotiation refused: {error.error_class}: {error.desc}")
@@ -319,6 +330,7 @@ class QMPClient:
         waiter = self._greeting_waiter
         if waiter is not None and not waiter.done():
             if "QMP" in message:
+                self.greeting = Greeting.from_message(message)
                 waiter.set_result(message)
             else:
                 self._fail(ProtocolError(f"expected a QMP greeting, got {_short(message)}"))

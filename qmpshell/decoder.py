@@ -28,9 +28,17 @@ _QUOTE = ord('"')
 
 def describe_bytes(data: bytes | bytearray, limit: int = 40) -> str:
     """Show the start of some bytes from a peer safely in one line of an error message."""
-    text = bytes(data[:limit]).decode("utf-8", "backslashreplace")
-    shown = text.encode("unicode_escape").decode("ascii").replace("'", "\\'")
+    text = bytes(data[:limit]).decode("utf-8", "backslashreplace")  # bad bytes as \xNN
+    shown = "".join(_show_char(c) for c in text)
     return f"'{shown}'" + ("..." if len(data) > limit else "")
+
+
+def _show_char(char: str) -> str:
+    if char == "'":
+        return "\\'"
+    if char.isascii() and char.isprintable():
+        return char
+    return char.encode("unicode_escape").decode("ascii")
 
 
 class MessageDecoder:
