@@ -146,7 +146,9 @@ async def _session(
     client = QMPClient(transcript=transcript)
     try:
         try:
-            await client.connect(address, negotiate=not args.skip_negotiation, timeout=timeout)
+            await client.connect(
+                address, negotiate=not args.skip_negotiation, enable_oob=True, timeout=timeout
+            )
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError
             output.error(str(exc))
             return ExitStatus.CONNECTION

@@ -42,7 +42,9 @@ async def run_interactive(runner: LineRunner, client: QMPClient) -> ExitStatus:
         with patch_stdout(raw=True):
             while True:
                 try:
-                    line = await session.prompt_async("(QEMU) ")
+                    prompt = "TRANS> " if runner.in_transaction else "(QEMU) "
+                    runner.output.prompt_width = len(prompt)
+                    line = await session.prompt_async(prompt)
                     if not is_skipped(line):
                         await runner.run_line(line)
                 except KeyboardInterrupt:

@@ -1,7 +1,8 @@
 """One line of input, start to finish: parse it, send it, wait, show the reply.
 
 Scripted mode and the interactive shell both run lines through :class:`LineRunner`, so a
-line means the same thing wherever it was typed.
+line means the same thing wherever it was typed. The runner owns the parser (and with it
+an open transaction block) and loads the schema the first time a line needs typing.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from typing import Any
 
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
+from .introspection import load_schema
 from .output import Output
-from .shorthand import parse_line
+from .shorthand import Parser
 
 Message = dict[str, Any]
+
+META_COMMANDS = {"/cancel": "drop the open transaction block"}
 
 
 def is_skipped(line: str) -> bool:
@@ -32,27 +36,47 @@ class LineRunner:
         *,
         verbose: bool = False,
         timeout: float | None = None,
+        use_schema: bool = True,
     ) -> None:
         self.client = client
         self.output = output
         self.verbose = verbose
         self.timeout = timeout
+        self.parser = Parser()
+        self._schema_wanted = use_schema
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.parser.in_transaction
 
     async def run_line(self, line: str, where: str = "") -> bool:
-        """Run one line; True when the command succeeded.
+        """Run one line; True when it succeeded (or was taken into an open block).
 
         Input errors, error replies and reply timeouts are shown and return False.
         :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on.
         """
-        prefix = f"{where}: " if where else ""
+        text = line.strip()
+        if text.startswith("/"):
+            return self._meta(text, where)
+        if self._schema_wanted and (self.parser.in_transaction or not text.startswith("{")):
+            self._schema_wanted = False
+            self.parser.schema = await load_schema(self.client, timeout=self.timeout)
         try:
-            message = parse_line(line)
+            message = self.parser.feed(line)
+            if message is not None and "exec-oob" in message and not self.client.oob_enabled:
+                raise InputError(
+                    "out-of-band execution needs the oob capability, which was not "
+                    "negotiated (the server does not offer it, or -N was given)",
+                    0,
+                )
         except InputError as exc:
-            self.output.error(f"{prefix}{exc}")
+            self.output.input_error(line, exc, where)
             return False
-        return await self.run_message(message, prefix)
+        if message is None:
+            return True  # an action taken into the open transaction block
+        return await self.run_message(message, where)
 
-    async def run_message(self, message: Message, prefix: str = "") -> bool:
+    async def run_message(self, message: Message, where: str = "") -> bool:
         """Send a parsed message, show its reply; True when it succeeded."""
         if self.verbose:
             self.output.message(message)
@@ -60,9 +84,22 @@ class LineRunner:
             reply = await self.client.request(message, timeout=self.timeout)
         except ReplyTimeout as exc:
             command = message.get("execute", message.get("exec-oob", "command"))
-            self.output.error(f"{prefix}{command}: {exc}")
+            self.output.error(f"{where}: {command}: {exc}" if where else f"{command}: {exc}")
             return False
         if "id" not in message:
             reply = {k: v for k, v in reply.items() if k != "id"}
         self.output.message(reply)
         return "error" not in reply
+
+    def _meta(self, text: str, where: str) -> bool:
+        command = text.split()[0]
+        if command == "/cancel":
+            if self.parser.cancel():
+                self.output.note("transaction cancelled")
+                return True
+            self.output.input_error(text, InputError("no transaction block is open", 0), where)
+            return False
+        known = ", ".join(META_COMMANDS)
+        error = InputError(f"unknown command '{command}' (meta-commands: {known})", 0)
+        self.output.input_error(text, error, where)
+        return False

@@ -212,7 +212,7 @@ def q35(qemu_factory: QemuFactory) -> QemuProcess:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A private HOME and XDG tree, so no test touches a real history or config."""
-    for sub in ("config", "state", "data"):
+    for sub in ("config", "state", "data", "cache"):
         (tmp_path / sub).mkdir()
     return tmp_path
 
@@ -225,6 +225,7 @@ def shell_env(home: Path) -> dict[str, str]:
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_STATE_HOME=str(home / "state"),
         XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
         PROMPT_TOOLKIT_NO_CPR="1",
         PAGER="cat",
         TERM="xterm",

@@ -1,0 +1,72 @@
+"""Fetching the live schema, with a cache per QEMU build under the XDG cache directory.
+
+``query-qmp-schema`` is ~200 KB and takes QEMU tens of milliseconds to build; the cached
+copy is keyed by the QEMU version and the set of commands the server has, so a different
+binary of the same version (the storage daemon, another target) gets its own entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .client import QMPClient
+from .errors import CommandError
+from .schema import Schema
+
+
+def cache_directory() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qmpshell"
+
+
+async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Schema | None:
+    """The schema of the server ``client`` talks to, or None when it will not say (no
+    ``query-qmp-schema``, or capabilities not negotiated)."""
+    try:
+        commands = await client.execute("query-commands", timeout=timeout)
+    except CommandError:
+        return None
+    names = sorted(str(c.get("name")) for c in commands if isinstance(c, dict))
+    if "query-qmp-schema" not in names:
+        return None
+    version = client.greeting.raw.get("QMP", {}).get("version") if client.greeting else None
+    key = hashlib.sha256(json.dumps([version, names]).encode()).hexdigest()[:24]
+    path = cache_directory() / f"schema-{key}.json"
+    entries = _read(path)
+    if entries is None:
+        try:
+            entries = await client.execute("query-qmp-schema", timeout=timeout)
+        except CommandError:
+            return None
+        _write(path, entries)
+    return Schema(entries)
+
+
+def _read(path: Path) -> list[dict[str, Any]] | None:
+    try:
+        entries = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return entries if isinstance(entries, list) else None
+
+
+def _write(path: Path, entries: Any) -> None:
+    """Write atomically; a cache that cannot be written is simply not used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".schema-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w") as file:
+            json.dump(entries, file, separators=(",", ":"))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

@@ -1,0 +1,122 @@
+"""A read-only model of ``query-qmp-schema``: commands, their argument types, and types.
+
+QEMU names most types opaquely (``"187"``); what matters is the shape behind the name.
+:class:`Schema` resolves names to :class:`SchemaType` records and answers the questions
+the shell asks: what are the members of this object (for this union branch), what does
+this command take, which values does this enum allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Commands whose arguments object accepts members the schema does not declare
+# (QAPI 'gen': false with properties passed through to QOM).
+OPEN_ARGUMENTS = frozenset({"device_add"})
+
+_EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of an object type."""
+
+    name: str
+    type: str
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    arg_type: str
+    ret_type: str
+    allow_oob: bool
+    features: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Schema:
+    """The schema of one QEMU, built from the list ``query-qmp-schema`` returns."""
+
+    def __init__(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        self._entries: dict[str, Mapping[str, Any]] = {}
+        self.commands: dict[str, Command] = {}
+        self.events: dict[str, Mapping[str, Any]] = {}
+        for entry in entries:
+            name = str(entry.get("name", ""))
+            meta = entry.get("meta-type")
+            if meta == "command":
+                self.commands[name] = Command(
+                    name,
+                    str(entry.get("arg-type", "")),
+                    str(entry.get("ret-type", "")),
+                    bool(entry.get("allow-oob", False)),
+                    tuple(entry.get("features", ())),
+                )
+            elif meta == "event":
+                self.events[name] = entry
+            else:
+                self._entries[name] = entry
+
+    def command(self, name: str) -> Command | None:
+        return self.commands.get(name)
+
+    def entry(self, type_name: str) -> Mapping[str, Any]:
+        """The schema entry of a type; an unknown name reads as an empty object."""
+        return self._entries.get(type_name, _EMPTY)
+
+    def meta_type(self, type_name: str) -> str:
+        return str(self.entry(type_name).get("meta-type", "object"))
+
+    def members(self, type_name: str) -> list[Member]:
+        """The members an object type always has (its base, for a union)."""
+        return [
+            Member(str(m["name"]), str(m["type"]), "default" in m)
+            for m in self.entry(type_name).get("members", ())
+        ]
+
+    def tag(self, type_name: str) -> str | None:
+        """The discriminator member of a flat union, or None for a plain object."""
+        tag = self.entry(type_name).get("tag")
+        return str(tag) if tag is not None else None
+
+    def variant(self, type_name: str, case: str) -> str | None:
+        """The type whose members a union adds when its tag is ``case``."""
+        for variant in self.entry(type_name).get("variants", ()):
+            if variant.get("case") == case:
+                return str(variant["type"])
+        return None
+
+    def enum_values(self, type_name: str) -> list[str]:
+        entry = self.entry(type_name)
+        if "values" in entry:
+            return [str(v) for v in entry["values"]]
+        return [str(m["name"]) for m in entry.get("members", ())]
+
+    def element_type(self, type_name: str) -> str:
+        return str(self.entry(type_name).get("element-type", "any"))
+
+    def alternatives(self, type_name: str) -> list[str]:
+        """The branch types of an alternate, in schema order."""
+        return [str(m["type"]) for m in self.entry(type_name).get("members", ())]
+
+    def json_type(self, type_name: str) -> str:
+        """For a builtin: its JSON type (``string``, ``int``, ``number``, ``boolean``,
+        ``null``, ``value``); for anything else its meta-type."""
+        entry = self.entry(type_name)
+        if entry.get("meta-type") == "builtin":
+            return str(entry.get("json-type", "value"))
+        return str(entry.get("meta-type", "object"))
+
+    def describe(self, type_name: str) -> str:
+        """A short human name for a type: ``str``, ``int``, ``enum``, ``array of str``..."""
+        meta = self.meta_type(type_name)
+        if meta == "builtin":
+            return type_name
+        if meta == "array":
+            return f"array of {self.describe(self.element_type(type_name))}"
+        if meta == "alternate":
+            return " or ".join(self.describe(t) for t in self.alternatives(type_name))
+        return meta
