@@ -258,6 +258,9 @@ class Parser:
             if len(words) < 2:
                 raise InputError("!oob needs a command after it", first.end)
             message = self._command(words[1], words[2:])
+            command = self.schema.command(words[1].text) if self.schema else None
+            if command is not None and not command.allow_oob:
+                raise InputError(f"{command.name} cannot run out of band", words[1].start)
             return {"exec-oob": message.pop("execute"), **message}
         return self._command(first, words[1:])
 

@@ -8,6 +8,7 @@ import time
 import pexpect
 from conftest import QemuProcess
 
+NODE = "blockdev-add driver=raw node-name=n0 file.driver=null-co file.size=1048576"
 PROMPT = r"\(QEMU\)"  # prompt_toolkit moves the cursor instead of writing the space
 
 
@@ -103,3 +104,34 @@ def test_qemu_quits_under_the_shell(shell_env: dict[str, str], qemu: QemuProcess
     finally:
         child.close()
     assert child.exitstatus == 3
+
+
+def test_caret_under_the_fault(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "blockdev-add driver=raw nod-name=x file=y")
+        # The caret stands under 'nod-name': 7 columns of prompt, then 24 of input.
+        child.expect(r"[^ ] {31}\^\r\n")
+        child.expect("column 25: unknown argument 'nod-name' for blockdev-add; did you mean")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_transaction_block_prompt(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, NODE)
+        child.expect(r'"return": \{\}')
+        child.expect(PROMPT)
+        type_line(child, "transaction(")
+        child.expect("TRANS>")
+        type_line(child, "block-dirty-bitmap-add node=n0 name=b1")
+        child.expect("TRANS>")
+        type_line(child, ")")
+        child.expect(r'"return": \{\}')
+        quit_at_prompt(child)
+    finally:
+        child.close()
