@@ -135,3 +135,30 @@ def test_transaction_block_prompt(shell_env: dict[str, str], qemu: QemuProcess) 
         quit_at_prompt(child)
     finally:
         child.close()
+
+
+def test_raw_json_over_several_lines(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, '{"execute": "qom-get",')
+        child.expect(r"\.{6}")  # the continuation prompt: the object is still open
+        type_line(child, '"arguments": {"path": "/machine", "property": "type"}}')
+        child.expect('"return": "none-machine"')
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_ctrl_c_leaves_a_transaction_block(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "transaction(")
+        child.expect("TRANS>")
+        time.sleep(0.1)
+        child.sendintr()
+        child.expect("transaction cancelled")
+        quit_at_prompt(child)
+    finally:
+        child.close()
