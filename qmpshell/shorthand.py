@@ -201,6 +201,8 @@ def parse_raw_json(line: str) -> Message:
         value = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", exc.pos) from None
+    except ValueError as exc:  # an integer longer than int() converts
+        raise InputError(f"invalid JSON: {exc}", offset) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", offset) from None
     if not isinstance(value, dict):
@@ -268,10 +270,10 @@ class Parser:
         closing = bool(words) and words[-1].text == ")" and words[-1].key is None
         if closing:
             words = words[:-1]
-        new_actions = [self._action(group) for group in _split_on_bars(words) if group]
         stray = next((w for w in words if w.text == ")" and w.key is None), None)
         if stray is not None:
             raise InputError("')' must end the line", stray.start)
+        new_actions = [self._action(group) for group in _split_on_bars(words) if group]
         actions = actions + new_actions
         if closing:
             self._actions = None
@@ -347,7 +349,7 @@ def _render(node: Message, prefix: str) -> list[str]:
     for key, value in node.items():
         if not _KEY.match(key):
             raise ValueError(f"key {key!r} cannot be written as shorthand")
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict) and value and all(_KEY.match(name) for name in value):
             words.extend(_render(value, f"{prefix}{key}."))
         else:
             words.append(f"{prefix}{key}={render_value(value)}")

@@ -30,9 +30,8 @@ class Transcript:
         """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
         if self._file is None:
             return
-        line = json.dumps(
-            {"time": time.time(), "dir": direction, "msg": message}, ensure_ascii=False
-        )
+        # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
+        line = json.dumps({"time": time.time(), "dir": direction, "msg": message})
         try:
             self._file.write(line + "\n")
             self._file.flush()

@@ -78,7 +78,9 @@ class Typer:
         while (tag := self.schema.tag(union)) is not None and tag in tree:
             node = tree[tag]
             if not isinstance(node, Value):
-                raise InputError(f"'{prefix}{tag}' must be a value, not an object", column)
+                raise InputError(
+                    f"'{prefix}{tag}' must be a value, not an object", _first_column(node)
+                )
             case = self._value(members[tag].type, node, prefix + tag) if tag in members else None
             result[tag] = case
             branch = self.schema.variant(union, str(case)) if case is not None else None
@@ -234,7 +236,10 @@ def _scalar(kind: str, text: str) -> Any:
     if kind == "number":
         if _INT.match(text):
             return _int(text)
-        return float(text) if _FLOAT.match(text) else _NO
+        if not _FLOAT.match(text):
+            return _NO
+        number = float(text)
+        return number if abs(number) != float("inf") else _NO
     if kind == "boolean":
         return _BOOL.get(text.lower(), _NO)
     if kind == "null":
@@ -242,8 +247,11 @@ def _scalar(kind: str, text: str) -> Any:
     return _NO
 
 
-def _int(text: str) -> int:
-    return int(text, 16 if "x" in text.lower() else 10)
+def _int(text: str) -> Any:
+    try:
+        return int(text, 16 if "x" in text.lower() else 10)
+    except ValueError:  # more digits than int() converts (sys.set_int_max_str_digits)
+        return _NO
 
 
 def _suggest(name: str, candidates: list[str], prefix: str = "") -> str:

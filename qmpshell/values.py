@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from typing import Any
 
 from .errors import InputError
@@ -34,22 +35,44 @@ def untyped_value(text: str, quoted: bool = False, column: int = 0) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     if _NUMBER.match(text):
-        return json.loads(text)
+        try:
+            return strict_json(text)
+        except ValueError as exc:  # out of range, or more digits than int() converts
+            message = "number out of range" if "range" in str(exc) else "number too long"
+            raise InputError(message, column) from None
     if text[:1] in ("{", "["):
         return parse_literal(text, column)
     return text
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number out of range: {text}")
+    return number
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
+
+
+def strict_json(text: str) -> Any:
+    """:func:`json.loads` without its extensions: no NaN, no Infinity, no overflow to inf."""
+    return json.loads(text, parse_float=_finite, parse_constant=_not_json)
+
+
 def parse_literal(text: str, column: int = 0) -> Any:
     """Read a JSON or Python-style object/array literal; :class:`InputError` if it is not one."""
     try:
-        return json.loads(text)
+        return strict_json(text)
     except ValueError:
         pass
     except RecursionError:
         raise InputError("value nested too deeply", column) from None
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid escape sequence" from the parser
+            tree = ast.parse(text.strip(), mode="eval")
         return _literal(tree.body)
     except SyntaxError as exc:
         offset = column + max((exc.offset or 1) - 1, 0)

@@ -1,0 +1,123 @@
+"""A session-scoped fixture with the QMP schema of a real QEMU 7.2.
+
+The schema is read from ``tests/data/qmp-schema-7.2.json``. When that file is missing it
+is made once by asking a freshly started ``qemu-system-x86_64`` for ``query-qmp-schema``
+(with a tiny blocking client, independent of qmpshell) and written there, so later runs,
+and machines without QEMU, use the committed copy.
+
+Use it from a test module with::
+
+    pytest_plugins = ["schema_fixture"]
+
+which provides the ``schema`` (a :class:`~qmpshell.schema.Schema`) and ``schema_entries``
+(the raw list) fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmpshell.schema import Schema
+
+SCHEMA_FILE = Path(__file__).parent / "data" / "qmp-schema-7.2.json"
+
+
+def _read_message(file: Any) -> dict[str, Any]:
+    """The next non-event message from a QMP stream."""
+    while True:
+        line = file.readline()
+        if not line:
+            raise RuntimeError("QEMU closed the QMP connection")
+        message = json.loads(line)
+        if "event" not in message:
+            return message  # type: ignore[no-any-return]
+
+
+def fetch_schema_from_qemu() -> list[dict[str, Any]]:
+    """``query-qmp-schema`` of a new ``qemu-system-x86_64 -machine none``."""
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu is None:
+        pytest.skip(f"{SCHEMA_FILE} is missing and qemu-system-x86_64 is not installed")
+    directory = tempfile.mkdtemp(prefix="qs-")
+    path = f"{directory}/qmp.sock"
+    proc = subprocess.Popen(
+        [qemu, "-machine", "none", "-nodefaults", "-display", "none",
+         "-qmp", f"unix:{path},server=on,wait=off"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX)
+                sock.settimeout(20)
+                sock.connect(path)
+                break
+            except OSError:
+                sock.close()
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()  # so that reading its stderr cannot block
+                    proc.wait()
+                    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                    raise RuntimeError(f"QEMU did not open its QMP socket: {stderr}") from None
+                time.sleep(0.02)
+        with sock, sock.makefile("rb") as file:
+            greeting = json.loads(file.readline())
+            version = greeting["QMP"]["version"]["qemu"]
+            if (version["major"], version["minor"]) != (7, 2):
+                # The expectations are QEMU 7.2's: another schema would not match them.
+                pytest.skip(
+                    f"{SCHEMA_FILE} is missing and qemu-system-x86_64 is "
+                    f"{version['major']}.{version['minor']}, not 7.2"
+                )
+            sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+            assert "return" in _read_message(file)
+            sock.sendall(b'{"execute": "query-qmp-schema"}\n')
+            reply = _read_message(file)
+        entries = reply["return"]
+        assert isinstance(entries, list)
+        return entries
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def load_schema_entries() -> list[dict[str, Any]]:
+    if not SCHEMA_FILE.exists():
+        entries = fetch_schema_from_qemu()
+        SCHEMA_FILE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = SCHEMA_FILE.with_suffix(".tmp")
+        # One entry per line: small, and a later QEMU's schema diffs readably.
+        lines = ",\n".join(json.dumps(entry, separators=(",", ":")) for entry in entries)
+        tmp.write_text(f"[\n{lines}\n]\n")
+        tmp.replace(SCHEMA_FILE)
+    entries = json.loads(SCHEMA_FILE.read_text())
+    assert isinstance(entries, list)
+    return entries
+
+
+@pytest.fixture(scope="session")
+def schema_entries() -> list[dict[str, Any]]:
+    """What ``query-qmp-schema`` returns on QEMU 7.2 (``qemu-system-x86_64 -machine none``);
+    a fresh copy for each session, which tests must not change."""
+    return load_schema_entries()
+
+
+@pytest.fixture(scope="session")
+def schema(schema_entries: list[dict[str, Any]]) -> Schema:
+    """The QMP schema of QEMU 7.2 (``qemu-system-x86_64 -machine none``)."""
+    return Schema(schema_entries)
