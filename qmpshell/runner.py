@@ -89,6 +89,9 @@ class LineRunner:
         if "id" not in message:
             reply = {k: v for k, v in reply.items() if k != "id"}
         self.output.message(reply)
+        if message.get("execute") == "qmp_capabilities" and "return" in reply:
+            # Negotiated by hand (-N): the schema can be read now.
+            self._schema_wanted = self.parser.schema is None
         return "error" not in reply
 
     def _meta(self, text: str, where: str) -> bool:

@@ -177,3 +177,9 @@ def test_storage_daemon_schema(run_shell: Any, qemu_factory: Any) -> None:
     result = run_shell("-c", NODE, "-c", "query-named-block-nodes flat=yes", daemon.qmp)
     assert result.status == 0, result.stderr
     assert "n0" in {node["node-name"] for node in result.messages()[1]["return"]}
+
+
+def test_schema_read_after_negotiating_by_hand(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell("-N", "-c", "qmp_capabilities", "-c", "query-status x=1", qemu.qmp)
+    assert result.status == 1
+    assert "query-status takes no arguments" in result.stderr
