@@ -69,8 +69,11 @@ class InputError(QMPShellError):
     """A line the user typed cannot be turned into a QMP message.
 
     ``column`` (0-based) points at the offending place in the line when known.
+    ``incomplete`` says the line may yet become right by typing more (an unclosed quote,
+    a missing argument), so an editor should not mark it while the user types.
     """
 
-    def __init__(self, message: str, column: int | None = None) -> None:
+    def __init__(self, message: str, column: int | None = None, incomplete: bool = False) -> None:
         super().__init__(message)
         self.column = column
+        self.incomplete = incomplete

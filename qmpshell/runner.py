@@ -2,7 +2,8 @@
 
 Scripted mode and the interactive shell both run lines through :class:`LineRunner`, so a
 line means the same thing wherever it was typed. The runner owns the parser (and with it
-an open transaction block) and loads the schema the first time a line needs typing.
+an open transaction block), the meta-commands, and the point in the event log that
+``/wait`` looks from; it loads the schema the first time a line needs typing.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from typing import Any
 
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
+from .events import EventLog
 from .introspection import load_schema
+from .meta import MetaCommands
 from .output import Output
 from .shorthand import Parser
 
 Message = dict[str, Any]
-
-META_COMMANDS = {"/cancel": "drop the open transaction block"}
 
 
 def is_skipped(line: str) -> bool:
@@ -33,6 +34,7 @@ class LineRunner:
         self,
         client: QMPClient,
         output: Output,
+        events: EventLog,
         *,
         verbose: bool = False,
         timeout: float | None = None,
@@ -40,28 +42,39 @@ class LineRunner:
     ) -> None:
         self.client = client
         self.output = output
+        self.events = events
         self.verbose = verbose
         self.timeout = timeout
         self.parser = Parser()
+        self.meta = MetaCommands(self)
+        # /wait looks at events numbered from here: set when a command is sent, moved
+        # past each event a /wait consumes.
+        self.wait_from = 0
         self._schema_wanted = use_schema
 
     @property
     def in_transaction(self) -> bool:
         return self.parser.in_transaction
 
+    async def ensure_schema(self) -> None:
+        """Load the schema once, when first needed (a failed attempt is not repeated)."""
+        if self._schema_wanted:
+            self._schema_wanted = False
+            self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+
     async def run_line(self, line: str, where: str = "") -> bool:
         """Run one line; True when it succeeded (or was taken into an open block).
 
         Input errors, error replies and reply timeouts are shown and return False.
-        :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on.
+        :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on,
+        and so does :class:`~qmpshell.meta.Quit`.
         """
         text = line.strip()
-        if text.startswith("/"):
-            return self._meta(text, where)
-        if self._schema_wanted and (self.parser.in_transaction or not text.startswith("{")):
-            self._schema_wanted = False
-            self.parser.schema = await load_schema(self.client, timeout=self.timeout)
         try:
+            if text.startswith("/"):
+                return await self.meta.run(text)
+            if self.parser.in_transaction or not text.startswith("{"):
+                await self.ensure_schema()
             message = self.parser.feed(line)
             if message is not None and "exec-oob" in message and not self.client.oob_enabled:
                 raise InputError(
@@ -80,6 +93,7 @@ class LineRunner:
         """Send a parsed message, show its reply; True when it succeeded."""
         if self.verbose:
             self.output.message(message)
+        self.wait_from = self.events.total
         try:
             reply = await self.client.request(message, timeout=self.timeout)
         except ReplyTimeout as exc:
@@ -88,21 +102,8 @@ class LineRunner:
             return False
         if "id" not in message:
             reply = {k: v for k, v in reply.items() if k != "id"}
-        self.output.message(reply)
+        self.output.reply(reply)
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
             # Negotiated by hand (-N): the schema can be read now.
             self._schema_wanted = self.parser.schema is None
         return "error" not in reply
-
-    def _meta(self, text: str, where: str) -> bool:
-        command = text.split()[0]
-        if command == "/cancel":
-            if self.parser.cancel():
-                self.output.note("transaction cancelled")
-                return True
-            self.output.input_error(text, InputError("no transaction block is open", 0), where)
-            return False
-        known = ", ".join(META_COMMANDS)
-        error = InputError(f"unknown command '{command}' (meta-commands: {known})", 0)
-        self.output.input_error(text, error, where)
-        return False

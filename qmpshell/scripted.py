@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import IO
 
 from .errors import ConnectionLost
+from .meta import Quit
 from .runner import LineRunner, is_skipped
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
@@ -43,6 +44,8 @@ async def run_script(
         except ConnectionLost as exc:
             runner.output.error(str(exc))
             return ExitStatus.CONNECTION
+        except Quit:
+            break
         if not ok:
             failed = True
             if exit_on_error:

@@ -92,7 +92,7 @@ def _read_quoted(line: str, start: int) -> tuple[str, int]:
             continue
         out.append(char)
         i += 1
-    raise InputError(f"unclosed {quote}", start)
+    raise InputError(f"unclosed {quote}", start, incomplete=True)
 
 
 def _skip_balanced(line: str, start: int) -> int:
@@ -112,7 +112,7 @@ def _skip_balanced(line: str, start: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
-    raise InputError(f"unclosed '{line[start]}'", start)
+    raise InputError(f"unclosed '{line[start]}'", start, incomplete=True)
 
 
 def split_words(line: str) -> list[Word]:
@@ -245,6 +245,17 @@ class Parser:
         self._actions = None
         return was_open
 
+    def check(self, line: str) -> InputError | None:
+        """What :meth:`feed` would refuse in ``line``, without changing any state."""
+        saved = self._actions
+        try:
+            self.feed(line)
+        except InputError as exc:
+            return exc
+        finally:
+            self._actions = saved
+        return None
+
     def feed(self, line: str) -> Message | None:
         if not line.strip():
             raise InputError("empty command", 0)
@@ -258,7 +269,7 @@ class Parser:
             return self._transaction_lines(words[1:], [])
         if first.text == "!oob":
             if len(words) < 2:
-                raise InputError("!oob needs a command after it", first.end)
+                raise InputError("!oob needs a command after it", first.end, incomplete=True)
             message = self._command(words[1], words[2:])
             command = self.schema.command(words[1].text) if self.schema else None
             if command is not None and not command.allow_oob:
@@ -328,7 +339,7 @@ def parse_line(line: str, schema: Schema | None = None) -> Message:
     """One complete line to one message (a one-line transaction included)."""
     message = Parser(schema).feed(line)
     if message is None:
-        raise InputError("the transaction is not closed: end it with ')'", len(line))
+        raise InputError("the transaction is not closed: end it with ')'", len(line), True)
     return message
 
 

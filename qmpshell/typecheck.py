@@ -91,7 +91,9 @@ class Typer:
         tag = self.schema.tag(union)
         if tag is not None and tag not in tree and tag in members:
             # Without the tag the branch is unknown, so name it before anything else.
-            raise InputError(f"missing required argument '{prefix}{tag}' {owner}", column)
+            raise InputError(
+                f"missing required argument '{prefix}{tag}' {owner}", column, incomplete=True
+            )
         for name, node in tree.items():
             if name in result:
                 continue
@@ -123,7 +125,9 @@ class Typer:
         if missing:
             plural = "s" if len(missing) > 1 else ""
             raise InputError(
-                f"missing required argument{plural} {', '.join(missing)} {owner}", column
+                f"missing required argument{plural} {', '.join(missing)} {owner}",
+                column,
+                incomplete=True,
             )
         return result
 

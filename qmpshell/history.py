@@ -1,0 +1,104 @@
+"""Persistent input history: where it lives, its file mode, and what is kept out of it.
+
+History is a file per mode under ``$XDG_STATE_HOME/qmpshell/`` (``history`` for QMP,
+``history-hmp`` for HMP), created 0600. Lines that carry secrets (an argument named like
+``password`` or ``secret``, or the ``data`` of an ``object-add qom-type=secret``) are run
+but never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .shorthand import split_words
+
+_SECRET_NAME = re.compile(r"pass(word|phrase)?|secret|passwd|credential|private", re.IGNORECASE)
+
+
+def history_path(mode: str = "qmp", override: str | None = None) -> Path:
+    """The history file of ``mode``; ``override`` (``--history-file``) names the QMP one."""
+    if override:
+        path = Path(override).expanduser()
+        return path if mode == "qmp" else path.with_name(f"{path.name}-{mode}")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    name = "history" if mode == "qmp" else f"history-{mode}"
+    return Path(base) / "qmpshell" / name
+
+
+def contains_secret(line: str) -> bool:
+    """True when ``line`` passes something that should not be written to disk."""
+    text = line.strip()
+    if text.startswith("{"):
+        try:
+            return _json_has_secret(json.loads(text))
+        except (ValueError, RecursionError):
+            return bool(_SECRET_NAME.search(text))
+    try:
+        words = split_words(text)
+    except InputError:
+        return bool(_SECRET_NAME.search(text))
+    keys = [w.key for w in words if w.key is not None]
+    if any(_SECRET_NAME.search(part) for key in keys for part in key.split(".")):
+        return True
+    values = {w.key: w.value for w in words if w.key is not None}
+    return values.get("qom-type") == "secret" and any(k.split(".")[-1] == "data" for k in keys)
+
+
+def _json_has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get("qom-type") == "secret" and "data" in value:
+            return True
+        return any(
+            _SECRET_NAME.search(str(key)) or _json_has_secret(item) for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_json_has_secret(item) for item in value)
+    return False
+
+
+def make_history(path: Path) -> Any:
+    """A prompt_toolkit history on ``path`` that keeps secrets out, or in-memory history
+    (with a warning) when the file cannot be used."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    class PrivateFileHistory(FileHistory):
+        def load_history_strings(self) -> Iterator[str]:
+            try:
+                yield from super().load_history_strings()
+            except OSError:
+                return
+
+        def store_string(self, string: str) -> None:
+            if contains_secret(string):
+                return
+            try:
+                super().store_string(string)
+            except OSError as exc:
+                _warn_once(f"history {path} no longer written: {exc.strerror}")
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        _warn_once(f"cannot use history file {path}: {exc.strerror}; history is not saved")
+        return InMemoryHistory()
+    return PrivateFileHistory(str(path))
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        print(f"qmpshell: {message}", file=sys.stderr)

@@ -1,0 +1,152 @@
+"""Meta-commands: lines starting with ``/`` that talk to qmpshell rather than to QEMU.
+
+They work in scripted mode too (``/wait`` above all). Each returns True on success, like
+a command, so that ``-e`` and the exit status treat them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from .errors import InputError
+from .events import EventFilter
+from .shorthand import build_tree, split_words, untyped_tree
+
+if TYPE_CHECKING:
+    from .runner import LineRunner
+
+
+class Quit(Exception):
+    """``/quit``: end the session as if input had ended."""
+
+
+HELP = {
+    "/help": "this list",
+    "/events [list [N] | filter all|none|NAME,GLOB... | clear]": (
+        "list the event log, or choose which events are shown"
+    ),
+    "/wait EVENT [key=value ...] [TIMEOUT]": (
+        "wait for an event (a glob) that arrived since the last command, or arrives"
+    ),
+    "/pretty": "switch indented JSON on or off",
+    "/verbose": "switch echoing the commands sent on or off",
+    "/cancel": "drop the open transaction block",
+    "/quit": "leave qmpshell (as Ctrl-D does)",
+}
+
+
+class MetaCommands:
+    """The ``/`` commands of one session, acting on its runner, output and event log."""
+
+    def __init__(self, runner: LineRunner) -> None:
+        self.runner = runner
+        self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
+            "/help": self._help,
+            "/events": self._events,
+            "/wait": self._wait,
+            "/pretty": self._pretty,
+            "/verbose": self._verbose,
+            "/cancel": self._cancel,
+            "/quit": self._quit,
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._table)
+
+    async def run(self, line: str) -> bool:
+        words = line.split()
+        handler = self._table.get(words[0])
+        if handler is None:
+            raise InputError(f"unknown meta-command '{words[0]}'; /help lists them", 0)
+        return await handler(words[1:])
+
+    async def _help(self, args: list[str]) -> bool:
+        width = max(len(usage) for usage in HELP)
+        lines = [f"  {usage:<{width}}  {text}" for usage, text in HELP.items()]
+        self.runner.output.text("Meta-commands:\n" + "\n".join(lines))
+        return True
+
+    async def _events(self, args: list[str]) -> bool:
+        log = self.runner.events
+        output = self.runner.output
+        action = args[0] if args else "list"
+        if action == "list":
+            count = _count(args[1]) if len(args) > 1 else None
+            events = list(log.events())
+            if count is not None:
+                events = events[-count:] if count else []
+            for event in events:
+                output.event(event)
+            log.unseen = 0
+            output.note(f"{len(events)} of {log.total} events; showing: {log.filter}")
+            return True
+        if action == "filter":
+            if len(args) < 2:
+                output.note(f"showing: {log.filter}")
+                return True
+            log.filter = EventFilter(" ".join(args[1:]))
+            output.note(f"showing: {log.filter}")
+            return True
+        if action == "clear":
+            log.clear()
+            return True
+        raise InputError(f"unknown /events action '{action}': use list, filter or clear")
+
+    async def _wait(self, args: list[str]) -> bool:
+        if not args:
+            raise InputError("/wait needs an event name (a glob such as BLOCK_JOB_*)")
+        pattern, rest = args[0], args[1:]
+        timeout = self.runner.timeout
+        if rest and "=" not in rest[-1]:
+            timeout = _seconds(rest.pop())
+        conditions = untyped_tree(build_tree(split_words(" ".join(rest))))
+        found = await self.runner.events.wait(
+            pattern, self.runner.wait_from, conditions, timeout or None
+        )
+        if found is None:
+            self.runner.output.error(f"/wait {pattern}: no such event within {timeout:g}s")
+            return False
+        number, event = found
+        self.runner.wait_from = number + 1
+        if not self.runner.events.filter.shows(str(event.get("event", ""))):
+            self.runner.output.event(event)  # shown once, as the answer to /wait
+        return True
+
+    async def _pretty(self, args: list[str]) -> bool:
+        output = self.runner.output
+        output.set_pretty(not output.pretty)
+        output.note(f"pretty {'on' if output.pretty else 'off'}")
+        return True
+
+    async def _verbose(self, args: list[str]) -> bool:
+        self.runner.verbose = not self.runner.verbose
+        self.runner.output.verbose = self.runner.verbose
+        self.runner.output.note(f"verbose {'on' if self.runner.verbose else 'off'}")
+        return True
+
+    async def _cancel(self, args: list[str]) -> bool:
+        if not self.runner.parser.cancel():
+            raise InputError("no transaction block is open")
+        self.runner.output.note("transaction cancelled")
+        return True
+
+    async def _quit(self, args: list[str]) -> bool:
+        raise Quit
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise InputError(f"expected a number of events, got '{text}'")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"expected a timeout in seconds, got '{text}'") from None
+    if not 0 <= value < float("inf"):
+        raise InputError(f"expected a timeout in seconds, got '{text}'")
+    return value

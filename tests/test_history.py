@@ -1,0 +1,74 @@
+"""What history keeps, where, and with which file mode (no QEMU needed)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from qmpshell.history import contains_secret, history_path, make_history
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "object-add qom-type=secret id=sec0 data=letmein",
+        "object-add qom-type=secret id=sec0 file=/x data=letmein",
+        "change-vnc-password password=hunter2",
+        "blockdev-add driver=luks key-secret=sec0 node-name=n",
+        "x opts.passphrase=abc",
+        '{"execute": "object-add", "arguments": {"qom-type": "secret", "id": "s", "data": "x"}}',
+        '{"execute": "set_password", "arguments": {"protocol": "vnc", "password": "x"}}',
+        'x password="unclosed',
+    ],
+)
+def test_secrets_detected(line: str) -> None:
+    assert contains_secret(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "query-status",
+        "object-add qom-type=memory-backend-ram id=m0 size=1024",
+        "blockdev-add driver=raw node-name=n0 file=x",
+        '{"execute": "query-name"}',
+        "qom-get path=/objects/sec0 property=type",
+    ],
+)
+def test_ordinary_lines_kept(line: str) -> None:
+    assert not contains_secret(line)
+
+
+def test_history_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert history_path() == tmp_path / "qmpshell" / "history"
+    assert history_path("hmp") == tmp_path / "qmpshell" / "history-hmp"
+    assert history_path("qmp", str(tmp_path / "h")) == tmp_path / "h"
+    assert history_path("hmp", str(tmp_path / "h")) == tmp_path / "h-hmp"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert history_path() == tmp_path / ".local" / "state" / "qmpshell" / "history"
+
+
+def test_history_file_private_and_secret_free(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "qmpshell" / "history"
+    history = make_history(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    history.store_string("query-status")
+    history.store_string("object-add qom-type=secret id=s data=pw")
+    text = path.read_text()
+    assert "query-status" in text and "pw" not in text
+    again = make_history(path)
+    assert list(again.load_history_strings()) == ["query-status"]
+
+
+def test_unusable_history_file_warns_and_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    history = make_history(blocker / "history")  # its parent is a file
+    history.store_string("query-status")
+    assert "history is not saved" in capsys.readouterr().err
