@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from .address import Address, AddressError, parse_address
 from .client import QMPClient
-from .errors import QMPShellError
+from .errors import InputError, QMPShellError
+from .events import EventFilter, EventLog
 from .output import Output
 from .runner import LineRunner
 from .scripted import ExitStatus, iterate, read_lines, run_script, stdin_is_terminal
@@ -86,6 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"limit for connecting, the greeting and each reply "
         f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
     )
+    parser.add_argument(
+        "--events",
+        metavar="FILTER",
+        default="all",
+        help="which events to show: all, none, or NAME,GLOB,... (default all; "
+        "all are logged either way, see /events)",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour replies and events: auto (on a terminal, unless NO_COLOR is set), "
+        "always, never",
+    )
+    parser.add_argument(
+        "--history-file",
+        metavar="PATH",
+        help="keep the input history in PATH (default $XDG_STATE_HOME/qmpshell/history)",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="do not read or write an input history"
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -125,10 +148,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
-    scripted = bool(args.commands) or not stdin_is_terminal()
-    output = Output(pretty=args.pretty or not scripted)
     try:
-        return asyncio.run(_session(args, address, output, scripted))
+        event_filter = EventFilter(args.events)
+    except InputError as exc:
+        parser.error(f"--events: {exc}")
+    scripted = bool(args.commands) or not stdin_is_terminal()
+    if scripted:
+        output = Output(pretty=args.pretty, verbose=args.verbose)
+    else:
+        from .render import color_enabled
+
+        output = Output(
+            pretty=True,
+            verbose=args.verbose,
+            interactive=True,
+            color=color_enabled(args.color, sys.stdout),
+            pager=True,
+        )
+    try:
+        return asyncio.run(_session(args, address, output, scripted, event_filter))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
@@ -139,7 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _session(
-    args: argparse.Namespace, address: Address, output: Output, scripted: bool
+    args: argparse.Namespace,
+    address: Address,
+    output: Output,
+    scripted: bool,
+    event_filter: EventFilter,
 ) -> ExitStatus:
     transcript = _open_transcript(args.logfile, output)
     timeout = args.timeout or None
@@ -152,14 +194,17 @@ async def _session(
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError
             output.error(str(exc))
             return ExitStatus.CONNECTION
-        client.add_event_handler(output.message)
-        runner = LineRunner(client, output, verbose=args.verbose, timeout=timeout)
+        events = EventLog(output.event, event_filter)
+        client.add_event_handler(events)
+        runner = LineRunner(client, output, events, verbose=args.verbose, timeout=timeout)
         if scripted:
             lines = iterate(args.commands) if args.commands else read_lines(sys.stdin)
             return await run_script(runner, lines, exit_on_error=args.exit_on_error)
-        from .repl import run_interactive
+        from .history import history_path
+        from .repl import Settings, run_interactive
 
-        return await run_interactive(runner, client)
+        history = None if args.no_history else history_path("qmp", args.history_file)
+        return await run_interactive(runner, client, Settings(history=history))
     finally:
         await client.close()
         if transcript is not None:

@@ -1,16 +1,26 @@
 """Everything qmpshell shows goes through one :class:`Output`.
 
-It knows where messages go (stdout), where complaints go (stderr), and how messages are
-laid out (one compact JSON line each, or indented with ``--pretty``).
+It knows where messages go (stdout), where complaints go (stderr), and how messages look:
+in scripted mode one JSON line each (indented with ``--pretty``); in the interactive shell
+coloured and laid out for reading by :mod:`qmpshell.render`, with replies taller than the
+screen sent through a pager.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -25,7 +35,11 @@ _PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
 class Output:
-    """Writes messages to ``stream`` and one-line complaints to ``errors``."""
+    """Writes messages to ``stream`` and one-line complaints to ``errors``.
+
+    Without explicit streams it writes to whatever ``sys.stdout``/``sys.stderr`` are at
+    the time, so that the interactive shell's ``patch_stdout`` sees every line.
+    """
 
     def __init__(
         self,
@@ -33,32 +47,79 @@ class Output:
         errors: IO[str] | None = None,
         *,
         pretty: bool = False,
+        verbose: bool = False,
+        interactive: bool = False,
+        color: bool = False,
+        pager: bool = False,
     ) -> None:
-        self.stream = stream if stream is not None else sys.stdout
-        self.errors = errors if errors is not None else sys.stderr
+        self._stream = stream
+        self._errors = errors
         self.pretty = pretty
+        self.verbose = verbose
+        self.interactive = interactive
+        self.color = color
+        self.pager = pager
         self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._renderer: Renderer | None = None
         # Set by the interactive shell: how wide its prompt is, so that a caret can be
         # drawn under the line the user just typed.
         self.prompt_width: int | None = None
 
     @property
+    def stream(self) -> IO[str]:
+        return self._stream if self._stream is not None else sys.stdout
+
+    @property
+    def errors(self) -> IO[str]:
+        return self._errors if self._errors is not None else sys.stderr
+
+    @property
     def is_terminal(self) -> bool:
         return _isatty(self.stream)
 
+    def set_pretty(self, pretty: bool) -> None:
+        self.pretty = pretty
+        self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._renderer = None
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            from .render import Renderer
+
+            self._renderer = Renderer(
+                color=self.color, verbose=self.verbose, pretty_indent=2 if self.pretty else None
+            )
+        self._renderer.verbose = self.verbose
+        return self._renderer
+
     def format(self, message: Any) -> str:
-        """The text of one message as this output lays it out."""
+        """The text of one message as scripted mode lays it out."""
         return self._encode(message)
 
     def message(self, message: Any) -> None:
-        """Show one QMP message (reply, event, or a command echoed by ``-v``)."""
-        self.stream.write(self._encode(message) + "\n")
-        self.stream.flush()
+        """Show one QMP message as JSON (a command echoed by ``-v``, scripted output)."""
+        self.text(self._encode(message))
+
+    def reply(self, reply: Any) -> None:
+        """Show the reply to a command."""
+        if not self.interactive:
+            self.message(reply)
+            return
+        self._show_long(self.renderer.reply(reply))
+
+    def event(self, event: Any) -> None:
+        """Show one event the moment it arrives."""
+        if self.interactive:
+            self.text(self.renderer.event(event))
+        else:
+            self.message(event)
 
     def text(self, text: str) -> None:
         """Show plain text, such as a banner."""
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        stream = self.stream
+        stream.write(text + "\n")
+        stream.flush()
 
     def note(self, text: str) -> None:
         """Say something about the session (not a message) on stderr."""
@@ -85,3 +146,43 @@ class Output:
         self.stream.flush()
         self.errors.write(f"qmpshell: {text}\n")
         self.errors.flush()
+
+    # -- the pager ----------------------------------------------------------------------
+
+    def _show_long(self, text: str) -> None:
+        if self.pager and self.is_terminal:
+            rows = shutil.get_terminal_size().lines
+            if text.count("\n") + 1 >= rows and self._page(text):
+                return
+        self.text(text)
+
+    def _page(self, text: str) -> bool:
+        """Run ``$PAGER`` (default ``less -R``) on ``text``; False if it cannot start.
+
+        The shell's own Ctrl-C handling is held off meanwhile: Ctrl-C belongs to the
+        pager, and must not cancel anything in the shell once the pager is gone.
+        """
+        command = shlex.split(os.environ.get("PAGER") or "less -R")
+        env = dict(os.environ)
+        env.setdefault("LESS", "-R")
+        self.stream.flush()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            subprocess.run(
+                command,
+                input=text.encode("utf-8", "replace") + b"\n",
+                env=env,
+                check=False,
+                preexec_fn=_unblock_sigint,
+            )
+        except OSError:
+            return False
+        finally:
+            while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+                pass  # drop the Ctrl-Cs the pager already acted on
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return True
+
+
+def _unblock_sigint() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

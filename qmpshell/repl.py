@@ -2,30 +2,216 @@
 
 One asyncio loop runs the prompt, the replies and the events: events are printed above
 the prompt the moment they arrive, leaving a half-typed line intact. prompt_toolkit is
-imported here only, so scripted mode never pays for it.
+imported here only (and in the modules only this one uses), so scripted mode never pays
+for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .client import QMPClient
-from .errors import ConnectionLost
+from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout
+from .events import Event, run_state_after
+from .meta import Quit
 from .runner import LineRunner, is_skipped
 from .scripted import ExitStatus
 from .shorthand import is_incomplete_json
 
 if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> "}
+
+
+@dataclass
+class Settings:
+    """What the command line decided about the interactive shell."""
+
+    history: Path | None  # None: do not keep history
 
 
 def banner(client: QMPClient) -> str:
     version = client.greeting.version_text if client.greeting else "unknown version"
     return (
         f"Connected to {client.address} (QEMU {version}).\n"
-        "Type a QMP command (e.g. query-status) or raw JSON; Ctrl-D quits."
+        "Type a QMP command (query-status), /help for more; Ctrl-D quits."
     )
+
+
+class Shell:
+    """One interactive session: the prompt, its toolbar, and the command being run."""
+
+    def __init__(self, runner: LineRunner, client: QMPClient, settings: Settings) -> None:
+        self.runner = runner
+        self.client = client
+        self.settings = settings
+        self.run_state: str | None = None
+        self._running: asyncio.Future[bool] | None = None
+        self._interrupted = False
+        self.session: PromptSession[str] = self._make_session()
+
+    # -- prompt_toolkit pieces ----------------------------------------------------------
+
+    def _make_session(self) -> PromptSession[str]:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.styles import Style
+
+        from .history import make_history
+        from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
+
+        history = (
+            make_history(self.settings.history) if self.settings.history else InMemoryHistory()
+        )
+        if self.runner.output.color:
+            style = dict(INPUT_STYLE)
+            style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
+        else:  # no colour at all, but the mark on a line that will not parse stays
+            style = {INPUT_ERROR: "underline"}
+        return PromptSession(
+            history=history,
+            lexer=input_lexer(self._fault),
+            style=Style.from_dict(style),
+            bottom_toolbar=self._toolbar,
+            key_bindings=_key_bindings(),
+            prompt_continuation=_continuation,
+            include_default_pygments_style=False,
+        )
+
+    def _fault(self, text: str) -> tuple[int, int] | None:
+        """The span of ``text`` the parser would refuse, for the input highlighter."""
+        if not text.strip() or text.lstrip()[:1] in ("/", "#"):
+            return None
+        error = self.runner.parser.check(text)
+        if error is None or error.incomplete or error.column is None:
+            return None
+        start = min(error.column, max(len(text) - 1, 0))
+        end = start
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        return start, max(end, start + 1)
+
+    def _toolbar(self) -> StyleAndTextTuples:
+        greeting = self.client.greeting
+        parts = [f" {self.client.address}"]
+        if greeting:
+            parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
+        if self.run_state:
+            parts.append(self.run_state)
+        parts.append("QMP transaction" if self.runner.in_transaction else "QMP")
+        log = self.runner.events
+        if log.unseen:
+            parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
+        return [("class:bottom-toolbar", " │ ".join(parts) + " ")]
+
+    # -- events -------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """After the event log has taken an event: follow the run state, redraw."""
+        self.run_state = run_state_after(self.run_state, event)
+        app = self.session.app
+        if app.is_running:
+            app.invalidate()
+
+    async def read_run_state(self) -> None:
+        try:
+            status = await self.client.execute("query-status", timeout=self.runner.timeout)
+        except (CommandError, ReplyTimeout):
+            return  # qemu-storage-daemon has no run state
+        if isinstance(status, dict):
+            self.run_state = str(status.get("status", "")) or None
+
+    # -- Ctrl-C -------------------------------------------------------------------------
+
+    def _on_sigint(self) -> None:
+        """Ctrl-C while a command runs (the terminal is not in raw mode then): cancel it."""
+        if self._running is not None and not self._running.done():
+            self._interrupted = True
+            self._running.cancel()
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> ExitStatus:
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        output = self.runner.output
+        loop = asyncio.get_running_loop()
+        output.text(banner(self.client))
+        watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
+        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        try:
+            with patch_stdout(raw=True):
+                await self.read_run_state()
+                return await self._loop()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            watcher.cancel()
+
+    async def _loop(self) -> ExitStatus:
+        output = self.runner.output
+        while True:
+            prompt = PROMPTS["transaction" if self.runner.in_transaction else "qmp"]
+            output.prompt_width = len(prompt)
+            try:
+                line = await self.session.prompt_async(prompt)
+            except KeyboardInterrupt:
+                # Ctrl-C clears the line; on an empty line it leaves a transaction block.
+                if not self.session.default_buffer.text and self.runner.parser.cancel():
+                    output.note("transaction cancelled")
+                continue
+            except EOFError:
+                return ExitStatus.OK
+            except ConnectionLost as exc:
+                output.error(str(exc))
+                return ExitStatus.CONNECTION
+            if is_skipped(line):
+                continue
+            status = await self._run(line)
+            if status is not None:
+                return status
+
+    async def _run(self, line: str) -> ExitStatus | None:
+        """Run one line as a task Ctrl-C can cancel; an exit status ends the session."""
+        output = self.runner.output
+        self._interrupted = False
+        self._running = asyncio.ensure_future(self.runner.run_line(line))
+        try:
+            await self._running
+        except asyncio.CancelledError:
+            if not self._interrupted:
+                raise
+            output.note("cancelled (a late reply will be ignored)")
+        except Quit:
+            return ExitStatus.OK
+        except ConnectionLost as exc:
+            output.error(str(exc))
+            return ExitStatus.CONNECTION
+        except QMPShellError as exc:
+            output.error(str(exc))
+        finally:
+            self._running = None
+        return None
+
+    async def _end_prompt_when_disconnected(self) -> None:
+        # QEMU may go away while the user is typing; say so then, not at the next Enter.
+        await self.client.wait_closed()
+        app = self.session.app
+        if app.is_running:
+            app.exit(exception=self.client.disconnect_reason or ConnectionLost("closed"))
+
+
+async def run_interactive(runner: LineRunner, client: QMPClient, settings: Settings) -> ExitStatus:
+    """Read, run and show lines until Ctrl-D, ``/quit`` or the connection ends."""
+    shell = Shell(runner, client, settings)
+    client.add_event_handler(shell.on_event)
+    return await shell.run()
 
 
 def _key_bindings() -> KeyBindings:
@@ -47,45 +233,5 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
-def _continuation(width: int, line_number: int, wrap_count: int) -> str:
+def _continuation(width: int, line_number: int, wrap_count: int) -> Any:
     return "." * (width - 1) + " "
-
-
-async def run_interactive(runner: LineRunner, client: QMPClient) -> ExitStatus:
-    """Read, run and show lines until Ctrl-D or the connection ends."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.patch_stdout import patch_stdout
-
-    session: PromptSession[str] = PromptSession(
-        key_bindings=_key_bindings(), prompt_continuation=_continuation
-    )
-    runner.output.text(banner(client))
-
-    async def end_prompt_when_disconnected() -> None:
-        # QEMU may go away while the user is typing; say so then, not at the next Enter.
-        await client.wait_closed()
-        if session.app.is_running:
-            session.app.exit(exception=client.disconnect_reason or ConnectionLost("closed"))
-
-    watcher = asyncio.ensure_future(end_prompt_when_disconnected())
-    try:
-        with patch_stdout(raw=True):
-            while True:
-                try:
-                    prompt = "TRANS> " if runner.in_transaction else "(QEMU) "
-                    runner.output.prompt_width = len(prompt)
-                    line = await session.prompt_async(prompt)
-                    if not is_skipped(line):
-                        await runner.run_line(line)
-                except KeyboardInterrupt:
-                    # Ctrl-C clears the line; on an empty line it leaves a transaction block.
-                    if not session.default_buffer.text and runner.parser.cancel():
-                        runner.output.note("transaction cancelled")
-                    continue
-                except EOFError:
-                    return ExitStatus.OK
-                except ConnectionLost as exc:
-                    runner.output.error(str(exc))
-                    return ExitStatus.CONNECTION
-    finally:
-        watcher.cancel()

@@ -79,7 +79,7 @@ def test_wait_for_an_event_still_to_come(
     result = run_shell("--events", "none", "-c", "query-name", "-c", "/wait RES* 10", q35.qmp)
     thread.join()
     assert result.status == 0, result.stderr
-    name, resumed = result.messages()
+    _, resumed = result.messages()
     assert resumed["event"] == "RESUME"  # filtered out, but shown as the answer to /wait
 
 
