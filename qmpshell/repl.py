@@ -141,17 +141,13 @@ class Shell:
     async def run(self) -> ExitStatus:
         from prompt_toolkit.patch_stdout import patch_stdout
 
-        output = self.runner.output
-        loop = asyncio.get_running_loop()
-        output.text(banner(self.client))
+        self.runner.output.text(banner(self.client))
         watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
-        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:
             with patch_stdout(raw=True):
                 await self.read_run_state()
                 return await self._loop()
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
             watcher.cancel()
 
     async def _loop(self) -> ExitStatus:
@@ -182,6 +178,10 @@ class Shell:
         output = self.runner.output
         self._interrupted = False
         self._running = asyncio.ensure_future(self.runner.run_line(line))
+        # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
+        # afterwards; while a command runs, the terminal is cooked and Ctrl-C is a signal.
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:
             await self._running
         except asyncio.CancelledError:
@@ -196,6 +196,7 @@ class Shell:
         except QMPShellError as exc:
             output.error(str(exc))
         finally:
+            loop.remove_signal_handler(signal.SIGINT)
             self._running = None
         return None
 

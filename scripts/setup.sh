@@ -21,6 +21,19 @@ ensure_qemu() {
     fi
 }
 
+# ensure_test_tools: the programs the tests drive besides QEMU (tmux, a real terminal).
+ensure_test_tools() {
+    command -v tmux >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "Installing tmux from Debian packages" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux >/dev/null
+    else
+        echo "tmux is missing; install it (e.g. sudo apt-get install tmux)" >&2
+        exit 1
+    fi
+}
+
 # ensure_venv [EXTRA]: .venv with qmpshell installed (editable), plus the extra if given.
 ensure_venv() {
     local extra=${1:-}

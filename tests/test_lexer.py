@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prompt_toolkit import PromptSession
 from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.styles import Style
@@ -53,19 +54,19 @@ def kinds(text: str) -> list[tuple[Any, str]]:
     return folded
 
 
-def line_texts(document: Document, fragments: list[list[tuple[str, str]]]) -> list[str]:
-    return ["".join(text for _, text in line) for line in fragments]
+def line_texts(fragments: list[StyleAndTextTuples]) -> list[str]:
+    return ["".join(fragment[1] for fragment in line) for line in fragments]
 
 
-def lex(text: str, check: Any = lambda text: None) -> list[list[tuple[str, str]]]:
+def lex(text: str, check: Any = lambda text: None) -> list[StyleAndTextTuples]:
     document = Document(text)
     get_line = input_lexer(check).lex_document(document)
     return [get_line(number) for number in range(len(document.lines))]
 
 
-def marked(lines: list[list[tuple[str, str]]]) -> str:
+def marked(lines: list[StyleAndTextTuples]) -> str:
     """The text of the fragments marked as the fault."""
-    return "".join(text for line in lines for style, text in line if ERROR in style)
+    return "".join(text for line in lines for style, text, *_ in line if ERROR in style)
 
 
 # -- the shorthand lexer ------------------------------------------------------------------
@@ -314,7 +315,7 @@ def test_multi_line_json_with_fault_across_lines() -> None:
     text = '{"execute":\n  "query-status",\n  "x": }'
     start = text.index('"query')
     lines = lex(text, lambda text: (start, len(text)))
-    assert line_texts(Document(text), lines) == Document(text).lines
+    assert line_texts(lines) == Document(text).lines
     assert marked(lines) == '"query-status",  "x": }'
     assert lines[0][0] == ("class:pygments.punctuation", "{")
 
@@ -368,7 +369,7 @@ def test_any_document_keeps_its_text_and_marks_only_the_span(
 ) -> None:
     document = Document(text)
     lines = lex(text, lambda _: span)
-    assert line_texts(document, lines) == document.lines
+    assert line_texts(lines) == document.lines
     shown = marked(lines)
     if span is None:
         assert shown == ""
@@ -394,7 +395,7 @@ def test_style_gives_the_fault_red_underline_over_any_token() -> None:
 def test_every_coloured_kind_has_a_rule() -> None:
     style = Style.from_dict(INPUT_STYLE)
     text = 'c k="s" n=1 t=true o={"a": 1} | ) !oob transaction('
-    classes = {s for line in lex(text) for s, _ in line}
+    classes = {fragment[0] for line in lex(text) for fragment in line}
     plain = {"class:pygments.text.whitespace", "class:pygments.operator"}
     plain |= {"class:pygments.punctuation", "class:pygments.text"}
     for name in classes - plain:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import signal
+import stat
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pexpect
 from conftest import QemuProcess
@@ -172,4 +178,232 @@ def test_ctrl_c_leaves_a_transaction_block(shell_env: dict[str, str], qemu: Qemu
         child.expect("transaction cancelled")
         quit_at_prompt(child)
     finally:
+        child.close()
+
+
+def test_coloured_reply_and_error(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp, color="always")
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-kvm")
+        # A key in bold blue, a boolean in magenta: JSON coloured by pygments.
+        child.expect(r'\x1b\[[0-9;]*m"enabled"\x1b\[[0-9;]*m: \x1b\[[0-9;]*mfalse')
+        type_line(child, "qom-get path=/nowhere property=x")
+        child.expect(r"\x1b\[31mError \(DeviceNotFound\):")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_no_color_environment(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    shell_env["NO_COLOR"] = "1"
+    child = spawn(shell_env, qemu.qmp, color="auto")
+    try:
+        child.expect(PROMPT)
+        type_line(child, "qom-get path=/nowhere property=x")
+        child.expect(r"Error \(DeviceNotFound\): Device '/nowhere' not found\r\n")
+        assert "\x1b[31m" not in (child.before or "")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_history_is_private_and_recalled(
+    shell_env: dict[str, str], qemu: QemuProcess, home: Path
+) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-kvm")
+        child.expect('"present"')
+        type_line(child, "object-add qom-type=secret id=s0 data=hunter2")
+        child.expect("OK")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    path = home / "state" / "qmpshell" / "history"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert "query-kvm" in text and "hunter2" not in text
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        child.send("\x1b[A")  # Up: the last line kept, the secret one skipped
+        child.expect(echoed("query-kvm"))
+        child.send("\r")
+        child.expect('"present"')
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_no_history(shell_env: dict[str, str], qemu: QemuProcess, home: Path) -> None:
+    child = spawn(shell_env, "--no-history", qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-name")
+        child.expect("OK")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    assert not (home / "state" / "qmpshell" / "history").exists()
+
+
+def test_wait_in_the_shell(shell_env: dict[str, str], q35: QemuProcess) -> None:
+    child = spawn(shell_env, q35.qmp)
+    other = q35.other_client()
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-name")
+        child.expect("OK")
+        child.expect(PROMPT)
+        type_line(child, "/wait RESUME 10")
+        time.sleep(0.3)
+        other.cmd("cont")
+        child.expect("RESUME")
+        quit_at_prompt(child)
+    finally:
+        other.close()
+        child.close()
+
+
+def test_ctrl_c_cancels_a_waiting_command(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-name")  # the schema is loaded: the next line is sent at once
+        child.expect("OK")
+        child.expect(PROMPT)
+        os.kill(qemu.proc.pid, signal.SIGSTOP)
+        type_line(child, "query-status")
+        time.sleep(0.3)
+        child.sendintr()
+        child.expect("cancelled")
+        os.kill(qemu.proc.pid, signal.SIGCONT)
+        child.expect(PROMPT)
+        type_line(child, "query-kvm")  # its reply, not the late one to query-status
+        child.expect('"present"')
+        quit_at_prompt(child)
+    finally:
+        os.kill(qemu.proc.pid, signal.SIGCONT)
+        child.close()
+    assert child.exitstatus == 0
+
+
+def test_qemu_killed_while_idle(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        child.send("query-na")  # half typed when QEMU dies
+        child.expect(echoed("query-na"))
+        qemu.proc.kill()
+        child.expect("qmpshell: connection to .* (closed by peer|lost)")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 3
+
+
+def test_toolbar_follows_the_run_state(
+    shell_env: dict[str, str], q35: QemuProcess, tmp_path: Path
+) -> None:
+    """In tmux, a real terminal emulator: the toolbar needs answers to cursor queries."""
+    env = dict(shell_env)
+    env.pop("PROMPT_TOOLKIT_NO_CPR")
+    screen = Tmux(tmp_path, env, [sys.executable, "-m", "qmpshell", q35.qmp])
+    other = q35.other_client()
+    try:
+        screen.wait_for(r"QEMU 7\.\d+\.\d+ │ prelaunch │ QMP")
+        other.cmd("cont")
+        screen.wait_for(r"│ running │ QMP")
+        other.cmd("stop")
+        screen.wait_for(r"│ paused │ QMP")
+        screen.type("/events filter none", "Enter")
+        screen.wait_for("showing: none")
+        other.cmd("cont")
+        screen.wait_for(r"│ running │ QMP │ 1 event hidden")
+        screen.type("transaction(", "Enter")
+        screen.wait_for(r"│ QMP transaction │")
+    finally:
+        other.close()
+        screen.close()
+
+
+class Tmux:
+    """A command in a detached tmux session, read back with capture-pane."""
+
+    def __init__(self, directory: Path, env: dict[str, str], argv: list[str]) -> None:
+        self.socket = str(directory / "tmux.sock")
+        command = " ".join(shlex.quote(a) for a in argv)
+        self._tmux("new-session", "-d", "-x", "100", "-y", "30", command, env=env)
+
+    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            ["tmux", "-S", self.socket, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p")
+
+    def type(self, *keys: str) -> None:
+        self._tmux("send-keys", *keys)
+
+    def wait_for(self, pattern: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if re.search(pattern, screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not on screen:\n{screen}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+
+
+def test_tall_reply_goes_through_the_pager(
+    shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path
+) -> None:
+    pager = tmp_path / "pager"
+    pager.write_text("#!/bin/sh\necho PAGER-START; wc -l; echo PAGER-END\n")
+    pager.chmod(0o755)
+    shell_env["PAGER"] = str(pager)
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-kvm")  # short: printed directly
+        child.expect('"present"')
+        child.expect(PROMPT)
+        type_line(child, "query-qmp-schema")
+        child.expect(r"PAGER-START\r\n\s*(\d+)\r\nPAGER-END")
+        assert int(child.match.group(1)) > 1000
+        quit_at_prompt(child)
+    finally:
+        child.close()
+
+
+def test_flood_of_events_keeps_the_prompt(shell_env: dict[str, str], q35: QemuProcess) -> None:
+    child = spawn(shell_env, "--events", "none", q35.qmp)
+    other = q35.other_client()
+    try:
+        child.expect(PROMPT)
+        for _ in range(500):
+            other.cmd("cont")
+            other.cmd("stop")
+        child.send("query-sta")
+        child.expect(echoed("query-sta"))
+        child.setwinsize(30, 100)  # and a resize in the middle of it
+        type_line(child, "tus")
+        child.expect('"status": "paused"')
+        type_line(child, "/events list 0")
+        child.expect("0 of 1000 events")
+        quit_at_prompt(child)
+    finally:
+        other.close()
         child.close()
