@@ -347,16 +347,16 @@ class Tmux:
         )
         return result.stdout
 
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p")
+    def screen(self, escapes: bool = False) -> str:
+        return self._tmux("capture-pane", "-p", *(["-e"] if escapes else []))
 
     def type(self, *keys: str) -> None:
         self._tmux("send-keys", *keys)
 
-    def wait_for(self, pattern: str, timeout: float = 10) -> str:
+    def wait_for(self, pattern: str, timeout: float = 10, escapes: bool = False) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            screen = self.screen()
+            screen = self.screen(escapes)
             if re.search(pattern, screen):
                 return screen
             if time.monotonic() > deadline:
@@ -406,4 +406,45 @@ def test_flood_of_events_keeps_the_prompt(shell_env: dict[str, str], q35: QemuPr
         quit_at_prompt(child)
     finally:
         other.close()
+        child.close()
+
+
+def test_bad_line_is_marked_while_typing(
+    shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path
+) -> None:
+    argv = [sys.executable, "-m", "qmpshell", "--color", "always", qemu.qmp]
+    screen = Tmux(tmp_path, shell_env, argv)
+    try:
+        screen.wait_for(r"\(QEMU\)")
+        screen.type("query-name", "Enter")  # the schema is loaded after this
+        screen.wait_for("OK")
+        screen.type("query-status bogus=1")
+        # The unknown argument is drawn underlined (SGR 4) while the line is typed.
+        screen.wait_for(r"\x1b\[[0-9;]*4[0-9;]*m(?:\x1b\[[0-9;]*m)*bogus=1", escapes=True)
+        screen.type("C-u", "query-status")
+        text = screen.wait_for(r"query-status", escapes=True)
+        assert not re.search(r"\x1b\[[0-9;]*4[0-9;]*m(?:\x1b\[[0-9;]*m)*query", text)
+    finally:
+        screen.close()
+
+
+def test_ctrl_r_searches_history(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "qom-get path=/machine property=type")
+        child.expect('"none-machine"')
+        child.expect(PROMPT)
+        type_line(child, "query-name")
+        child.expect("OK")
+        child.expect(PROMPT)
+        child.send("\x12")  # Ctrl-R
+        child.send("qom")
+        child.expect(echoed("qom-get path=/machine"))  # found, though query-name came later
+        child.send("\r")  # the first Enter ends the search, the second runs the line
+        time.sleep(0.2)
+        child.send("\r")
+        child.expect('"none-machine"')
+        quit_at_prompt(child)
+    finally:
         child.close()
