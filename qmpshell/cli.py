@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         "always, never",
     )
     parser.add_argument(
+        "--complete-while-typing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show completion menus as you type (default); with --no-complete-while-typing "
+        "only Tab does",
+    )
+    parser.add_argument(
         "--history-file",
         metavar="PATH",
         help="keep the input history in PATH (default $XDG_STATE_HOME/qmpshell/history)",
@@ -204,7 +211,8 @@ async def _session(
         from .repl import Settings, run_interactive
 
         history = None if args.no_history else history_path("qmp", args.history_file)
-        return await run_interactive(runner, client, Settings(history=history))
+        settings = Settings(history, complete_while_typing=args.complete_while_typing)
+        return await run_interactive(runner, client, settings)
     finally:
         await client.close()
         if transcript is not None:

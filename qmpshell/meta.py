@@ -22,7 +22,7 @@ class Quit(Exception):
 
 
 HELP = {
-    "/help": "this list",
+    "/help [COMMAND|EVENT|/META]": "the syntax and these commands, or a signature",
     "/events [list [N] | filter all|none|NAME,GLOB... | clear]": (
         "list the event log, or choose which events are shown"
     ),
@@ -63,9 +63,17 @@ class MetaCommands:
         return await handler(words[1:])
 
     async def _help(self, args: list[str]) -> bool:
-        width = max(len(usage) for usage in HELP)
-        lines = [f"  {usage:<{width}}  {text}" for usage, text in HELP.items()]
-        self.runner.output.text("Meta-commands:\n" + "\n".join(lines))
+        from .help import UnknownTopic, help_topic
+
+        runner = self.runner
+        if args:
+            await runner.ensure_schema()
+        try:
+            text = help_topic(runner.parser.schema, " ".join(args), HELP, width=runner.output.width)
+        except UnknownTopic as exc:
+            runner.output.error(str(exc))
+            return False
+        runner.output.long_text(text)
         return True
 
     async def _events(self, args: list[str]) -> bool:

@@ -115,6 +115,18 @@ class Output:
         else:
             self.message(event)
 
+    @property
+    def width(self) -> int:
+        """Columns to lay text out in: the terminal's, or 80 off a terminal."""
+        return shutil.get_terminal_size((80, 24)).columns if self.is_terminal else 80
+
+    def long_text(self, text: str) -> None:
+        """Show text that may be taller than the screen (help), paged when interactive."""
+        if self.interactive:
+            self._show_long(text)
+        else:
+            self.text(text)
+
     def text(self, text: str) -> None:
         """Show plain text, such as a banner."""
         stream = self.stream

@@ -35,6 +35,7 @@ class Settings:
     """What the command line decided about the interactive shell."""
 
     history: Path | None  # None: do not keep history
+    complete_while_typing: bool = True
 
 
 def banner(client: QMPClient) -> str:
@@ -64,11 +65,19 @@ class Shell:
         from prompt_toolkit.history import InMemoryHistory
         from prompt_toolkit.styles import Style
 
+        from .completer import ShellCompleter
         from .history import make_history
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
+        from .live import LiveNames
 
         history = (
             make_history(self.settings.history) if self.settings.history else InMemoryHistory()
+        )
+        completer = ShellCompleter(
+            lambda: self.runner.parser.schema,
+            lambda: self.runner.in_transaction,
+            self.runner.meta.names,
+            LiveNames(self.client),
         )
         if self.runner.output.color:
             style = dict(INPUT_STYLE)
@@ -83,6 +92,9 @@ class Shell:
             key_bindings=_key_bindings(),
             prompt_continuation=_continuation,
             include_default_pygments_style=False,
+            completer=completer,
+            complete_while_typing=self.settings.complete_while_typing,
+            complete_in_thread=False,
         )
 
     def _fault(self, text: str) -> tuple[int, int] | None:
@@ -99,6 +111,23 @@ class Shell:
         return start, max(end, start + 1)
 
     def _toolbar(self) -> StyleAndTextTuples:
+        line = self._signature()
+        status = self._status()
+        if line is None:
+            return status
+        return [("class:bottom-toolbar.signature", f" {line} \n"), *status]
+
+    def _signature(self) -> str | None:
+        """The argument at the cursor, described, while a command is being typed."""
+        from .completer import signature
+        from .suggest import suggest
+
+        text = self.session.default_buffer.document.text_before_cursor
+        schema = self.runner.parser.schema
+        context = suggest(text, schema, self.runner.in_transaction)
+        return signature(schema, context)
+
+    def _status(self) -> StyleAndTextTuples:
         greeting = self.client.greeting
         parts = [f" {self.client.address}"]
         if greeting:

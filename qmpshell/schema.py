@@ -89,6 +89,51 @@ class Schema:
                 return str(variant["type"])
         return None
 
+    def object_members(self, type_name: str, tags: Mapping[str, str] | None = None) -> list[Member]:
+        """The members of an object: its base, and for a flat union whose tag value is
+        known from ``tags`` (member name to typed value), that branch's members too."""
+        members = self.members(type_name)
+        union = type_name
+        while tags and (tag := self.tag(union)) is not None and tag in tags:
+            branch = self.variant(union, tags[tag])
+            if branch is None:
+                break
+            members.extend(self.members(branch))
+            union = branch
+        return members
+
+    def object_type(self, type_name: str) -> str | None:
+        """The object type behind ``type_name``: itself, or an alternate's object branch."""
+        meta = self.meta_type(type_name)
+        if meta == "object":
+            return type_name
+        if meta == "alternate":
+            for branch in self.alternatives(type_name):
+                if self.meta_type(branch) == "object":
+                    return branch
+        return None
+
+    def action_data_type(self, action: str) -> str | None:
+        """The type of a transaction action's ``data``, or None for an unknown action."""
+        command = self.commands.get("transaction")
+        if command is None:
+            return None
+        actions = next((m.type for m in self.members(command.arg_type) if m.name == "actions"), "")
+        branch = self.variant(self.element_type(actions), action)
+        if branch is None:
+            return None
+        return next((m.type for m in self.members(branch) if m.name == "data"), branch)
+
+    def action_names(self) -> list[str]:
+        command = self.commands.get("transaction")
+        if command is None:
+            return []
+        actions = next((m.type for m in self.members(command.arg_type) if m.name == "actions"), "")
+        union = self.element_type(actions)
+        tag = self.tag(union)
+        member = next((m for m in self.members(union) if m.name == tag), None)
+        return self.enum_values(member.type) if member else []
+
     def enum_values(self, type_name: str) -> list[str]:
         entry = self.entry(type_name)
         if "values" in entry:
@@ -100,6 +145,8 @@ class Schema:
 
     def alternatives(self, type_name: str) -> list[str]:
         """The branch types of an alternate, in schema order."""
+        if self.meta_type(type_name) != "alternate":
+            return []
         return [str(m["type"]) for m in self.entry(type_name).get("members", ())]
 
     def json_type(self, type_name: str) -> str:

@@ -46,24 +46,14 @@ class Typer:
 
     def action(self, name: str, column: int, tree: Tree) -> dict[str, Any]:
         """One transaction action ``{"type": name, "data": {...}}`` from its tree."""
-        command = self.schema.command("transaction")
-        assert command is not None
-        actions = next(
-            (m.type for m in self.schema.members(command.arg_type) if m.name == "actions"), ""
-        )
-        union = self.schema.element_type(actions)
-        tag = self.schema.tag(union) or "type"
-        kinds = self._enum_of(union, tag)
-        if name not in kinds:
+        data = self.schema.action_data_type(name)
+        if data is None:
+            kinds = self.schema.action_names()
             raise InputError(
                 f"unknown transaction action '{name}'; "
                 f"expected one of: {_list(kinds)}{_suggest(name, kinds)}",
                 column,
             )
-        variant = self.schema.variant(union, name) or ""
-        data = next((m.type for m in self.schema.members(variant) if m.name == "data"), None)
-        if data is None:  # older QEMUs list the action's own members in the branch
-            return {"type": name, **self._object(variant, tree, "", f"for action {name}", column)}
         return {"type": name, "data": self._object(data, tree, "", f"for action {name}", column)}
 
     # -- objects ------------------------------------------------------------------------
@@ -224,10 +214,6 @@ class Typer:
         raise InputError(
             f"'{path}' expects {self.schema.describe(type_name)}, got '{text}'", value.column
         )
-
-    def _enum_of(self, union: str, tag: str) -> list[str]:
-        member = next((m for m in self.schema.members(union) if m.name == tag), None)
-        return self.schema.enum_values(member.type) if member else []
 
 
 _NO = object()

@@ -114,3 +114,19 @@ def test_verbose_and_pretty_switches(run_shell: Any, qemu: QemuProcess) -> None:
     assert lines[0] == '{"execute":"query-name"}'
     assert lines[1] == '{"return":{}}'
     assert lines[2:] == ["{", '  "execute": "query-name"', "}", "{", '  "return": {}', "}"]
+
+
+def test_help(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell(
+        "-c", "/help",
+        "-c", "/help device_del",
+        "-c", "/help DEVICE_DELETED",
+        "-c", "/help query-stat",
+        qemu.qmp,
+    )  # fmt: skip
+    assert result.status == 1  # the unknown topic counts as a failure
+    out = result.stdout
+    assert "Meta-commands:" in out and "/wait EVENT" in out and "transaction(" in out
+    assert "device_del\nArguments (* = required):\n  * id  str\nReturns: nothing\n" in out
+    assert "DEVICE_DELETED" in out and "path" in out
+    assert "did you mean 'query-stats', 'query-status'" in result.stderr

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
 import stat
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pexpect
 from conftest import QemuProcess
+from terminal import Tmux
 
 NODE = "blockdev-add driver=raw node-name=n0 file.driver=null-co file.size=1048576"
 PROMPT = r"\(QEMU\)"  # prompt_toolkit moves the cursor instead of writing the space
@@ -327,44 +326,6 @@ def test_toolbar_follows_the_run_state(
     finally:
         other.close()
         screen.close()
-
-
-class Tmux:
-    """A command in a detached tmux session, read back with capture-pane."""
-
-    def __init__(self, directory: Path, env: dict[str, str], argv: list[str]) -> None:
-        self.socket = str(directory / "tmux.sock")
-        command = " ".join(shlex.quote(a) for a in argv)
-        self._tmux("new-session", "-d", "-x", "100", "-y", "30", command, env=env)
-
-    def _tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
-        result = subprocess.run(
-            ["tmux", "-S", self.socket, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return result.stdout
-
-    def screen(self, escapes: bool = False) -> str:
-        return self._tmux("capture-pane", "-p", *(["-e"] if escapes else []))
-
-    def type(self, *keys: str) -> None:
-        self._tmux("send-keys", *keys)
-
-    def wait_for(self, pattern: str, timeout: float = 10, escapes: bool = False) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen(escapes)
-            if re.search(pattern, screen):
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not on screen:\n{screen}")
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
 def test_tall_reply_goes_through_the_pager(

@@ -1,0 +1,235 @@
+"""Completion candidates: the second layer, from a :class:`~qmpshell.suggest.Context` to
+names, with their type in the menu's meta column.
+
+Everything the schema knows is answered from memory at once; names only the running QEMU
+knows (nodes, devices, QOM paths...) come from :class:`~qmpshell.live.LiveNames` in the
+asynchronous path, which prompt_toolkit runs without holding up typing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
+from prompt_toolkit.document import Document
+
+from . import suggest as s
+from .live import LiveNames, value_source
+from .schema import Member, Schema
+from .shorthand import Tree, Value
+
+_FILE_MEMBER = re.compile(r"(file(name)?|path)\Z")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    meta: str = ""
+
+
+def describe_member(schema: Schema, member: Member) -> str:
+    """``str, required`` or ``enum`` for the meta column."""
+    kind = schema.describe(member.type)
+    if len(kind) > 30:
+        kind = kind[:29] + "…"
+    return kind if member.optional else f"{kind}, required"
+
+
+def argument_candidates(schema: Schema, context: s.Context) -> list[Candidate]:
+    """Argument names at the context's object: required ones first, given ones left out."""
+    assert context.type is not None
+    tags = s.tags_of(schema, context.type, _subtree(context))
+    members = [m for m in schema.object_members(context.type, tags) if m.name not in context.given]
+    members.sort(key=lambda m: m.optional)  # stable: schema order within each group
+    found: list[Candidate] = []
+    for member in members:
+        meta = describe_member(schema, member)
+        found.append(Candidate(f"{member.name}=", meta))
+        if schema.object_type(member.type) is not None:
+            found.append(Candidate(f"{member.name}.", "members of " + meta))
+    return found
+
+
+def _subtree(context: s.Context) -> Tree:
+    tree = context.tree
+    for name in context.path:
+        child = tree.get(name)
+        tree = child if isinstance(child, dict) else {}
+    return tree
+
+
+def value_candidates(schema: Schema, type_name: str | None) -> list[Candidate]:
+    """Values the schema allows for ``type_name``: enum values, booleans, null."""
+    if type_name is None:
+        return []
+    meta = schema.meta_type(type_name)
+    if meta == "enum":
+        return [Candidate(v, "enum") for v in schema.enum_values(type_name)]
+    if meta == "alternate":
+        found: list[Candidate] = []
+        for branch in schema.alternatives(type_name):
+            found.extend(value_candidates(schema, branch))
+        return found
+    kind = schema.json_type(type_name)
+    if kind == "boolean":
+        return [Candidate("true", "bool"), Candidate("false", "bool")]
+    if kind == "null":
+        return [Candidate("null", "null")]
+    return []
+
+
+class ShellCompleter(Completer):
+    """The prompt's completer: schema names at once, live names asynchronously."""
+
+    def __init__(
+        self,
+        schema: Callable[[], Schema | None],
+        in_transaction: Callable[[], bool],
+        meta_names: Iterable[str],
+        live: LiveNames | None = None,
+    ) -> None:
+        self._schema = schema
+        self._in_transaction = in_transaction
+        self._meta_names = list(meta_names)
+        self._live = live
+        self._paths = PathCompleter(expanduser=True)
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
+        yield from self._from_schema(context, complete_event)
+
+    async def get_completions_async(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> AsyncGenerator[Completion, None]:
+        context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
+        for completion in self._from_schema(context, complete_event):
+            yield completion
+        for candidate in await self._from_qemu(context):
+            if candidate.text.startswith(context.prefix):
+                yield _completion(candidate, context.prefix)
+
+    def _from_schema(
+        self, context: s.Context, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        for candidate in self._candidates(context):
+            if candidate.text.startswith(context.prefix):
+                yield _completion(candidate, context.prefix)
+        if context.kind == s.VALUE and context.path and self._is_file(context):
+            prefix = Document(context.prefix, len(context.prefix))
+            yield from self._paths.get_completions(prefix, complete_event)
+
+    def _candidates(self, context: s.Context) -> list[Candidate]:
+        schema = self._schema()
+        kind = context.kind
+        if kind == s.META:
+            return [Candidate(name, "meta-command") for name in self._meta_names]
+        if kind == s.WORDS:
+            return [Candidate(word) for word in context.words]
+        if schema is None:
+            return []
+        if kind == s.COMMAND:
+            oob_only = context.words == ("oob",)
+            found = [
+                Candidate(c.name, "command, out of band" if c.allow_oob else "command")
+                for c in schema.commands.values()
+                if c.allow_oob or not oob_only
+            ]
+            if not oob_only:
+                found += [Candidate("transaction(", "transaction block"), Candidate("!oob", "")]
+            return sorted(found, key=lambda c: c.text)
+        if kind == s.ACTION:
+            return [Candidate(name, "transaction action") for name in schema.action_names()]
+        if kind == s.TOPIC:
+            return (
+                [Candidate(name, "command") for name in sorted(schema.commands)]
+                + [Candidate(name, "event") for name in sorted(schema.events)]
+                + [Candidate(name, "meta-command") for name in self._meta_names]
+            )
+        if kind == s.EVENT:
+            return [Candidate(word) for word in context.words] + [
+                Candidate(name, "event") for name in sorted(schema.events)
+            ]
+        if kind == s.ARGUMENT:
+            return argument_candidates(schema, context)
+        if kind == s.VALUE:
+            return value_candidates(schema, context.type)
+        return []
+
+    def _is_file(self, context: s.Context) -> bool:
+        schema = self._schema()
+        if schema is None or context.type is None:
+            return False
+        branches = [context.type]
+        if schema.meta_type(context.type) == "alternate":
+            branches += schema.alternatives(context.type)
+        takes_text = any(schema.json_type(t) == "string" for t in branches)
+        return takes_text and _FILE_MEMBER.match(context.path[-1]) is not None
+
+    async def _from_qemu(self, context: s.Context) -> list[Candidate]:
+        if self._live is None or context.command is None:
+            return []
+        if context.kind == s.ARGUMENT and context.command == "device_add" and not context.path:
+            driver = context.tree.get("driver")
+            if not isinstance(driver, Value):
+                return []
+            names = await self._live.names("device-properties", driver.text)
+            return [
+                Candidate(f"{n}=", f"{meta} (property)")
+                for n, meta in names
+                if n not in context.given
+            ]
+        if context.kind != s.VALUE:
+            return []
+        path_node = context.tree.get("path")
+        typed_path = path_node.text if isinstance(path_node, Value) else None
+        kind, argument = value_source(context.command, context.path, typed_path)
+        if not kind:
+            return []
+        if kind == "qom-path":
+            argument = context.prefix.rsplit("/", 1)[0] if "/" in context.prefix else ""
+            if not context.prefix.startswith("/"):
+                return []
+        names = await self._live.names(kind, argument or "/")
+        return [Candidate(name, meta) for name, meta in names]
+
+
+def _completion(candidate: Candidate, prefix: str) -> Completion:
+    return Completion(
+        candidate.text,
+        start_position=-len(prefix),
+        display_meta=candidate.meta or None,
+    )
+
+
+def signature(schema: Schema | None, context: s.Context) -> str | None:
+    """One line about the argument at the cursor, for the toolbar: its name, type, whether
+    it is required, and the values an enum allows."""
+    if schema is None or context.command is None:
+        return None
+    if context.kind == s.VALUE and context.path:
+        path = context.path
+    elif context.kind == s.ARGUMENT and context.type is not None and context.prefix:
+        path = (*context.path, context.prefix)
+    else:
+        return None
+    command = schema.command(context.command)
+    root = command.arg_type if command else schema.action_data_type(context.command)
+    if root is None:
+        return None
+    parent = s.object_at(schema, root, path[:-1], context.tree)
+    if parent is None:
+        return None
+    object_name, subtree = parent
+    members = schema.object_members(object_name, s.tags_of(schema, object_name, subtree))
+    member = next((m for m in members if m.name == path[-1]), None)
+    if member is None:
+        return None
+    text = f"{'.'.join(path)}: {describe_member(schema, member)}"
+    values = [c.text for c in value_candidates(schema, member.type)]
+    if values:
+        text += " — " + " | ".join(values)
+    return text

@@ -1,0 +1,175 @@
+"""Names that only the running QEMU knows: block nodes, device ids, QOM paths...
+
+Completion asks for them while the user types, so every lookup is lazy, cached for a
+moment, bounded by a short timeout, and failure-proof: a slow or failed lookup offers
+nothing rather than getting in the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .client import QMPClient
+from .errors import QMPShellError
+
+Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
+
+CACHE_SECONDS = 2.0
+LOOKUP_SECONDS = 1.0
+TYPES_CACHE_SECONDS = 300.0  # device types do not change while QEMU runs
+
+# Commands whose `device` argument names a block device (not a job, not a qdev id).
+_BLOCK_DEVICE_COMMANDS = frozenset(
+    {
+        "eject",
+        "block_resize",
+        "block_set_io_throttle",
+        "blockdev-change-medium",
+        "blockdev-open-tray",
+        "blockdev-close-tray",
+        "blockdev-remove-medium",
+        "blockdev-insert-medium",
+        "block-stream",
+        "block-commit",
+        "drive-mirror",
+        "drive-backup",
+        "blockdev-mirror",
+        "blockdev-backup",
+        "blockdev-snapshot-sync",
+        "blockdev-snapshot-internal-sync",
+        "blockdev-snapshot-delete-internal-sync",
+    }
+)
+
+
+def value_source(command: str, path: tuple[str, ...], tree_path: str | None) -> tuple[str, str]:
+    """Which live names fit the value of ``path`` in ``command``: (kind, argument), or
+    ("", "") when none do. ``tree_path`` is the ``path=`` already typed (for QOM)."""
+    name = path[-1] if path else ""
+    top = len(path) == 1
+    if command in ("qom-get", "qom-set", "qom-list") and top and name == "path":
+        return "qom-path", ""
+    if command in ("qom-get", "qom-set") and top and name == "property" and tree_path:
+        return "qom-properties", tree_path
+    if command == "device_add" and top and name == "driver":
+        return "device-types", ""
+    if command == "device_del" and top and name == "id":
+        return "devices", ""
+    if command == "object-del" and top and name == "id":
+        return "objects", ""
+    if name == "chardev" or (command in ("chardev-remove", "chardev-change") and name == "id"):
+        return "chardevs", ""
+    if command.startswith("job-") and name == "id":
+        return "jobs", ""
+    if command.startswith("block-job-") and name in ("device", "id"):
+        return "jobs", ""
+    if name in ("node", "node-name", "base-node", "top-node") and command != "blockdev-add":
+        return "block-nodes", ""
+    if name == "device" and command in _BLOCK_DEVICE_COMMANDS:
+        return "block-devices", ""
+    return "", ""
+
+
+class LiveNames:
+    """Looks names up in QEMU on demand; cached briefly, never slow, never failing."""
+
+    def __init__(self, client: QMPClient, timeout: float = LOOKUP_SECONDS) -> None:
+        self.client = client
+        self.timeout = timeout
+        self._cache: dict[tuple[str, str], tuple[float, Names]] = {}
+        self._fetchers: dict[str, Callable[[str], Awaitable[Names]]] = {
+            "block-nodes": self._block_nodes,
+            "block-devices": self._block_devices,
+            "devices": lambda _: self._ids("/machine/peripheral"),
+            "objects": lambda _: self._ids("/objects"),
+            "chardevs": self._chardevs,
+            "jobs": self._jobs,
+            "device-types": self._device_types,
+            "device-properties": self._device_properties,
+            "qom-path": self._children,
+            "qom-properties": self._properties,
+        }
+
+    async def names(self, kind: str, argument: str = "") -> Names:
+        """The names of ``kind`` (see :func:`value_source`); [] when QEMU cannot say."""
+        fetch = self._fetchers.get(kind)
+        if fetch is None:
+            return []
+        key = (kind, argument)
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        ttl = (
+            TYPES_CACHE_SECONDS if kind in ("device-types", "device-properties") else CACHE_SECONDS
+        )
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1]
+        try:
+            found = await asyncio.wait_for(fetch(argument), self.timeout)
+        except (QMPShellError, asyncio.TimeoutError, KeyError, TypeError, AttributeError):
+            return []
+        self._cache[key] = (now, found)
+        return found
+
+    async def _run(self, command: str, **arguments: Any) -> Any:
+        return await self.client.execute(command, arguments or None, timeout=self.timeout)
+
+    async def _block_nodes(self, _: str) -> Names:
+        nodes = await self._run("query-named-block-nodes")
+        return [
+            (n["node-name"], f"node ({n.get('drv', '?')})") for n in nodes if n.get("node-name")
+        ]
+
+    async def _block_devices(self, _: str) -> Names:
+        found: Names = []
+        for block in await self._run("query-block"):
+            if block.get("device"):
+                found.append((block["device"], "drive"))
+            if block.get("qdev"):
+                found.append((block["qdev"], "device"))
+        return found
+
+    async def _ids(self, path: str) -> Names:
+        """The names of the QOM children of ``path`` (device ids, object ids)."""
+        entries = await self._run("qom-list", path=path)
+        return [(e["name"], _child_type(e["type"])) for e in entries if _is_child(e)]
+
+    async def _children(self, path: str) -> Names:
+        """Full QOM paths one level below ``path``, for walking the tree."""
+        entries = await self._run("qom-list", path=path or "/")
+        base = path.rstrip("/")
+        return [(f"{base}/{e['name']}", _child_type(e["type"])) for e in entries if _is_child(e)]
+
+    async def _properties(self, path: str) -> Names:
+        return [(e["name"], str(e["type"])) for e in await self._run("qom-list", path=path)]
+
+    async def _chardevs(self, _: str) -> Names:
+        return [
+            (c["label"], c.get("filename", "chardev")) for c in await self._run("query-chardev")
+        ]
+
+    async def _jobs(self, _: str) -> Names:
+        return [
+            (j["id"], f"{j.get('type')} job, {j.get('status')}")
+            for j in await self._run("query-jobs")
+        ]
+
+    async def _device_types(self, _: str) -> Names:
+        types = await self._run("qom-list-types", implements="device", abstract=False)
+        return sorted((t["name"], "device type") for t in types)
+
+    async def _device_properties(self, driver: str) -> Names:
+        properties = await self._run("device-list-properties", typename=driver)
+        return [(p["name"], str(p.get("type", "property"))) for p in properties]
+
+
+def _is_child(entry: dict[str, Any]) -> bool:
+    return str(entry.get("type", "")).startswith(("child<", "link<"))
+
+
+def _child_type(kind: Any) -> str:
+    """``child<virtio-net-pci>`` reads as ``virtio-net-pci``."""
+    text = str(kind)
+    return text[text.index("<") + 1 : -1] if "<" in text and text.endswith(">") else text
