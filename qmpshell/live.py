@@ -8,6 +8,7 @@ nothing rather than getting in the way.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,8 @@ from .client import QMPClient
 from .errors import QMPShellError
 
 Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
+
+_NETWORK_LINE = re.compile(r"^[ \\]*([^:\s]+): index=\d+,type=([\w-]+)", re.MULTILINE)
 
 CACHE_SECONDS = 2.0
 LOOKUP_SECONDS = 1.0
@@ -62,6 +65,8 @@ def value_source(command: str, path: tuple[str, ...], tree_path: str | None) -> 
         return "objects", ""
     if name == "chardev" or (command in ("chardev-remove", "chardev-change") and name == "id"):
         return "chardevs", ""
+    if name == "netdev" or (command == "netdev_del" and name == "id"):
+        return "netdevs", ""
     if command.startswith("job-") and name == "id":
         return "jobs", ""
     if command.startswith("block-job-") and name in ("device", "id"):
@@ -87,6 +92,7 @@ class LiveNames:
             "objects": lambda _: self._ids("/objects"),
             "chardevs": self._chardevs,
             "jobs": self._jobs,
+            "netdevs": self._netdevs,
             "device-types": self._device_types,
             "device-properties": self._device_properties,
             "qom-path": self._children,
@@ -154,6 +160,15 @@ class LiveNames:
         return [
             (j["id"], f"{j.get('type')} job, {j.get('status')}")
             for j in await self._run("query-jobs")
+        ]
+
+    async def _netdevs(self, _: str) -> Names:
+        # QEMU 7.2 has no query-netdev; HMP's "info network" lists them, NICs included.
+        text = await self._run("human-monitor-command", **{"command-line": "info network"})
+        return [
+            (match.group(1), f"netdev ({match.group(2)})")
+            for match in _NETWORK_LINE.finditer(str(text))
+            if match.group(2) != "nic"
         ]
 
     async def _device_types(self, _: str) -> Names:

@@ -90,3 +90,19 @@ def test_qom_paths_walked_level_by_level(screen: Tmux) -> None:
     screen.wait_for(r"/machine/peripheral\s+container")
     screen.type("C-u")
     pick(screen, "qom-get path=/machine property=ty", r"type\s+string", "property=type\n")
+
+
+def test_netdev_ids(shell_env: dict[str, str], qemu_factory: QemuFactory, tmp_path: Path) -> None:
+    qemu = qemu_factory.start(
+        ("-machine", "q35,accel=tcg", "-m", "128", "-S", "-netdev", "user,id=uplink3")
+    )
+    env = dict(shell_env)
+    env.pop("PROMPT_TOOLKIT_NO_CPR")
+    screen = Tmux(tmp_path, env, [sys.executable, "-m", "qmpshell", "--color", "never", qemu.qmp])
+    try:
+        screen.wait_for(r"\(QEMU\)")
+        screen.type("query-name", "Enter")
+        screen.wait_for("OK")
+        pick(screen, "netdev_del id=u", r"uplink3\s+netdev \(user\)", "id=uplink3\n")
+    finally:
+        screen.close()
