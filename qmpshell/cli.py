@@ -12,6 +12,7 @@ from .address import Address, AddressError, parse_address
 from .client import QMPClient
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
+from .meta import NO_HMP
 from .output import Output
 from .runner import LineRunner
 from .scripted import ExitStatus, iterate, read_lines, run_script, stdin_is_terminal
@@ -27,6 +28,7 @@ examples:
   echo 'query-block' | qmpshell -p SOCK     commands from stdin, indented replies
   qmpshell -l session.jsonl SOCK            keep a JSON Lines transcript
   qmpshell -c 'device_del id=nic0' -e SOCK  stop at the first failed command
+  qmpshell -H -c 'info status' SOCK         the human monitor (HMP)
 
 input lines:
   query-status                              a command without arguments
@@ -54,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         metavar="ADDRESS",
         help="UNIX socket path, HOST:PORT or [IPV6]:PORT (default: $QMP_SOCKET)",
+    )
+    parser.add_argument(
+        "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
     )
     parser.add_argument("-p", "--pretty", action="store_true", help="indent JSON output")
     parser.add_argument(
@@ -204,14 +209,23 @@ async def _session(
         events = EventLog(output.event, event_filter)
         client.add_event_handler(events)
         runner = LineRunner(client, output, events, verbose=args.verbose, timeout=timeout)
+        if args.hmp:
+            if await runner.hmp_available():
+                runner.mode = "hmp"
+            else:
+                output.error(NO_HMP)
         if scripted:
             lines = iterate(args.commands) if args.commands else read_lines(sys.stdin)
             return await run_script(runner, lines, exit_on_error=args.exit_on_error)
         from .history import history_path
         from .repl import Settings, run_interactive
 
-        history = None if args.no_history else history_path("qmp", args.history_file)
-        settings = Settings(history, complete_while_typing=args.complete_while_typing)
+        keep = not args.no_history
+        settings = Settings(
+            history_path("qmp", args.history_file) if keep else None,
+            complete_while_typing=args.complete_while_typing,
+            hmp_history=history_path("hmp", args.history_file) if keep else None,
+        )
         return await run_interactive(runner, client, settings)
     finally:
         await client.close()

@@ -16,6 +16,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 
 from . import suggest as s
+from .hmp import HmpCommand, argument_kind
 from .live import LiveNames, value_source
 from .schema import Member, Schema
 from .shorthand import Tree, Value
@@ -233,3 +234,79 @@ def signature(schema: Schema | None, context: s.Context) -> str | None:
     if values:
         text += " — " + " | ".join(values)
     return text
+
+
+class HmpCompleter(Completer):
+    """Completion in HMP mode, from QEMU's own ``help`` and ``info`` listings: command
+    names (aliases too), ``info`` subcommands, ``help`` topics, and the arguments
+    qmpshell can know: device ids, block devices, snapshots, device types, file paths."""
+
+    def __init__(self, live: LiveNames, meta_names: Iterable[str]) -> None:
+        self._live = live
+        self._meta_names = list(meta_names)
+        self._paths = PathCompleter(expanduser=True)
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if text.startswith("/") and " " not in text:
+            for name in self._meta_names:
+                if name.startswith(text):
+                    yield Completion(name, -len(text), display_meta="meta-command")
+
+    async def get_completions_async(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> AsyncGenerator[Completion, None]:
+        text = document.text_before_cursor
+        if text.startswith("/"):
+            for completion in self.get_completions(document, complete_event):
+                yield completion
+            return
+        words = text.split()
+        current = "" if not text or text[-1].isspace() else words.pop()
+        commands, infos = await self._live.hmp_catalogue()
+        candidates = await self._candidates(words, current, commands, infos, complete_event)
+        for candidate in candidates:
+            if isinstance(candidate, Completion):
+                yield candidate
+            elif candidate.text.startswith(current):
+                yield _completion(candidate, current)
+
+    async def _candidates(
+        self,
+        words: list[str],
+        current: str,
+        commands: dict[str, HmpCommand],
+        infos: dict[str, HmpCommand],
+        complete_event: CompleteEvent,
+    ) -> list[Candidate | Completion]:
+        if not words or (words[0] in ("help", "?") and len(words) == 1):
+            return _hmp_names(commands)
+        if (words[0] in ("help", "?") and words[1:] == ["info"]) or words == ["info"]:
+            return _hmp_names(infos)
+        if words[0] == "info":
+            command, info, args = infos.get(words[1]), words[1], words[2:]
+        else:
+            command, info, args = commands.get(words[0]), None, words[1:]
+        if command is None:
+            return []
+        positional = [w for w in args if not w.startswith("-")]
+        names = command.arguments
+        if len(positional) >= len(names):
+            return []
+        kind = argument_kind(command.name, info, len(positional), names[len(positional)])
+        if kind == "file":
+            prefix = Document(current, len(current))
+            return list(self._paths.get_completions(prefix, complete_event))
+        if not kind:
+            return []
+        return [Candidate(name, meta) for name, meta in await self._live.names(kind)]
+
+
+def _hmp_names(catalogue: dict[str, HmpCommand]) -> list[Candidate | Completion]:
+    found: list[Candidate | Completion] = []
+    for name, command in sorted(catalogue.items()):
+        meta = command.text if name == command.name else f"= {command.name}"
+        found.append(Candidate(name, meta[:40]))
+    return found

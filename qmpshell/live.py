@@ -15,6 +15,7 @@ from typing import Any
 
 from .client import QMPClient
 from .errors import QMPShellError
+from .hmp import HmpCommand, parse_listing, snapshot_tags
 
 Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
 
@@ -85,6 +86,7 @@ class LiveNames:
         self.client = client
         self.timeout = timeout
         self._cache: dict[tuple[str, str], tuple[float, Names]] = {}
+        self._hmp_catalogue: tuple[dict[str, HmpCommand], dict[str, HmpCommand]] | None = None
         self._fetchers: dict[str, Callable[[str], Awaitable[Names]]] = {
             "block-nodes": self._block_nodes,
             "block-devices": self._block_devices,
@@ -93,6 +95,7 @@ class LiveNames:
             "chardevs": self._chardevs,
             "jobs": self._jobs,
             "netdevs": self._netdevs,
+            "snapshots": self._snapshots,
             "device-types": self._device_types,
             "device-properties": self._device_properties,
             "qom-path": self._children,
@@ -164,12 +167,31 @@ class LiveNames:
 
     async def _netdevs(self, _: str) -> Names:
         # QEMU 7.2 has no query-netdev; HMP's "info network" lists them, NICs included.
-        text = await self._run("human-monitor-command", **{"command-line": "info network"})
+        text = await self._hmp("info network")
         return [
             (match.group(1), f"netdev ({match.group(2)})")
             for match in _NETWORK_LINE.finditer(str(text))
             if match.group(2) != "nic"
         ]
+
+    async def _snapshots(self, _: str) -> Names:
+        text = await self._hmp("info snapshots")
+        return [(tag, "snapshot") for tag in snapshot_tags(text)]
+
+    async def _hmp(self, line: str) -> str:
+        return str(await self._run("human-monitor-command", **{"command-line": line}))
+
+    async def hmp_catalogue(self) -> tuple[dict[str, HmpCommand], dict[str, HmpCommand]]:
+        """HMP's commands and ``info`` subcommands, from QEMU's own ``help`` and ``info``
+        (read once); empty when QEMU will not say."""
+        if self._hmp_catalogue is None:
+            try:
+                commands = parse_listing(await self._hmp("help"))
+                infos = parse_listing(await self._hmp("help info"), "info ")
+            except (QMPShellError, asyncio.TimeoutError):
+                return {}, {}
+            self._hmp_catalogue = (commands, infos)
+        return self._hmp_catalogue
 
     async def _device_types(self, _: str) -> Names:
         types = await self._run("qom-list-types", implements="device", abstract=False)

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from .runner import LineRunner
 
 
+NO_HMP = (
+    "this server has no human monitor (no human-monitor-command; qemu-storage-daemon "
+    "speaks QMP only): staying in QMP mode"
+)
+
+
 class Quit(Exception):
     """``/quit``: end the session as if input had ended."""
 
@@ -29,6 +35,8 @@ HELP = {
     "/wait EVENT [key=value ...] [TIMEOUT]": (
         "wait for an event (a glob) that arrived since the last command, or arrives"
     ),
+    "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
+    "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
     "/pretty": "switch indented JSON on or off",
     "/verbose": "switch echoing the commands sent on or off",
     "/cancel": "drop the open transaction block",
@@ -41,10 +49,13 @@ class MetaCommands:
 
     def __init__(self, runner: LineRunner) -> None:
         self.runner = runner
+        self._rest = ""  # the text after the meta-command's name, as typed
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
             "/events": self._events,
             "/wait": self._wait,
+            "/hmp": self._hmp,
+            "/qmp": self._qmp,
             "/pretty": self._pretty,
             "/verbose": self._verbose,
             "/cancel": self._cancel,
@@ -60,7 +71,25 @@ class MetaCommands:
         handler = self._table.get(words[0])
         if handler is None:
             raise InputError(f"unknown meta-command '{words[0]}'; /help lists them", 0)
+        self._rest = line[len(words[0]) :].strip()
         return await handler(words[1:])
+
+    async def _hmp(self, args: list[str]) -> bool:
+        runner = self.runner
+        if not await runner.hmp_available():
+            runner.output.error(NO_HMP)
+            return False
+        if args:
+            return await runner.run_hmp(self._rest)
+        runner.mode = "hmp"
+        runner.output.note("HMP mode: lines go to the human monitor; /qmp goes back")
+        return True
+
+    async def _qmp(self, args: list[str]) -> bool:
+        if args:
+            return await self.runner.run_qmp(self._rest)
+        self.runner.mode = "qmp"
+        return True
 
     async def _help(self, args: list[str]) -> bool:
         from .help import UnknownTopic, help_topic

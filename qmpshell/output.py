@@ -108,6 +108,14 @@ class Output:
             return
         self._show_long(self.renderer.reply(reply))
 
+    def hmp(self, text: str) -> None:
+        """Show what an HMP command printed, as QEMU wrote it (nothing if it was silent)."""
+        from .hmp import output_text
+
+        shown = output_text(text)
+        if shown:
+            self.long_text(shown)
+
     def event(self, event: Any) -> None:
         """Show one event the moment it arrives."""
         if self.interactive:

@@ -27,22 +27,25 @@ if TYPE_CHECKING:
     from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> "}
+# qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
+PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) "}
 
 
 @dataclass
 class Settings:
     """What the command line decided about the interactive shell."""
 
-    history: Path | None  # None: do not keep history
+    history: Path | None  # the QMP history file; None: do not keep history
     complete_while_typing: bool = True
+    hmp_history: Path | None = None
 
 
-def banner(client: QMPClient) -> str:
+def banner(client: QMPClient, mode: str = "qmp") -> str:
     version = client.greeting.version_text if client.greeting else "unknown version"
+    example = "an HMP command (info status)" if mode == "hmp" else "a QMP command (query-status)"
     return (
         f"Connected to {client.address} (QEMU {version}).\n"
-        "Type a QMP command (query-status), /help for more; Ctrl-D quits."
+        f"Type {example}, /help for more; Ctrl-D quits."
     )
 
 
@@ -56,29 +59,47 @@ class Shell:
         self.run_state: str | None = None
         self._running: asyncio.Future[bool] | None = None
         self._interrupted = False
-        self.session: PromptSession[str] = self._make_session()
+        from .live import LiveNames
+
+        self._live = LiveNames(client)
+        # One prompt per mode, each with its own history, completion and highlighting.
+        self._sessions: dict[str, PromptSession[str]] = {}
+
+    @property
+    def session(self) -> PromptSession[str]:
+        mode = self.runner.mode
+        if mode not in self._sessions:
+            self._sessions[mode] = self._make_session(mode)
+        return self._sessions[mode]
 
     # -- prompt_toolkit pieces ----------------------------------------------------------
 
-    def _make_session(self) -> PromptSession[str]:
+    def _make_session(self, mode: str) -> PromptSession[str]:
         from prompt_toolkit import PromptSession
-        from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.completion import Completer
+        from prompt_toolkit.history import History, InMemoryHistory
+        from prompt_toolkit.lexers import Lexer
         from prompt_toolkit.styles import Style
 
-        from .completer import ShellCompleter
+        from .completer import HmpCompleter, ShellCompleter
         from .history import make_history
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
-        from .live import LiveNames
 
-        history = (
-            make_history(self.settings.history) if self.settings.history else InMemoryHistory()
-        )
-        completer = ShellCompleter(
-            lambda: self.runner.parser.schema,
-            lambda: self.runner.in_transaction,
-            self.runner.meta.names,
-            LiveNames(self.client),
-        )
+        path = self.settings.history if mode == "qmp" else self.settings.hmp_history
+        history: History = make_history(path) if path else InMemoryHistory()
+        completer: Completer
+        lexer: Lexer | None
+        if mode == "hmp":
+            completer = HmpCompleter(self._live, self.runner.meta.names)
+            lexer = None
+        else:
+            completer = ShellCompleter(
+                lambda: self.runner.parser.schema,
+                lambda: self.runner.in_transaction,
+                self.runner.meta.names,
+                self._live,
+            )
+            lexer = input_lexer(self._fault)
         if self.runner.output.color:
             style = dict(INPUT_STYLE)
             style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
@@ -86,7 +107,7 @@ class Shell:
             style = {INPUT_ERROR: "underline"}
         return PromptSession(
             history=history,
-            lexer=input_lexer(self._fault),
+            lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
             key_bindings=_key_bindings(),
@@ -122,6 +143,8 @@ class Shell:
         from .completer import signature
         from .suggest import suggest
 
+        if self.runner.mode != "qmp":
+            return None
         text = self.session.default_buffer.document.text_before_cursor
         schema = self.runner.parser.schema
         context = suggest(text, schema, self.runner.in_transaction)
@@ -134,7 +157,12 @@ class Shell:
             parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
         if self.run_state:
             parts.append(self.run_state)
-        parts.append("QMP transaction" if self.runner.in_transaction else "QMP")
+        if self.runner.mode == "hmp":
+            parts.append(
+                "HMP" if self.runner.cpu_index is None else f"HMP, CPU {self.runner.cpu_index}"
+            )
+        else:
+            parts.append("QMP transaction" if self.runner.in_transaction else "QMP")
         log = self.runner.events
         if log.unseen:
             parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
@@ -170,7 +198,7 @@ class Shell:
     async def run(self) -> ExitStatus:
         from prompt_toolkit.patch_stdout import patch_stdout
 
-        self.runner.output.text(banner(self.client))
+        self.runner.output.text(banner(self.client, self.runner.mode))
         watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
         try:
             with patch_stdout(raw=True):
@@ -182,7 +210,10 @@ class Shell:
     async def _loop(self) -> ExitStatus:
         output = self.runner.output
         while True:
-            prompt = PROMPTS["transaction" if self.runner.in_transaction else "qmp"]
+            mode = self.runner.mode
+            prompt = PROMPTS[
+                "transaction" if mode == "qmp" and self.runner.in_transaction else mode
+            ]
             output.prompt_width = len(prompt)
             try:
                 line = await self.session.prompt_async(prompt)

@@ -13,6 +13,7 @@ from typing import Any
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
 from .events import EventLog
+from .hmp import is_failure
 from .introspection import load_schema
 from .meta import MetaCommands
 from .output import Output
@@ -51,6 +52,8 @@ class LineRunner:
         # past each event a /wait consumes.
         self.wait_from = 0
         self._schema_wanted = use_schema
+        self.mode = "qmp"  # or "hmp"
+        self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
 
     @property
     def in_transaction(self) -> bool:
@@ -63,16 +66,27 @@ class LineRunner:
             self.parser.schema = await load_schema(self.client, timeout=self.timeout)
 
     async def run_line(self, line: str, where: str = "") -> bool:
-        """Run one line; True when it succeeded (or was taken into an open block).
+        """Run one line in the current mode; True when it succeeded (or was taken into an
+        open transaction block).
 
         Input errors, error replies and reply timeouts are shown and return False.
         :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on,
         and so does :class:`~qmpshell.meta.Quit`.
         """
+        if line.strip().startswith("/"):
+            try:
+                return await self.meta.run(line.strip())
+            except InputError as exc:
+                self.output.input_error(line, exc, where)
+                return False
+        if self.mode == "hmp":
+            return await self.run_hmp(line, where)
+        return await self.run_qmp(line, where)
+
+    async def run_qmp(self, line: str, where: str = "") -> bool:
+        """Run one QMP line (shorthand or raw JSON)."""
         text = line.strip()
         try:
-            if text.startswith("/"):
-                return await self.meta.run(text)
             if self.parser.in_transaction or not text.startswith("{"):
                 await self.ensure_schema()
             message = self.parser.feed(line)
@@ -91,6 +105,18 @@ class LineRunner:
 
     async def run_message(self, message: Message, where: str = "") -> bool:
         """Send a parsed message, show its reply; True when it succeeded."""
+        reply = await self._exchange(message, where)
+        if reply is None:
+            return False
+        self.output.reply(reply)
+        if message.get("execute") == "qmp_capabilities" and "return" in reply:
+            # Negotiated by hand (-N): the schema can be read now.
+            self._schema_wanted = self.parser.schema is None
+        return "error" not in reply
+
+    async def _exchange(self, message: Message, where: str) -> Message | None:
+        """Send, wait, and return the reply (without the id the client added); None
+        after a timeout, which has been reported."""
         if self.verbose:
             self.output.message(message)
         self.wait_from = self.events.total
@@ -99,11 +125,58 @@ class LineRunner:
         except ReplyTimeout as exc:
             command = message.get("execute", message.get("exec-oob", "command"))
             self.output.error(f"{where}: {command}: {exc}" if where else f"{command}: {exc}")
-            return False
+            return None
         if "id" not in message:
             reply = {k: v for k, v in reply.items() if k != "id"}
-        self.output.reply(reply)
-        if message.get("execute") == "qmp_capabilities" and "return" in reply:
-            # Negotiated by hand (-N): the schema can be read now.
-            self._schema_wanted = self.parser.schema is None
-        return "error" not in reply
+        return reply
+
+    # -- the human monitor --------------------------------------------------------------
+
+    async def hmp_available(self) -> bool:
+        """Whether the server has a human monitor (qemu-storage-daemon has none)."""
+        await self.ensure_schema()
+        schema = self.parser.schema
+        return schema is None or "human-monitor-command" in schema.commands
+
+    async def run_hmp(self, line: str, where: str = "") -> bool:
+        """Run one HMP line through ``human-monitor-command``; show QEMU's text."""
+        text = line.strip()
+        if not text:
+            return True
+        try:
+            if text == "cpu" or text.startswith(("cpu ", "cpu\t")):
+                return await self._select_cpu(text)
+        except InputError as exc:
+            self.output.input_error(line, exc, where)
+            return False
+        arguments: Message = {"command-line": text}
+        if self.cpu_index is not None:
+            arguments["cpu-index"] = self.cpu_index
+        message = {"execute": "human-monitor-command", "arguments": arguments}
+        reply = await self._exchange(message, where)
+        if reply is None:
+            return False
+        if "error" in reply or not isinstance(reply.get("return"), str):
+            self.output.reply(reply)
+            return False
+        self.output.hmp(reply["return"])
+        return not is_failure(reply["return"])
+
+    async def _select_cpu(self, text: str) -> bool:
+        """``cpu N``, as in QEMU's monitor: later commands act on that CPU. Checked here,
+        since each ``human-monitor-command`` runs in a monitor of its own."""
+        words = text.split()
+        if len(words) != 2 or not words[1].isdigit():
+            raise InputError("usage: cpu INDEX", 0)
+        cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
+        indexes = sorted(int(cpu["cpu-index"]) for cpu in cpus)
+        if not indexes:
+            raise InputError("this machine has no CPUs", 0)
+        wanted = int(words[1])
+        if wanted not in indexes:
+            raise InputError(
+                f"no CPU {wanted}; this machine has CPU {', '.join(map(str, indexes))}", 4
+            )
+        self.cpu_index = wanted
+        self.output.note(f"CPU {wanted} selected")
+        return True

@@ -1,0 +1,105 @@
+"""The human monitor (HMP), as QEMU describes it through ``human-monitor-command``.
+
+Pure functions: reading QEMU's own ``help`` and ``info`` listings into a catalogue of
+commands (aliases such as ``cont|c`` understood), deciding which argument of a command a
+word is, laying out HMP's text output, and recognising the replies that are failures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FAILURE = re.compile(r"(unknown command: |Error: |Error\b)")
+
+
+@dataclass(frozen=True)
+class HmpCommand:
+    """One HMP command: its name, aliases, argument synopsis and description."""
+
+    name: str
+    aliases: tuple[str, ...]
+    synopsis: str
+    text: str
+
+    @property
+    def arguments(self) -> list[str]:
+        """The positional arguments' names in order, flags (``-f``) left out."""
+        words = re.findall(r"[^\s\[\]]+", self.synopsis)
+        return [w for w in words if not w.startswith("-") and w != "|"]
+
+
+def parse_listing(text: str, prefix: str = "") -> dict[str, HmpCommand]:
+    """Commands from the text of HMP ``help`` (or ``info``, with ``prefix="info "``),
+    keyed by every name they answer to."""
+    catalogue: dict[str, HmpCommand] = {}
+    entries: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        # An entry starts at column 0; indented lines and lines starting with "[" (the
+        # synopsis of drive_add spans several) continue the one before.
+        if (line and not line[0].isspace() and not line.startswith("[")) or not entries:
+            entries.append(line)
+        else:
+            entries[-1] += " " + line.strip()
+    for entry in entries:
+        match = _ENTRY.match(entry)
+        if match is None or not match.group(1).startswith(prefix):
+            continue
+        names = match.group(1)[len(prefix) :].split("|")
+        command = HmpCommand(names[0], tuple(names[1:]), match.group(2), match.group(3).strip())
+        for name in names:
+            catalogue.setdefault(name, command)
+    return catalogue
+
+
+def output_text(text: str) -> str:
+    """HMP output as it should appear: QEMU's CRLF made newlines, one trailing newline
+    dropped, and control characters (other than tab and newline) shown escaped so that
+    output cannot drive the terminal."""
+    text = text.replace("\r\n", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def is_failure(text: str) -> bool:
+    """HMP reports most failures as ordinary output: ``unknown command: 'x'`` or an
+    ``Error: ...`` line. Those count as failures for the exit status."""
+    return _FAILURE.match(text.lstrip()) is not None
+
+
+def snapshot_tags(text: str) -> list[str]:
+    """The tags in the tables ``info snapshots`` prints (below each ``ID TAG ...`` head)."""
+    tags: list[str] = []
+    in_table = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        fields = line.split()
+        if fields[:2] == ["ID", "TAG"]:
+            in_table = True
+        elif in_table and len(fields) >= 2:
+            if fields[1] not in tags:
+                tags.append(fields[1])
+        else:
+            in_table = False
+    return tags
+
+
+def argument_kind(command: str, info: str | None, position: int, name: str) -> str:
+    """What the ``position``-th argument (named ``name`` in the synopsis) of ``command``
+    takes, for completion: ``devices``, ``block-devices``, ``snapshots``,
+    ``device-types``, ``file``, or ``""``. ``info`` is the subcommand of ``info``."""
+    if command == "device_del":
+        return "devices"
+    if command == "device_add" and position == 0:
+        return "device-types"
+    if command in ("loadvm", "delvm") or name == "tag":
+        return "snapshots"
+    if command in ("eject", "change", "drive_del", "block_resize") and position == 0:
+        return "block-devices"
+    if info in ("block", "blockstats") or (name == "device" and command.startswith("block")):
+        return "block-devices"
+    if name in ("filename", "file", "target") or name.endswith("file"):
+        return "file"
+    return ""

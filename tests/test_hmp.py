@@ -1,0 +1,196 @@
+"""HMP mode against real QEMU: scripted, in a terminal, and where there is no HMP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import QemuFactory, QemuProcess, SyncQMP
+from terminal import Tmux
+
+from qmpshell.hmp import HmpCommand, argument_kind, is_failure, output_text, parse_listing
+
+
+def hmp_text(qemu: QemuProcess, line: str) -> str:
+    other = SyncQMP(qemu.aux)
+    try:
+        return str(other.cmd("human-monitor-command", **{"command-line": line})["return"])
+    finally:
+        other.close()
+
+
+# -- QEMU's own listings, parsed -------------------------------------------------------
+
+
+def test_help_listing_of_a_real_qemu(q35: QemuProcess) -> None:
+    commands = parse_listing(hmp_text(q35, "help"))
+    assert commands["c"] is commands["cont"] and commands["cont"].aliases == ("c",)
+    assert commands["device_del"].arguments == ["device"]
+    assert commands["change"].arguments[:2] == ["device", "filename"]
+    assert commands["drive_add"].text == "add drive to PCI storage controller"  # 5 lines
+    assert len({c.name for c in commands.values()}) > 100
+    infos = parse_listing(hmp_text(q35, "help info"), "info ")
+    assert {"status", "version", "cpus", "block"} <= set(infos)
+    assert infos["block"].arguments == ["device"]
+
+
+def test_output_and_failures() -> None:
+    assert output_text("VM status: running\r\n") == "VM status: running"
+    assert output_text("a\r\nb\r\n") == "a\nb"
+    assert output_text("\x1b[31mred\x9b") == "\\x1b[31mred\\x9b"
+    assert is_failure("unknown command: 'bogus'\r\n")
+    assert is_failure("Error: Snapshot 'x' does not exist\r\n")
+    assert not is_failure("VM status: running\r\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "info", "position", "name", "kind"),
+    [
+        ("device_del", None, 0, "device", "devices"),
+        ("device_add", None, 0, "driver[,prop=value][,...]", "device-types"),
+        ("loadvm", None, 0, "tag", "snapshots"),
+        ("eject", None, 0, "device", "block-devices"),
+        ("change", None, 1, "filename", "file"),
+        ("info", "block", 0, "device", "block-devices"),
+        ("info", "status", 0, "x", ""),
+    ],
+)
+def test_argument_kinds(
+    command: str, info: str | None, position: int, name: str, kind: str
+) -> None:
+    assert argument_kind(command, info, position, name) == kind
+
+
+def test_synopsis_arguments() -> None:
+    command = HmpCommand("x", (), "[-f] device [format [mode]]", "")
+    assert command.arguments == ["device", "format", "mode"]
+
+
+# -- scripted --------------------------------------------------------------------------
+
+
+def test_scripted_hmp_text_as_qemu_wrote_it(run_shell: Any, q35: QemuProcess) -> None:
+    result = run_shell("-H", q35.qmp, stdin="info status\n\n   \ninfo version\ninfo cpus\n")
+    assert result.status == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "VM status: paused (prelaunch)"
+    assert lines[1].startswith("7.")
+    assert lines[2].startswith("* CPU #0: thread_id=")
+    assert "\r" not in result.stdout
+
+
+def test_unknown_command_is_shown_and_fails(run_shell: Any, q35: QemuProcess) -> None:
+    result = run_shell("-H", "-c", "bogus", "-c", "info status", q35.qmp)
+    assert result.status == 1
+    assert result.stdout.splitlines() == [
+        "unknown command: 'bogus'",
+        "VM status: paused (prelaunch)",
+    ]
+
+
+def test_cpu_selection(run_shell: Any, q35: QemuProcess, tmp_path: Path) -> None:
+    log = tmp_path / "t.jsonl"
+    result = run_shell(
+        "-H", "-l", str(log), "-c", "cpu 0", "-c", "info registers", "-c", "cpu 7", q35.qmp
+    )
+    assert result.status == 1
+    assert "CPU 0 selected" in result.stderr
+    assert "no CPU 7; this machine has CPU 0" in result.stderr
+    assert "EIP=" in result.stdout or "RIP=" in result.stdout
+    sent = [json.loads(line)["msg"] for line in log.read_text().splitlines()]
+    hmp = [m for m in sent if m.get("execute") == "human-monitor-command"]
+    assert hmp[-1]["arguments"] == {"command-line": "info registers", "cpu-index": 0}
+
+
+def test_machine_without_cpus(run_shell: Any, qemu: QemuProcess, tmp_path: Path) -> None:
+    """qmp-shell crashes here at start-up; qmpshell sends no cpu-index and works."""
+    log = tmp_path / "t.jsonl"
+    result = run_shell("-H", "-l", str(log), "-c", "info status", "-c", "cpu 0", qemu.qmp)
+    assert result.stdout == "VM status: running\n"
+    assert "this machine has no CPUs" in result.stderr
+    sent = [json.loads(line)["msg"] for line in log.read_text().splitlines()]
+    assert all("cpu-index" not in m.get("arguments", {}) for m in sent)
+
+
+def test_switching_modes_both_ways(run_shell: Any, q35: QemuProcess) -> None:
+    script = "info status\n/qmp\nquery-name\n/hmp\ninfo status\n/qmp query-kvm\n/hmp\n"
+    result = run_shell("-H", q35.qmp, stdin=script)
+    assert result.status == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == lines[2] == "VM status: paused (prelaunch)"
+    assert json.loads(lines[1]) == {"return": {}}
+    assert set(json.loads(lines[3])["return"]) == {"enabled", "present"}
+    result = run_shell("-c", "/hmp info status", "-c", "query-name", q35.qmp)
+    assert result.stdout.splitlines() == ["VM status: paused (prelaunch)", '{"return":{}}']
+
+
+def test_storage_daemon_has_no_hmp(run_shell: Any, qemu_factory: QemuFactory) -> None:
+    daemon = qemu_factory.start_storage_daemon()
+    result = run_shell("-H", "-c", "query-name", daemon.qmp)
+    assert "no human monitor" in result.stderr and "staying in QMP" in result.stderr
+    result = run_shell("-c", "/hmp", "-c", "/hmp info status", "-c", "query-version", daemon.qmp)
+    assert result.status == 1
+    assert result.stderr.count("no human monitor") == 2
+    assert "return" in json.loads(result.stdout)
+
+
+# -- in a terminal ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def hmp_screen(shell_env: dict[str, str], q35: QemuProcess, tmp_path: Path) -> Iterator[Tmux]:
+    env = dict(shell_env)
+    env.pop("PROMPT_TOOLKIT_NO_CPR")
+    argv = [sys.executable, "-m", "qmpshell", "--color", "never", "-H", q35.qmp]
+    terminal = Tmux(tmp_path, env, argv)
+    terminal.wait_for(r"\(qemu\)")
+    try:
+        yield terminal
+    finally:
+        terminal.close()
+
+
+def test_terminal_hmp_session(hmp_screen: Tmux, home: Path) -> None:
+    screen = hmp_screen
+    screen.wait_for(r"│ HMP")
+    screen.type("info sta")
+    screen.wait_for(r"status\s+show the current VM status")
+    screen.type("tus", "Enter")
+    screen.wait_for(r"VM status: paused \(prelaunch\)")
+    screen.type("help inf")
+    screen.wait_for(r"info\s+show various information")
+    screen.type("C-u", "cpu 0", "Enter")
+    screen.wait_for(r"│ HMP, CPU 0")
+    screen.type("/qmp", "Enter")
+    screen.wait_for(r"│ QMP\s")
+    screen.type("query-name", "Enter")
+    screen.wait_for("OK")
+    screen.type("/hmp", "Enter")
+    screen.wait_for(r"│ HMP, CPU 0")
+    screen.type("Up")  # HMP history: the QMP line is not in it
+    screen.wait_for(r"\(qemu\) cpu 0")
+    screen.type("C-u", "C-d")
+    state = home / "state" / "qmpshell"
+    deadline_text = ""
+    for _ in range(100):
+        if (state / "history-hmp").exists() and (state / "history").exists():
+            deadline_text = (state / "history-hmp").read_text()
+            if "cpu 0" in deadline_text:
+                break
+        subprocess.run(["sleep", "0.05"], check=True)
+    assert "info status" in deadline_text and "query-name" not in deadline_text
+    assert "query-name" in (state / "history").read_text()
+
+
+def test_terminal_hmp_argument_completion(hmp_screen: Tmux, q35: QemuProcess) -> None:
+    screen = hmp_screen
+    screen.type("device_add usb-")
+    screen.wait_for(r"usb-kbd\s+device type")
+    screen.type("C-u", "info block ")
+    screen.type("Tab")
+    screen.wait_for(r"\(qemu\) info block\n")  # no drives on this machine: nothing offered
