@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,15 +176,16 @@ def test_terminal_hmp_session(hmp_screen: Tmux, home: Path) -> None:
     screen.wait_for(r"\(qemu\) cpu 0")
     screen.type("C-u", "C-d")
     state = home / "state" / "qmpshell"
-    deadline_text = ""
-    for _ in range(100):
-        if (state / "history-hmp").exists() and (state / "history").exists():
-            deadline_text = (state / "history-hmp").read_text()
-            if "cpu 0" in deadline_text:
-                break
-        subprocess.run(["sleep", "0.05"], check=True)
-    assert "info status" in deadline_text and "query-name" not in deadline_text
+    deadline = time.monotonic() + 10
+    while "cpu 0" not in _read(state / "history-hmp") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hmp_history = _read(state / "history-hmp")
+    assert "info status" in hmp_history and "query-name" not in hmp_history
     assert "query-name" in (state / "history").read_text()
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 def test_terminal_hmp_argument_completion(hmp_screen: Tmux, q35: QemuProcess) -> None:
