@@ -7,9 +7,11 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .address import Address, AddressError, parse_address
-from .client import QMPClient
+from .agent import connect_agent
+from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
 from .meta import NO_HMP
@@ -29,6 +31,9 @@ examples:
   qmpshell -l session.jsonl SOCK            keep a JSON Lines transcript
   qmpshell -c 'device_del id=nic0' -e SOCK  stop at the first failed command
   qmpshell -H -c 'info status' SOCK         the human monitor (HMP)
+  qmpshell --launch                         a throwaway paused QEMU to try things on
+  qmpshell -- qemu-system-x86_64 -M q35 -S  launch this QEMU, quit it at the end
+  qmpshell --ga /run/vm/qga.sock            the guest agent of a VM
 
 input lines:
   query-status                              a command without arguments
@@ -47,6 +52,9 @@ environment:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qmpshell",
+        usage=(
+            "%(prog)s [OPTIONS] [ADDRESS]\n       %(prog)s [OPTIONS] -- QEMU_BINARY [QEMU_ARGS...]"
+        ),
         description="An interactive shell for QEMU's QMP monitor.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -121,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-history", action="store_true", help="do not read or write an input history"
     )
+    parser.add_argument(
+        "--launch",
+        action="store_true",
+        help="start a throwaway QEMU (paused, diskless, headless) and connect to it; "
+        "or give the QEMU command line after --",
+    )
+    parser.add_argument(
+        "--ga",
+        metavar="ADDRESS",
+        help="talk to a guest agent (qemu-ga) at ADDRESS (UNIX socket or HOST:PORT)",
+    )
+    parser.add_argument(
+        "--completions",
+        choices=("bash", "zsh", "fish"),
+        metavar="SHELL",
+        help="print the completion script for SHELL (bash, zsh, fish) and exit",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -144,20 +169,61 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+@dataclass
+class Target:
+    """What to talk to: a monitor address, a guest agent, or a QEMU to launch."""
+
+    address: Address | None = None
+    launch: list[str] | None = None
+    agent: bool = False
+
+
+def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]) -> Target:
+    try:
+        if qemu or args.launch:
+            if args.address or args.ga:
+                parser.error("give an address or a QEMU to launch, not both")
+            if not qemu:
+                from .launch import default_command
+
+                qemu = default_command()
+            return Target(launch=qemu)
+        if args.ga:
+            if args.address:
+                parser.error("give either an address or --ga")
+            return Target(parse_address(args.ga), agent=True)
+        text = args.address or os.environ.get("QMP_SOCKET")
+        if not text:
+            parser.error("no address given and QMP_SOCKET is not set")
+        return Target(parse_address(text))
+    except AddressError as exc:
+        parser.error(str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    qemu: list[str] = []
+    if "--" in words:  # everything after it is the QEMU command line to launch
+        at = words.index("--")
+        words, qemu = words[:at], words[at + 1 :]
+        if not qemu:
+            parser.error("-- must be followed by a QEMU command")
+    args = parser.parse_args(words)
     if args.version:
         print(f"qmpshell {_version()}")
         return ExitStatus.OK
-    text = args.address or os.environ.get("QMP_SOCKET")
-    if not text:
-        parser.error("no address given and QMP_SOCKET is not set")
+    if args.completions:
+        from .shellcomplete import completion_script
+
+        sys.stdout.write(completion_script(args.completions))
+        return ExitStatus.OK
     try:
-        address = parse_address(text)
-    except AddressError as exc:
-        parser.error(str(exc))
+        target = _target(parser, args, qemu)
+    except QMPShellError as exc:  # no QEMU to launch
+        print(f"qmpshell: {exc}", file=sys.stderr)
+        return ExitStatus.CONNECTION
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
@@ -178,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pager=True,
         )
     try:
-        return asyncio.run(_session(args, address, output, scripted, event_filter))
+        return asyncio.run(_session(args, target, output, scripted, event_filter))
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
@@ -190,25 +256,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _session(
     args: argparse.Namespace,
-    address: Address,
+    target: Target,
     output: Output,
     scripted: bool,
     event_filter: EventFilter,
 ) -> ExitStatus:
     transcript = _open_transcript(args.logfile, output)
     timeout = args.timeout or None
-    client = QMPClient(transcript=transcript)
+    client = QMPClient(transcript=transcript, guest_agent=target.agent)
+    launched = None
     try:
         try:
+            if target.launch is not None:
+                from .launch import LaunchedQemu
+
+                launched = LaunchedQemu(target.launch, output.relay)
+                target.address = await launched.start(timeout)
+            assert target.address is not None
             await client.connect(
-                address, negotiate=not args.skip_negotiation, enable_oob=True, timeout=timeout
+                target.address,
+                negotiate=not args.skip_negotiation,
+                enable_oob=True,
+                timeout=timeout,
             )
-        except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError
+            agent = await connect_agent(client, timeout) if target.agent else None
+        except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
             output.error(str(exc))
             return ExitStatus.CONNECTION
         events = EventLog(output.event, event_filter)
         client.add_event_handler(events)
-        runner = LineRunner(client, output, events, verbose=args.verbose, timeout=timeout)
+        runner = LineRunner(
+            client,
+            output,
+            events,
+            verbose=args.verbose,
+            timeout=timeout,
+            use_schema=agent is None,
+            agent=agent,
+        )
         if args.hmp:
             if await runner.hmp_available():
                 runner.mode = "hmp"
@@ -221,13 +306,18 @@ async def _session(
         from .repl import Settings, run_interactive
 
         keep = not args.no_history
+        mode = "qga" if agent is not None else "qmp"
         settings = Settings(
-            history_path("qmp", args.history_file) if keep else None,
+            history_path(mode, args.history_file) if keep else None,
             complete_while_typing=args.complete_while_typing,
             hmp_history=history_path("hmp", args.history_file) if keep else None,
+            target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
         )
         return await run_interactive(runner, client, settings)
     finally:
+        if launched is not None:
+            client.clear_event_handlers()  # the events of quitting it are not the user's
+            await launched.stop(client if client.state is Runstate.RUNNING else None, timeout)
         await client.close()
         if transcript is not None:
             transcript.close()

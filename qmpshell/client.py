@@ -146,14 +146,21 @@ class QMPClient:
     """One connection to a QMP server (QEMU, qemu-storage-daemon)."""
 
     def __init__(
-        self, *, transcript: Transcript | None = None, max_message_size: int | None = None
+        self,
+        *,
+        transcript: Transcript | None = None,
+        max_message_size: int | None = None,
+        guest_agent: bool = False,
     ) -> None:
         self.transcript = transcript
+        # A guest agent speaks the same JSON without greeting or negotiation, and marks
+        # resynchronisation replies with a 0xFF byte.
+        self.guest_agent = guest_agent
+        self._decoder = MessageDecoder(max_message_size, sync_bytes=guest_agent)
         self.state = Runstate.IDLE
         self.address: Address | None = None
         self.greeting: Greeting | None = None
         self.oob_enabled = False
-        self._max_message_size = max_message_size
         self._transport: asyncio.Transport | None = None
         self._pending: dict[Any, asyncio.Future[Message]] = {}
         self._greeting_waiter: asyncio.Future[Message] | None = None
@@ -191,6 +198,9 @@ class QMPClient:
         loop = asyncio.get_running_loop()
         self._closed = loop.create_future()
         self._greeting_waiter = loop.create_future()
+        if self.guest_agent:
+            self._greeting_waiter.set_result({})  # none is coming
+            negotiate = False
         try:
             await self._open(address, timeout)
             greeting = await self._wait_greeting(timeout)
@@ -204,7 +214,7 @@ class QMPClient:
 
     async def _open(self, address: Address, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
-        protocol = _SocketProtocol(self, MessageDecoder(self._max_message_size))
+        protocol = _SocketProtocol(self, self._decoder)
         try:
             if isinstance(address, UnixAddress):
                 opening = loop.create_unix_connection(lambda: protocol, address.path)
@@ -221,6 +231,8 @@ class QMPClient:
 
     async def _wait_greeting(self, timeout: float | None) -> Greeting:
         assert self._greeting_waiter is not None
+        if self.guest_agent:
+            return Greeting({})
         try:
             message = await asyncio.wait_for(asyncio.shield(self._greeting_waiter), timeout)
         except asyncio.TimeoutError:
@@ -259,6 +271,22 @@ class QMPClient:
         if self.transcript is not None:
             self.transcript.record("send", message)
         self._transport.write(json.dumps(message).encode() + b"\n")
+
+    def send_nowait(self, message: Message) -> None:
+        """Send a command whose reply nobody will wait for (guest agent commands that
+        do not reply on success); a reply that comes anyway is dropped by its id."""
+        if "id" not in message:
+            self._next_id += 1
+            message = {**message, "id": f"qmpshell-{self._next_id}"}
+        self._send(message)
+
+    def begin_resync(self) -> None:
+        """Guest agent resynchronisation, first half: write the 0xFF byte that resets the
+        agent's parser, and discard what arrives until the agent's own 0xFF."""
+        if self._transport is None or self._transport.is_closing():
+            raise self._lost_error()
+        self._decoder.discard_until_sync()
+        self._transport.write(b"\xff")
 
     async def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send a command message as given and return its whole reply message.
@@ -314,6 +342,10 @@ class QMPClient:
         if handler in self._handlers:
             self._handlers.remove(handler)
 
+    def clear_event_handlers(self) -> None:
+        """Stop delivering events (to handlers and event streams alike)."""
+        self._handlers.clear()
+
     def events(self) -> EventStream:
         """An async iterator of events from now on; it ends when the connection does."""
         return EventStream(self)
@@ -346,9 +378,14 @@ class QMPClient:
         if future is not None and not future.done():
             future.set_result(message)
 
+    @property
+    def _before_greeting(self) -> bool:
+        waiter = self._greeting_waiter
+        return waiter is None or not waiter.done()
+
     def _fail(self, error: ProtocolError) -> None:
         """The stream is unusable: close it and tell everyone waiting why."""
-        if self.greeting is None:
+        if self._before_greeting:
             self._failure = NotQMPError(f"{self.address} is not a QMP server: {error}")
         else:
             self._failure = ConnectionLost(f"connection to {self.address} dropped: {error}")
@@ -362,7 +399,7 @@ class QMPClient:
 
     def _on_connection_lost(self, exc: Exception | None) -> None:
         if self._failure is None:
-            if self.greeting is None:
+            if self._before_greeting:
                 self._failure = NotQMPError(
                     f"{self.address} closed the connection without a QMP greeting"
                 )

@@ -90,11 +90,14 @@ class ShellCompleter(Completer):
         in_transaction: Callable[[], bool],
         meta_names: Iterable[str],
         live: LiveNames | None = None,
+        commands: Callable[[], list[tuple[str, str]]] | None = None,
     ) -> None:
         self._schema = schema
         self._in_transaction = in_transaction
         self._meta_names = list(meta_names)
         self._live = live
+        # Command names when there is no schema (the guest agent's guest-info).
+        self._commands = commands
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(
@@ -131,6 +134,8 @@ class ShellCompleter(Completer):
         if kind == s.WORDS:
             return [Candidate(word) for word in context.words]
         if schema is None:
+            if kind == s.COMMAND and self._commands is not None:
+                return [Candidate(name, meta) for name, meta in self._commands()]
             return []
         if kind == s.COMMAND:
             oob_only = context.words == ("oob",)

@@ -21,6 +21,9 @@ _TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
 # The rest of a string that was cut by a read: everything up to an unescaped quote.
 _STRING_REST = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
 _SPACE = re.compile(rb"[ \t\r\n]*")
+# The guest agent puts a 0xFF byte before the reply to guest-sync-delimited.
+_SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
+SYNC_BYTE = 0xFF
 
 _OPEN = frozenset(b"{[")
 _QUOTE = ord('"')
@@ -49,9 +52,13 @@ class MessageDecoder:
     raises :class:`ProtocolError`, after which the decoder should not be used again.
     """
 
-    def __init__(self, max_message_size: int | None = None) -> None:
+    def __init__(self, max_message_size: int | None = None, sync_bytes: bool = False) -> None:
         self._buf = bytearray()
         self._max = max_message_size
+        # Guest agent streams: 0xFF may stand between messages, and after a resync the
+        # bytes up to the next 0xFF are stale and thrown away.
+        self._space = _SPACE_OR_SYNC if sync_bytes else _SPACE
+        self._discarding = False
         # State of the object being scanned: it starts at offset 0 of _buf once begun.
         self._begun = False
         self._scan = 0
@@ -63,8 +70,22 @@ class MessageDecoder:
         """How many bytes are buffered for an object not yet complete."""
         return len(self._buf)
 
+    def discard_until_sync(self) -> None:
+        """Drop everything buffered and every byte up to the next 0xFF (guest agent
+        resynchronisation: what comes before the agent's 0xFF is stale)."""
+        self._buf.clear()
+        self._begun = False
+        self._in_string = False
+        self._discarding = True
+
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Take the next chunk of the stream; return the objects it completes."""
+        if self._discarding:
+            mark = data.find(SYNC_BYTE)
+            if mark < 0:
+                return []
+            data = data[mark + 1 :]
+            self._discarding = False
         if not self._buf and data.endswith(b"\n") and not self._too_big(len(data)):
             try:
                 value = json.loads(data.decode())
@@ -83,7 +104,7 @@ class MessageDecoder:
         start = 0
         while True:
             if not self._begun:
-                start = _SPACE.match(buf, start).end()  # type: ignore[union-attr]
+                start = self._space.match(buf, start).end()  # type: ignore[union-attr]
                 if start == len(buf):
                     break
                 if buf[start] != ord("{"):

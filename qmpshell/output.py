@@ -161,6 +161,12 @@ class Output:
                     self.errors.write(f"  {shown}\n  {' ' * column}^\n")
         self.error(f"{', '.join(place)}: {error}" if place else str(error))
 
+    def relay(self, text: str) -> None:
+        """Pass on a line another program (a launched QEMU) wrote for the user."""
+        self.stream.flush()
+        self.errors.write(text + "\n")
+        self.errors.flush()
+
     def error(self, text: str) -> None:
         """Report a problem on stderr, on one line."""
         self.stream.flush()

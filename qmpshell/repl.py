@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
-PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) "}
+PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
 
 
 @dataclass
@@ -38,11 +38,20 @@ class Settings:
     history: Path | None  # the QMP history file; None: do not keep history
     complete_while_typing: bool = True
     hmp_history: Path | None = None
+    target: str | None = None  # how the toolbar names what it talks to (default: address)
 
 
-def banner(client: QMPClient, mode: str = "qmp") -> str:
+def banner(runner: LineRunner) -> str:
+    client = runner.client
+    if runner.agent is not None:
+        return (
+            f"Connected to the guest agent at {client.address} "
+            f"(qemu-ga {runner.agent.version or 'of unknown version'}).\n"
+            "Type an agent command (guest-info), /help for more; Ctrl-D quits."
+        )
     version = client.greeting.version_text if client.greeting else "unknown version"
-    example = "an HMP command (info status)" if mode == "hmp" else "a QMP command (query-status)"
+    hmp = runner.mode == "hmp"
+    example = "an HMP command (info status)" if hmp else "a QMP command (query-status)"
     return (
         f"Connected to {client.address} (QEMU {version}).\n"
         f"Type {example}, /help for more; Ctrl-D quits."
@@ -93,11 +102,13 @@ class Shell:
             completer = HmpCompleter(self._live, self.runner.meta.names)
             lexer = None
         else:
+            agent = self.runner.agent
             completer = ShellCompleter(
                 lambda: self.runner.parser.schema,
                 lambda: self.runner.in_transaction,
                 self.runner.meta.names,
-                self._live,
+                None if agent else self._live,
+                agent.completions if agent else None,
             )
             lexer = input_lexer(self._fault)
         if self.runner.output.color:
@@ -152,8 +163,10 @@ class Shell:
 
     def _status(self) -> StyleAndTextTuples:
         greeting = self.client.greeting
-        parts = [f" {self.client.address}"]
-        if greeting:
+        parts = [" " + (self.settings.target or _shorten(str(self.client.address)))]
+        if self.runner.agent is not None:
+            parts.append("guest agent " + self.runner.agent.version)
+        elif greeting:
             parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
         if self.run_state:
             parts.append(self.run_state)
@@ -178,6 +191,8 @@ class Shell:
             app.invalidate()
 
     async def read_run_state(self) -> None:
+        if self.runner.agent is not None:
+            return
         try:
             status = await self.client.execute("query-status", timeout=self.runner.timeout)
         except (CommandError, ReplyTimeout):
@@ -198,7 +213,7 @@ class Shell:
     async def run(self) -> ExitStatus:
         from prompt_toolkit.patch_stdout import patch_stdout
 
-        self.runner.output.text(banner(self.client, self.runner.mode))
+        self.runner.output.text(banner(self.runner))
         watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
         try:
             with patch_stdout(raw=True):
@@ -210,10 +225,7 @@ class Shell:
     async def _loop(self) -> ExitStatus:
         output = self.runner.output
         while True:
-            mode = self.runner.mode
-            prompt = PROMPTS[
-                "transaction" if mode == "qmp" and self.runner.in_transaction else mode
-            ]
+            prompt = PROMPTS[self._prompt_kind()]
             output.prompt_width = len(prompt)
             try:
                 line = await self.session.prompt_async(prompt)
@@ -232,6 +244,13 @@ class Shell:
             status = await self._run(line)
             if status is not None:
                 return status
+
+    def _prompt_kind(self) -> str:
+        if self.runner.mode == "hmp":
+            return "hmp"
+        if self.runner.in_transaction:
+            return "transaction"
+        return "agent" if self.runner.agent is not None else "qmp"
 
     async def _run(self, line: str) -> ExitStatus | None:
         """Run one line as a task Ctrl-C can cancel; an exit status ends the session."""
@@ -292,6 +311,14 @@ def _key_bindings() -> KeyBindings:
         event.current_buffer.insert_text("\n")
 
     return bindings
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    """A long socket path, cut in the middle so that both ends stay readable."""
+    if len(text) <= width:
+        return text
+    half = (width - 1) // 2
+    return text[:half] + "…" + text[-half:]
 
 
 def _continuation(width: int, line_number: int, wrap_count: int) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .agent import GuestAgent
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
 from .events import EventLog
@@ -40,8 +41,10 @@ class LineRunner:
         verbose: bool = False,
         timeout: float | None = None,
         use_schema: bool = True,
+        agent: GuestAgent | None = None,
     ) -> None:
         self.client = client
+        self.agent = agent
         self.output = output
         self.events = events
         self.verbose = verbose
@@ -105,6 +108,13 @@ class LineRunner:
 
     async def run_message(self, message: Message, where: str = "") -> bool:
         """Send a parsed message, show its reply; True when it succeeded."""
+        name = str(message.get("execute", ""))
+        if self.agent is not None and self.agent.sends_no_reply(name):
+            if self.verbose:
+                self.output.message(message)
+            self.client.send_nowait(message)
+            self.output.note(f"{name} sent; the guest agent does not reply to it on success")
+            return True
         reply = await self._exchange(message, where)
         if reply is None:
             return False
@@ -125,15 +135,27 @@ class LineRunner:
         except ReplyTimeout as exc:
             command = message.get("execute", message.get("exec-oob", "command"))
             self.output.error(f"{where}: {command}: {exc}" if where else f"{command}: {exc}")
+            if self.agent is not None:
+                await self._resync()
             return None
         if "id" not in message:
             reply = {k: v for k, v in reply.items() if k != "id"}
         return reply
 
+    async def _resync(self) -> None:
+        """After a guest agent timeout, a late reply may still come: step past it."""
+        assert self.agent is not None
+        try:
+            await self.agent.sync(self.timeout)
+        except ReplyTimeout:
+            self.output.error("the guest agent does not answer a resync either")
+
     # -- the human monitor --------------------------------------------------------------
 
     async def hmp_available(self) -> bool:
         """Whether the server has a human monitor (qemu-storage-daemon has none)."""
+        if self.agent is not None:
+            return False
         await self.ensure_schema()
         schema = self.parser.schema
         return schema is None or "human-monitor-command" in schema.commands

@@ -21,15 +21,22 @@ ensure_qemu() {
     fi
 }
 
-# ensure_test_tools: the programs the tests drive besides QEMU (tmux, a real terminal).
+# ensure_test_tools: the programs the tests drive besides QEMU: tmux (a real terminal)
+# and the shells whose completion scripts are tested (zsh, fish; bash is there already).
 ensure_test_tools() {
-    command -v tmux >/dev/null && return 0
+    local missing=()
+    local tool
+    for tool in tmux zsh fish; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "Installing tmux from Debian packages" >&2
+        echo "Installing from Debian packages: ${missing[*]}" >&2
         apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
     else
-        echo "tmux is missing; install it (e.g. sudo apt-get install tmux)" >&2
+        echo "Missing test tools: ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]})" >&2
         exit 1
     fi
 }

@@ -1,0 +1,42 @@
+# fish completion for qmpshell.
+# Generated from qmpshell's options by qmpshell/shellcomplete.py; do not edit.
+# Regenerate it with
+#   python -m qmpshell --completions fish > completions/qmpshell.fish
+# Use it with
+#   qmpshell --completions fish | source
+# or copy it to ~/.config/fish/completions/qmpshell.fish.
+
+# The QEMU command line follows a "--" of its own: the binary, then its arguments.
+function __qmpshell_after_dashes
+    contains -- -- (commandline -opc)
+end
+
+function __qmpshell_qemu_binary
+    set -l words (commandline -opc)
+    set -l dashes (contains -i -- -- $words); and test $dashes -eq (count $words)
+end
+
+complete -c qmpshell -f
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s h -l help -d 'show this help message and exit'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s H -l hmp -d 'start in HMP mode'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s p -l pretty -d 'indent JSON output'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s v -l verbose -d 'echo each message sent before its reply'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s N -l skip-negotiation -d 'do not send qmp_capabilities after the greeting'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s l -l logfile -r -F -d 'append a JSON Lines transcript to PATH'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s c -l command -r -f -d 'run LINE'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s e -l exit-on-error -d 'stop at the first failed command'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l timeout -r -f -d 'limit for connecting, the greeting and each reply'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l events -r -f -a 'all none' -d 'which events to show'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l color -r -f -a 'auto always never' -d 'colour replies and events'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l complete-while-typing -d 'show completion menus as you type'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-complete-while-typing -d 'turn off --complete-while-typing'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d 'keep the input history in PATH'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a guest agent'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'bash zsh fish' -d 'print the completion script for SHELL'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
+# ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -F
+complete -c qmpshell -n __qmpshell_qemu_binary -x -a '(__fish_complete_command)'
+complete -c qmpshell -n '__qmpshell_after_dashes; and not __qmpshell_qemu_binary' -F
