@@ -356,10 +356,10 @@ def _zsh(command: CommandLine) -> str:
                 spec += "+" if len(name) == 2 else "="
             spec += f"[{_zsh_escape(description)}]"
             if option.value is not None:
-                spec += _zsh_value(option.value)
+                spec += f":{_zsh_value(option.value)}"
             specs.append(spec)
     for number, value in enumerate(command.positionals, 1):
-        specs.append(f"{number}:{_zsh_value(value)}")
+        specs.append(f"{number}::{_zsh_value(value)}")  # "::": may be left out
     lines = " \\\n".join(f"        {_zsh_quote(spec)}" for spec in specs)
     usage = (
         f"Use it by putting this file, named {script_file('zsh', command.prog)}, in a directory\n"
@@ -371,12 +371,13 @@ def _zsh(command: CommandLine) -> str:
 
 
 def _zsh_value(value: Value) -> str:
+    """The ``MESSAGE:ACTION`` that ends an _arguments spec taking ``value``."""
     message = _zsh_escape(value.name).replace(":", "\\:")
     if value.kind == "files":
-        return f":{message}:_files"
+        return f"{message}:_files"
     if value.kind == "words":
-        return f":{message}:({' '.join(value.words)})"
-    return f":{message}: "  # a single space: show the message, offer nothing
+        return f"{message}:({' '.join(value.words)})"
+    return f"{message}: "  # a single space: show the message, offer nothing
 
 
 def _zsh_escape(text: str) -> str:

@@ -11,6 +11,7 @@ import argparse
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from qmpshell.cli import build_parser
 from qmpshell.shellcomplete import (
     SHELLS,
     SUGGESTED_VALUES,
+    Value,
     completion_script,
     describe,
     script_file,
@@ -101,20 +103,17 @@ def test_what_values_complete_to() -> None:
     parser.add_argument("--secret", help=argparse.SUPPRESS)
     command = describe(parser)
     by_name = {name: option for option in command.options for name in option.names}
+    values = {name: option.value for name, option in by_name.items()}
     assert "--secret" not in by_name
     assert by_name["--help"].ends_command
-    assert by_name["-q"].value is None
-    assert by_name["-q"].spellings == (("-q", "say less"),)
     assert by_name["--name"].repeatable
-    assert by_name["--name"].value is not None
-    assert by_name["--name"].value.kind == "free"
-    assert by_name["-o"].value is not None
-    assert by_name["-o"].value.kind == "files"
-    assert by_name["--mode"].value is not None
-    assert by_name["--mode"].value.words == ("fast", "slow")
-    assert by_name["--events"].value is not None
-    assert by_name["--events"].value.words == SUGGESTED_VALUES["events"]
-    assert [v.kind for v in command.positionals] == ["files"]
+    assert by_name["-q"].spellings == (("-q", "say less"),)
+    assert values["-q"] is None
+    assert values["--name"] == Value("TEXT", "free")
+    assert values["-o"] == Value("PATH", "files")
+    assert values["--mode"] == Value("MODE", "words", ("fast", "slow"))
+    assert values["--events"] == Value("FILTER", "words", SUGGESTED_VALUES["events"])
+    assert command.positionals == (Value("ADDRESS", "files"),)
 
 
 def test_refuses_what_it_cannot_write_safely() -> None:
@@ -135,9 +134,9 @@ def bash_complete(line: str, env: dict[str, str]) -> list[str]:
     words = re.findall(r"=|[^\s=]+", line)
     if line[-1].isspace():
         words.append("")
+    script = [str(COMPLETIONS / "qmpshell.bash")]
     result = subprocess.run(
-        [need("bash"), "--norc", "--noprofile", "-c", BASH_DRIVER, "bash"]
-        + [str(COMPLETIONS / "qmpshell.bash"), *words],
+        [need("bash"), "--norc", "--noprofile", "-c", BASH_DRIVER, "bash", *script, *words],
         capture_output=True,
         text=True,
         env=env,
@@ -251,6 +250,17 @@ def test_zsh(zsh: Tmux) -> None:
     zsh.type("qmpshell --col", "Tab")
     zsh.wait_for(r"% qmpshell --color=?\n")
     zsh.type("C-u", "C-l", "qmpshell --color ", "Tab")
-    zsh.wait_for(r"% qmpshell --color \n\s*always\s+auto\s+never\n")
+    zsh.wait_for(r"% qmpshell --color\n\s*always\s+auto\s+never\n")
     zsh.type("C-u", "C-l", "qmpshell -- qemu-system-x86_6", "Tab")
     zsh.wait_for(rf"% qmpshell -- {QEMU}")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completions_option_prints_the_script(shell: str) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "qmpshell", "--completions", shell],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed == completion_script(shell)
