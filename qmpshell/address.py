@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 from .errors import QMPShellError
 
@@ -18,16 +17,14 @@ class AddressError(QMPShellError):
     """An address string that names neither a socket path nor a host and port."""
 
 
-@dataclass(frozen=True)
-class UnixAddress:
+class UnixAddress(NamedTuple):
     path: str
 
     def __str__(self) -> str:
         return self.path
 
 
-@dataclass(frozen=True)
-class TcpAddress:
+class TcpAddress(NamedTuple):
     host: str
     port: int
 

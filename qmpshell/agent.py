@@ -10,14 +10,13 @@ parser) and ``guest-sync-delimited`` with a random id; everything before the age
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .client import QMPClient
 from .errors import CommandError, ProtocolError, QMPShellError
 
 
-@dataclass(frozen=True)
-class AgentCommand:
+class AgentCommand(NamedTuple):
     name: str
     enabled: bool
     replies: bool  # False: the agent sends nothing back on success (guest-shutdown)

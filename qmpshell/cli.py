@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .address import Address, AddressError, parse_address
 from .agent import connect_agent
@@ -169,13 +168,15 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-@dataclass
 class Target:
     """What to talk to: a monitor address, a guest agent, or a QEMU to launch."""
 
-    address: Address | None = None
-    launch: list[str] | None = None
-    agent: bool = False
+    def __init__(
+        self, address: Address | None = None, launch: list[str] | None = None, agent: bool = False
+    ) -> None:
+        self.address = address
+        self.launch = launch
+        self.agent = agent
 
 
 def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]) -> Target:

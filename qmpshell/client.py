@@ -23,8 +23,7 @@ import os
 import socket
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .address import Address, UnixAddress
 from .decoder import MessageDecoder, describe_bytes
@@ -53,14 +52,13 @@ class Runstate(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
-@dataclass(frozen=True)
-class Greeting:
+class Greeting(NamedTuple):
     """The server's greeting, with the fields a user wants at hand."""
 
     raw: Message
     version: tuple[int, int, int] = (0, 0, 0)
     package: str = ""
-    capabilities: tuple[str, ...] = field(default_factory=tuple)
+    capabilities: tuple[str, ...] = ()
 
     @classmethod
     def from_message(cls, message: Message) -> Greeting:

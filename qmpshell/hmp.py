@@ -8,15 +8,14 @@ word is, laying out HMP's text output, and recognising the replies that are fail
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FAILURE = re.compile(r"(unknown command: |Error: |Error\b)")
 
 
-@dataclass(frozen=True)
-class HmpCommand:
+class HmpCommand(NamedTuple):
     """One HMP command: its name, aliases, argument synopsis and description."""
 
     name: str

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from .client import QMPClient
@@ -20,9 +19,9 @@ from .errors import CommandError
 from .schema import Schema
 
 
-def cache_directory() -> Path:
+def cache_directory() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qmpshell"
+    return os.path.join(base, "qmpshell")
 
 
 async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Schema | None:
@@ -37,7 +36,7 @@ async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Sch
         return None
     version = client.greeting.raw.get("QMP", {}).get("version") if client.greeting else None
     key = hashlib.sha256(json.dumps([version, names]).encode()).hexdigest()[:24]
-    path = cache_directory() / f"schema-{key}.json"
+    path = os.path.join(cache_directory(), f"schema-{key}.json")
     entries = _read(path)
     if entries is None:
         try:
@@ -48,19 +47,21 @@ async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Sch
     return Schema(entries)
 
 
-def _read(path: Path) -> list[dict[str, Any]] | None:
+def _read(path: str) -> list[dict[str, Any]] | None:
     try:
-        entries = json.loads(path.read_bytes())
+        with open(path, "rb") as file:
+            entries = json.loads(file.read())
     except (OSError, ValueError):
         return None
     return entries if isinstance(entries, list) else None
 
 
-def _write(path: Path, entries: Any) -> None:
+def _write(path: str, entries: Any) -> None:
     """Write atomically; a cache that cannot be written is simply not used."""
+    directory = os.path.dirname(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".schema-")
+        os.makedirs(directory, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".schema-")
     except OSError:
         return
     try:

@@ -9,8 +9,7 @@ this command take, which values does this enum allow.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Commands whose arguments object accepts members the schema does not declare
 # (QAPI 'gen': false with properties passed through to QOM).
@@ -19,8 +18,7 @@ OPEN_ARGUMENTS = frozenset({"device_add"})
 _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """One member of an object type."""
 
     name: str
@@ -28,13 +26,12 @@ class Member:
     optional: bool
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     name: str
     arg_type: str
     ret_type: str
     allow_oob: bool
-    features: tuple[str, ...] = field(default_factory=tuple)
+    features: tuple[str, ...] = ()
 
 
 class Schema:

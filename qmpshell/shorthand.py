@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from .errors import InputError
 from .schema import Schema
@@ -42,8 +41,7 @@ _ESCAPES = {
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A whitespace-separated word, quotes removed; ``key``/``value`` when it is k=v."""
 
     text: str
@@ -55,8 +53,7 @@ class Word:
     value_quoted: bool = False
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A value as typed, before it is given a type."""
 
     text: str
