@@ -9,7 +9,6 @@ parser) and ``guest-sync-delimited`` with a random id; everything before the age
 
 from __future__ import annotations
 
-import random
 from typing import NamedTuple
 
 from .client import QMPClient
@@ -32,6 +31,8 @@ class GuestAgent:
 
     async def sync(self, timeout: float | None) -> None:
         """Resynchronise the stream (see the module docstring)."""
+        import random  # only the guest agent needs it; scripted start-up stays lean
+
         ident = random.randrange(1, 2**31)
         self.client.begin_resync()
         reply = await self.client.request(

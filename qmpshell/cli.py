@@ -9,14 +9,20 @@ import sys
 from collections.abc import Sequence
 
 from .address import Address, AddressError, parse_address
-from .agent import connect_agent
 from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
 from .meta import NO_HMP
 from .output import Output
 from .runner import LineRunner
-from .scripted import ExitStatus, iterate, read_lines, run_script, stdin_is_terminal
+from .scripted import (
+    PIPELINE,
+    ExitStatus,
+    iterate,
+    read_lines,
+    run_script,
+    stdin_is_terminal,
+)
 from .transcript import Transcript
 
 DEFAULT_TIMEOUT = 30.0
@@ -245,7 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             pager=True,
         )
     try:
-        return asyncio.run(_session(args, target, output, scripted, event_filter))
+        status = asyncio.run(_session(args, target, output, scripted, event_filter))
+        output.flush()
+        return status
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
@@ -280,7 +288,11 @@ async def _session(
                 enable_oob=True,
                 timeout=timeout,
             )
-            agent = await connect_agent(client, timeout) if target.agent else None
+            agent = None
+            if target.agent:
+                from .agent import connect_agent
+
+                agent = await connect_agent(client, timeout)
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
             output.error(str(exc))
             return ExitStatus.CONNECTION
@@ -302,7 +314,10 @@ async def _session(
                 output.error(NO_HMP)
         if scripted:
             lines = iterate(args.commands) if args.commands else read_lines(sys.stdin)
-            return await run_script(runner, lines, exit_on_error=args.exit_on_error)
+            # Echoes (-v) read best next to their replies, and an agent resyncs after a
+            # timeout: both one command at a time.
+            window = 1 if args.verbose or agent is not None else PIPELINE
+            return await run_script(runner, lines, exit_on_error=args.exit_on_error, window=window)
         from .history import history_path
         from .repl import Settings, run_interactive
 

@@ -23,7 +23,7 @@ import os
 import socket
 import stat
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 from .address import Address, UnixAddress
 from .decoder import MessageDecoder, describe_bytes
@@ -41,6 +41,9 @@ from .transcript import Transcript
 
 Message = dict[str, Any]
 EventHandler = Callable[[Message], None]
+ReplyHandler = Callable[[Message], None]
+# A request in flight: its future, who shows its reply, when it times out, its timeout.
+_Pending = tuple["asyncio.Future[Message]", Optional[ReplyHandler], Optional[float], float]
 
 
 class Runstate(enum.Enum):
@@ -160,7 +163,9 @@ class QMPClient:
         self.greeting: Greeting | None = None
         self.oob_enabled = False
         self._transport: asyncio.Transport | None = None
-        self._pending: dict[Any, asyncio.Future[Message]] = {}
+        self._pending: dict[Any, _Pending] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._outbox: list[bytes] = []
         self._greeting_waiter: asyncio.Future[Message] | None = None
         self._handlers: list[EventHandler] = []
         self._streams: list[asyncio.Queue[Message | None]] = []
@@ -268,7 +273,17 @@ class QMPClient:
             raise self._lost_error()
         if self.transcript is not None:
             self.transcript.record("send", message)
-        self._transport.write(json.dumps(message).encode() + b"\n")
+        # Commands sent in one turn of the loop (a script refilling its pipeline after a
+        # burst of replies) leave in one write.
+        self._outbox.append(json.dumps(message).encode() + b"\n")
+        if len(self._outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_outbox)
+
+    def _flush_outbox(self) -> None:
+        data = b"".join(self._outbox)
+        self._outbox.clear()
+        if data and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
 
     def send_nowait(self, message: Message) -> None:
         """Send a command whose reply nobody will wait for (guest agent commands that
@@ -283,40 +298,67 @@ class QMPClient:
         agent's parser, and discard what arrives until the agent's own 0xFF."""
         if self._transport is None or self._transport.is_closing():
             raise self._lost_error()
+        self._flush_outbox()
         self._decoder.discard_until_sync()
         self._transport.write(b"\xff")
 
-    async def request(self, message: Message, *, timeout: float | None = None) -> Message:
-        """Send a command message as given and return its whole reply message.
+    def send_request(
+        self,
+        message: Message,
+        *,
+        timeout: float | None = None,
+        on_reply: ReplyHandler | None = None,
+    ) -> asyncio.Future[Message]:
+        """Send a command message now and return the future of its whole reply.
 
-        An ``id`` is added when the message has none. ``error`` replies are returned,
-        not raised. Raises :class:`ReplyTimeout` or :class:`ConnectionLost`.
+        An ``id`` is added when the message has none. ``on_reply``, if given, is called
+        with the reply the moment it is decoded, in stream order with the events around
+        it (before the future is done), so that output keeps QEMU's order. Several
+        requests may be in flight; replies are matched by id. The future fails with
+        :class:`ReplyTimeout` or :class:`ConnectionLost`; cancelling it drops its reply.
         """
         if "id" in message:
             key = _id_key(message["id"])
-            if key in self._pending:
+            if key in self._pending and not self._pending[key][0].done():
                 raise QMPShellError(f"id {json.dumps(message['id'])} is already in use")
         else:
             self._next_id += 1
             message = {**message, "id": f"qmpshell-{self._next_id}"}
             key = (str, message["id"])
-        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Message] = loop.create_future()
         self._send(message)
-        self._pending[key] = future
-        timer = None
-        if timeout:
-            timer = asyncio.get_running_loop().call_later(timeout, self._expire, future, timeout)
-        try:
-            return await future
-        finally:
-            self._pending.pop(key, None)
-            if timer is not None:
-                timer.cancel()
+        deadline = loop.time() + timeout if timeout else None
+        self._pending[key] = (future, on_reply, deadline, timeout or 0.0)
+        if deadline is not None and self._watchdog is None:
+            self._watchdog = loop.call_at(deadline, self._expire_overdue)
+        return future
 
-    @staticmethod
-    def _expire(future: asyncio.Future[Message], timeout: float) -> None:
-        if not future.done():
-            future.set_exception(ReplyTimeout(f"no reply within {timeout:g}s"))
+    def _expire_overdue(self) -> None:
+        """Fail the requests whose time is up; then sleep until the next deadline. One
+        timer for all requests in flight, not one each: scripts keep dozens in flight."""
+        self._watchdog = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        next_deadline = None
+        for key, (future, _, deadline, timeout) in list(self._pending.items()):
+            if future.done():
+                del self._pending[key]  # cancelled by its caller
+            elif deadline is not None and deadline <= now:
+                del self._pending[key]
+                future.set_exception(ReplyTimeout(f"no reply within {timeout:g}s"))
+            elif deadline is not None and (next_deadline is None or deadline < next_deadline):
+                next_deadline = deadline
+        if next_deadline is not None:
+            self._watchdog = loop.call_at(next_deadline, self._expire_overdue)
+
+    async def request(self, message: Message, *, timeout: float | None = None) -> Message:
+        """Send a command message as given and return its whole reply message.
+
+        ``error`` replies are returned, not raised. Raises :class:`ReplyTimeout` or
+        :class:`ConnectionLost`; if the caller is cancelled, the late reply is dropped.
+        """
+        return await self.send_request(message, timeout=timeout)
 
     async def execute(
         self, command: str, arguments: Message | None = None, *, timeout: float | None = None
@@ -368,13 +410,22 @@ class QMPClient:
         if "return" not in message and "error" not in message:
             return  # neither reply nor event; it is in the transcript, nothing waits for it
         if "id" in message:
-            future = self._pending.get(_id_key(message["id"]))
+            key = _id_key(message["id"])
         else:
             # A reply to input the server could not parse carries no id; without oob,
-            # replies come in order, so it answers the oldest command.
-            future = next(iter(self._pending.values()), None)
-        if future is not None and not future.done():
-            future.set_result(message)
+            # replies come in order, so it answers the oldest command still waiting.
+            key = next((k for k, w in self._pending.items() if not w[0].done()), None)
+        waiting = self._pending.pop(key, None)
+        if waiting is None or waiting[0].done():
+            return  # a command given up on (timed out, cancelled): dropped
+        future, on_reply, _, _ = waiting
+        if on_reply is not None:
+            try:
+                on_reply(message)
+            except Exception as exc:  # e.g. the reader of our output went away
+                future.set_exception(exc)
+                return
+        future.set_result(message)
 
     @property
     def _before_greeting(self) -> bool:
@@ -406,8 +457,11 @@ class QMPClient:
             else:
                 self._failure = ConnectionLost(f"connection to {self.address} closed by peer")
         self.state = Runstate.DISCONNECTED
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         error = self._failure
-        waiters = list(self._pending.values())
+        waiters = [waiting[0] for waiting in self._pending.values()]
         if self._greeting_waiter is not None:
             waiters.append(self._greeting_waiter)
         for future in waiters:
@@ -440,6 +494,7 @@ class QMPClient:
     async def close(self) -> None:
         """Close the connection (a no-op if it is closed already)."""
         if self._transport is not None and not self._transport.is_closing():
+            self._flush_outbox()
             self._failure = self._failure or ConnectionLost(f"connection to {self.address} closed")
             self._transport.close()
             await self.wait_closed()

@@ -86,17 +86,35 @@ class MessageDecoder:
                 return []
             data = data[mark + 1 :]
             self._discarding = False
-        if not self._buf and data.endswith(b"\n") and not self._too_big(len(data)):
+        messages: list[dict[str, Any]] = []
+        if not self._buf:
+            data = self._whole_lines(data, messages)
+        if data:
+            self._buf += data
+            messages += self._drain()
+        return messages
+
+    def _whole_lines(self, data: bytes, messages: list[dict[str, Any]]) -> bytes:
+        """The fast path: a compact monitor writes one object per line, and a read often
+        holds a run of them. Each whole line that is one JSON object is taken at C speed;
+        what is left (a pretty-printed object, part of one, garbage) is returned for the
+        scanner."""
+        start = 0
+        end = data.find(b"\n")
+        while end >= 0:
+            line = data[start : end + 1]
+            if self._too_big(len(line)) or not line.lstrip().startswith(b"{"):
+                break
             try:
-                value = json.loads(data.decode())
+                value = json.loads(line.decode())
             except (ValueError, RecursionError):
-                pass  # several objects, part of one, or garbage: take the long way
-            else:
-                if isinstance(value, dict):
-                    return [value]
-                raise ProtocolError(f"expected a JSON object, got {describe_bytes(data)}")
-        self._buf += data
-        return self._drain()
+                break  # part of a bigger object, or not JSON: the scanner decides
+            if not isinstance(value, dict):
+                break
+            messages.append(value)
+            start = end + 1
+            end = data.find(b"\n", start)
+        return data[start:]
 
     def _drain(self) -> list[dict[str, Any]]:
         buf = self._buf

@@ -2,16 +2,17 @@
 
 ``query-qmp-schema`` is ~200 KB and takes QEMU tens of milliseconds to build; the cached
 copy is keyed by the QEMU version and the set of commands the server has, so a different
-binary of the same version (the storage daemon, another target) gets its own entry.
+binary of the same version (the storage daemon, another target) gets its own entry. It is
+kept in :meth:`Schema.to_compact` form: each entry stays JSON text until it is used, so
+reading it is quick and a script that types one command holds little of it in memory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import tempfile
+import zlib
 from typing import Any
 
 from .client import QMPClient
@@ -34,30 +35,33 @@ async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Sch
     names = sorted(str(c.get("name")) for c in commands if isinstance(c, dict))
     if "query-qmp-schema" not in names:
         return None
-    version = client.greeting.raw.get("QMP", {}).get("version") if client.greeting else None
-    key = hashlib.sha256(json.dumps([version, names]).encode()).hexdigest()[:24]
+    qemu = client.greeting.raw.get("QMP", {}).get("version") if client.greeting else None
+    listing = json.dumps([qemu, names]).encode()
+    key = f"{zlib.crc32(listing):08x}{zlib.adler32(listing):08x}"
     path = os.path.join(cache_directory(), f"schema-{key}.json")
-    entries = _read(path)
-    if entries is None:
+    schema = _read(path)
+    if schema is None:
         try:
             entries = await client.execute("query-qmp-schema", timeout=timeout)
         except CommandError:
             return None
-        _write(path, entries)
-    return Schema(entries)
+        schema = Schema(entries)
+        _write(path, schema.to_compact())
+    return schema
 
 
-def _read(path: str) -> list[dict[str, Any]] | None:
+def _read(path: str) -> Schema | None:
     try:
         with open(path, "rb") as file:
-            entries = json.loads(file.read())
-    except (OSError, ValueError):
-        return None
-    return entries if isinstance(entries, list) else None
+            return Schema.from_compact(json.loads(file.read()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, or written by another version: fetched again
 
 
 def _write(path: str, entries: Any) -> None:
     """Write atomically; a cache that cannot be written is simply not used."""
+    import tempfile
+
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)

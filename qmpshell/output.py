@@ -8,9 +8,9 @@ screen sent through a pager.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -61,6 +61,7 @@ class Output:
         self.pager = pager
         self._encode = (_PRETTY if pretty else _COMPACT).encode
         self._renderer: Renderer | None = None
+        self._flush_pending = False
         # Set by the interactive shell: how wide its prompt is, so that a caret can be
         # drawn under the line the user just typed.
         self.prompt_width: int | None = None
@@ -137,9 +138,25 @@ class Output:
 
     def text(self, text: str) -> None:
         """Show plain text, such as a banner."""
-        stream = self.stream
-        stream.write(text + "\n")
-        stream.flush()
+        self.stream.write(text + "\n")
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Flush at the end of this turn of the event loop: what arrives together (a
+        burst of replies and events) is written together, still within microseconds."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.stream.flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        self.stream.flush()
 
     def note(self, text: str) -> None:
         """Say something about the session (not a message) on stderr."""
@@ -188,6 +205,8 @@ class Output:
         The shell's own Ctrl-C handling is held off meanwhile: Ctrl-C belongs to the
         pager, and must not cancel anything in the shell once the pager is gone.
         """
+        import shlex
+
         command = shlex.split(os.environ.get("PAGER") or "less -R")
         env = dict(os.environ)
         env.setdefault("LESS", "-R")

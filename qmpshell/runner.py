@@ -8,9 +8,9 @@ an open transaction block), the meta-commands, and the point in the event log th
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Union
 
-from .agent import GuestAgent
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
 from .events import EventLog
@@ -20,7 +20,11 @@ from .meta import MetaCommands
 from .output import Output
 from .shorthand import Parser
 
+if TYPE_CHECKING:
+    from .agent import GuestAgent
+
 Message = dict[str, Any]
+Outcome = Union[bool, Awaitable[bool]]  # done now, or when the reply has been shown
 
 
 def is_skipped(line: str) -> bool:
@@ -69,25 +73,47 @@ class LineRunner:
             self.parser.schema = await load_schema(self.client, timeout=self.timeout)
 
     async def run_line(self, line: str, where: str = "") -> bool:
-        """Run one line in the current mode; True when it succeeded (or was taken into an
-        open transaction block).
+        """Run one line in the current mode and wait for its reply; True when it
+        succeeded (or was taken into an open transaction block).
 
         Input errors, error replies and reply timeouts are shown and return False.
         :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on,
         and so does :class:`~qmpshell.meta.Quit`.
         """
-        if line.strip().startswith("/"):
+        outcome = await self.submit(line, where)
+        return outcome if isinstance(outcome, bool) else await outcome
+
+    async def submit(self, line: str, where: str = "") -> Outcome:
+        """Prepare a line and send what it says, without waiting for the reply.
+
+        Returns True or False when the line is already done (a meta-command, a refused
+        line, an action taken into a block), else an awaitable of the outcome. The reply
+        is shown the moment it arrives, in stream order with events, whoever awaits it
+        and when: scripted mode keeps several commands in flight this way.
+        """
+        text = line.strip()
+        if text.startswith("/"):
             try:
-                return await self.meta.run(line.strip())
+                return await self.meta.run(text)
             except InputError as exc:
                 self.output.input_error(line, exc, where)
                 return False
         if self.mode == "hmp":
-            return await self.run_hmp(line, where)
-        return await self.run_qmp(line, where)
+            return await self._submit_hmp(line, where)
+        return await self._submit_qmp(line, where)
+
+    def is_barrier(self, line: str) -> bool:
+        """Whether a line must wait until no command is in flight: meta-commands (/wait
+        looks at what came back) and HMP's cpu, which asks QEMU itself."""
+        text = line.strip()
+        return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
-        """Run one QMP line (shorthand or raw JSON)."""
+        """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
+        outcome = await self._submit_qmp(line, where)
+        return outcome if isinstance(outcome, bool) else await outcome
+
+    async def _submit_qmp(self, line: str, where: str) -> Outcome:
         text = line.strip()
         try:
             if self.parser.in_transaction or not text.startswith("{"):
@@ -104,10 +130,23 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
-        return await self.run_message(message, where)
+        return self.send(message, where, self.output.reply, self._qmp_succeeded)
 
-    async def run_message(self, message: Message, where: str = "") -> bool:
-        """Send a parsed message, show its reply; True when it succeeded."""
+    def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
+        if message.get("execute") == "qmp_capabilities" and "return" in reply:
+            # Negotiated by hand (-N): the schema can be read now.
+            self._schema_wanted = self.parser.schema is None
+        return "error" not in reply
+
+    def send(
+        self,
+        message: Message,
+        where: str,
+        show: Callable[[Message], None],
+        judge: Callable[[Message, Message], bool],
+    ) -> Outcome:
+        """Send ``message``; ``show`` its reply when it arrives (without the id the client
+        added); ``judge`` says whether the reply is a success."""
         name = str(message.get("execute", ""))
         if self.agent is not None and self.agent.sends_no_reply(name):
             if self.verbose:
@@ -115,32 +154,33 @@ class LineRunner:
             self.client.send_nowait(message)
             self.output.note(f"{name} sent; the guest agent does not reply to it on success")
             return True
-        reply = await self._exchange(message, where)
-        if reply is None:
-            return False
-        self.output.reply(reply)
-        if message.get("execute") == "qmp_capabilities" and "return" in reply:
-            # Negotiated by hand (-N): the schema can be read now.
-            self._schema_wanted = self.parser.schema is None
-        return "error" not in reply
-
-    async def _exchange(self, message: Message, where: str) -> Message | None:
-        """Send, wait, and return the reply (without the id the client added); None
-        after a timeout, which has been reported."""
         if self.verbose:
             self.output.message(message)
         self.wait_from = self.events.total
+        own_id = "id" not in message
+
+        def on_reply(reply: Message) -> None:
+            show({k: v for k, v in reply.items() if k != "id"} if own_id else reply)
+
+        future = self.client.send_request(message, timeout=self.timeout, on_reply=on_reply)
+        return self._outcome(future, message, where, judge)
+
+    async def _outcome(
+        self,
+        future: Awaitable[Message],
+        message: Message,
+        where: str,
+        judge: Callable[[Message, Message], bool],
+    ) -> bool:
         try:
-            reply = await self.client.request(message, timeout=self.timeout)
+            reply = await future
         except ReplyTimeout as exc:
             command = message.get("execute", message.get("exec-oob", "command"))
             self.output.error(f"{where}: {command}: {exc}" if where else f"{command}: {exc}")
             if self.agent is not None:
                 await self._resync()
-            return None
-        if "id" not in message:
-            reply = {k: v for k, v in reply.items() if k != "id"}
-        return reply
+            return False
+        return judge(message, reply)
 
     async def _resync(self) -> None:
         """After a guest agent timeout, a late reply may still come: step past it."""
@@ -161,7 +201,11 @@ class LineRunner:
         return schema is None or "human-monitor-command" in schema.commands
 
     async def run_hmp(self, line: str, where: str = "") -> bool:
-        """Run one HMP line through ``human-monitor-command``; show QEMU's text."""
+        """Run one HMP line through ``human-monitor-command``, also from QMP mode."""
+        outcome = await self._submit_hmp(line, where)
+        return outcome if isinstance(outcome, bool) else await outcome
+
+    async def _submit_hmp(self, line: str, where: str) -> Outcome:
         text = line.strip()
         if not text:
             return True
@@ -175,14 +219,13 @@ class LineRunner:
         if self.cpu_index is not None:
             arguments["cpu-index"] = self.cpu_index
         message = {"execute": "human-monitor-command", "arguments": arguments}
-        reply = await self._exchange(message, where)
-        if reply is None:
-            return False
-        if "error" in reply or not isinstance(reply.get("return"), str):
+        return self.send(message, where, self._show_hmp, _hmp_succeeded)
+
+    def _show_hmp(self, reply: Message) -> None:
+        if isinstance(reply.get("return"), str):
+            self.output.hmp(reply["return"])
+        else:
             self.output.reply(reply)
-            return False
-        self.output.hmp(reply["return"])
-        return not is_failure(reply["return"])
 
     async def _select_cpu(self, text: str) -> bool:
         """``cpu N``, as in QEMU's monitor: later commands act on that CPU. Checked here,
@@ -202,3 +245,9 @@ class LineRunner:
         self.cpu_index = wanted
         self.output.note(f"CPU {wanted} selected")
         return True
+
+
+def _hmp_succeeded(message: Message, reply: Message) -> bool:
+    """HMP reports most failures as text in a successful reply."""
+    text = reply.get("return")
+    return isinstance(text, str) and not is_failure(text)

@@ -8,6 +8,7 @@ this command take, which values does this enum allow.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -16,6 +17,24 @@ from typing import Any, NamedTuple
 OPEN_ARGUMENTS = frozenset({"device_add"})
 
 _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
+
+
+class _Entries(dict):  # type: ignore[type-arg]
+    """Schema entries by name; those read from the cache stay JSON text until used."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, str):
+            value = json.loads(value)
+            super().__setitem__(key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 - dict.get skips __getitem__
+
+
+def _text(entry: Any) -> str:
+    return entry if isinstance(entry, str) else json.dumps(entry, separators=(",", ":"))
 
 
 class Member(NamedTuple):
@@ -38,9 +57,9 @@ class Schema:
     """The schema of one QEMU, built from the list ``query-qmp-schema`` returns."""
 
     def __init__(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        self._entries: dict[str, Mapping[str, Any]] = {}
+        self._entries = _Entries()
         self.commands: dict[str, Command] = {}
-        self.events: dict[str, Mapping[str, Any]] = {}
+        self.events: dict[str, Mapping[str, Any]] = _Entries()
         for entry in entries:
             name = str(entry.get("name", ""))
             meta = entry.get("meta-type")
@@ -57,12 +76,38 @@ class Schema:
             else:
                 self._entries[name] = entry
 
+    def to_compact(self) -> dict[str, Any]:
+        """A form for the on-disk cache that :meth:`from_compact` reads back quickly and
+        into little memory: commands ready to use, every other entry as JSON text that is
+        parsed only when asked for."""
+        return {
+            "format": 1,
+            "commands": {
+                n: [c.arg_type, c.ret_type, c.allow_oob, c.features]
+                for n, c in self.commands.items()
+            },
+            "events": {n: _text(e) for n, e in dict.items(self.events)},
+            "types": {n: _text(e) for n, e in dict.items(self._entries)},
+        }
+
+    @classmethod
+    def from_compact(cls, data: Mapping[str, Any]) -> Schema:
+        if data.get("format") != 1:
+            raise ValueError("unknown schema cache format")
+        schema = cls(())
+        for name, (arg, ret, oob, features) in data["commands"].items():
+            schema.commands[name] = Command(name, arg, ret, bool(oob), tuple(features))
+        dict.update(schema.events, data["events"])
+        dict.update(schema._entries, data["types"])
+        return schema
+
     def command(self, name: str) -> Command | None:
         return self.commands.get(name)
 
     def entry(self, type_name: str) -> Mapping[str, Any]:
         """The schema entry of a type; an unknown name reads as an empty object."""
-        return self._entries.get(type_name, _EMPTY)
+        entry: Mapping[str, Any] = self._entries.get(type_name, _EMPTY)
+        return entry
 
     def meta_type(self, type_name: str) -> str:
         return str(self.entry(type_name).get("meta-type", "object"))

@@ -11,7 +11,8 @@ import enum
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable
 from typing import IO
 
 from .errors import ConnectionLost
@@ -29,27 +30,62 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C / SIGINT
 
 
+# Commands kept in flight in scripted mode. QEMU answers in order and stops reading its
+# socket when its own queue is full, so this only bounds the shell's memory.
+PIPELINE = 64
+
+
 async def run_script(
-    runner: LineRunner, lines: AsyncIterator[str], *, exit_on_error: bool = False
+    runner: LineRunner,
+    lines: AsyncIterator[str],
+    *,
+    exit_on_error: bool = False,
+    window: int = PIPELINE,
 ) -> ExitStatus:
-    """Run every line; stop at the first failure when ``exit_on_error``."""
+    """Run every line; stop at the first failure when ``exit_on_error``.
+
+    Up to ``window`` commands are sent before their replies have come, so a script runs
+    at QEMU's pace rather than a round trip per line; replies are still shown in order,
+    with events where QEMU put them. Meta-commands wait until nothing is in flight. With
+    ``exit_on_error`` the window is 1, so that nothing is sent after a failure.
+    """
+    if exit_on_error:
+        window = 1
+    in_flight: deque[Awaitable[bool]] = deque()
     failed = False
+
+    async def settle(keep: int) -> None:
+        nonlocal failed
+        while len(in_flight) > keep:
+            if not await in_flight.popleft():
+                failed = True
+
     number = 0
-    async for line in lines:
-        number += 1
-        if is_skipped(line):
-            continue
-        try:
-            ok = await runner.run_line(line, f"line {number}")
-        except ConnectionLost as exc:
-            runner.output.error(str(exc))
-            return ExitStatus.CONNECTION
-        except Quit:
-            break
-        if not ok:
-            failed = True
-            if exit_on_error:
+    try:
+        async for line in lines:
+            number += 1
+            if is_skipped(line):
+                continue
+            if runner.is_barrier(line):
+                await settle(0)
+            outcome = await runner.submit(line, f"line {number}")
+            if isinstance(outcome, bool):
+                failed = failed or not outcome
+            else:
+                in_flight.append(outcome)
+                await settle(window - 1)
+            if failed and exit_on_error:
                 break
+        await settle(0)
+    except ConnectionLost as exc:
+        runner.output.error(str(exc))
+        return ExitStatus.CONNECTION
+    except Quit:
+        pass
+    finally:
+        for pending in in_flight:  # after a lost connection: nobody will await them
+            if isinstance(pending, Coroutine):
+                pending.close()
     return ExitStatus.COMMAND_FAILED if failed else ExitStatus.OK
 
 

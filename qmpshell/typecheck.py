@@ -8,7 +8,6 @@ members are named. Every error carries the column of the text at fault.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -37,6 +36,8 @@ class Typer:
         """The ``arguments`` object of ``name`` from its argument tree."""
         command = self.schema.command(name)
         if command is None:
+            import difflib
+
             close = difflib.get_close_matches(name, list(self.schema.commands), 3)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             raise InputError(f"unknown command '{name}'{hint}", column)
@@ -245,6 +246,8 @@ def _int(text: str) -> Any:
 
 
 def _suggest(name: str, candidates: list[str], prefix: str = "") -> str:
+    import difflib  # only when something is wrong
+
     close = difflib.get_close_matches(name, candidates, 3, 0.6)
     if not close:
         return ""
