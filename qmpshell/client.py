@@ -330,7 +330,9 @@ class QMPClient:
         self._send(message)
         deadline = loop.time() + timeout if timeout else None
         self._pending[key] = (future, on_reply, deadline, timeout or 0.0)
-        if deadline is not None and self._watchdog is None:
+        if deadline is not None and (self._watchdog is None or deadline < self._watchdog.when()):
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             self._watchdog = loop.call_at(deadline, self._expire_overdue)
         return future
 

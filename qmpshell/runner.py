@@ -8,6 +8,7 @@ an open transaction block), the meta-commands, and the point in the event log th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Union
 
@@ -130,7 +131,10 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
-        return self.send(message, where, self.output.reply, self._qmp_succeeded)
+        outcome = self.send(message, where, self.output.reply, self._qmp_succeeded)
+        if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
+            return await outcome  # done before the next line: it changes what lines mean
+        return outcome
 
     def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
@@ -163,20 +167,26 @@ class LineRunner:
             show({k: v for k, v in reply.items() if k != "id"} if own_id else reply)
 
         future = self.client.send_request(message, timeout=self.timeout, on_reply=on_reply)
-        return self._outcome(future, message, where, judge)
+
+        def report_timeout(done: asyncio.Future[Message]) -> None:
+            # Said when it happens, even if nobody awaits this reply yet (scripts).
+            if not done.cancelled() and isinstance(done.exception(), ReplyTimeout):
+                command = message.get("execute", message.get("exec-oob", "command"))
+                prefix = f"{where}: " if where else ""
+                self.output.error(f"{prefix}{command}: {done.exception()}")
+
+        future.add_done_callback(report_timeout)
+        return self._outcome(future, message, judge)
 
     async def _outcome(
         self,
-        future: Awaitable[Message],
+        future: asyncio.Future[Message],
         message: Message,
-        where: str,
         judge: Callable[[Message, Message], bool],
     ) -> bool:
         try:
             reply = await future
-        except ReplyTimeout as exc:
-            command = message.get("execute", message.get("exec-oob", "command"))
-            self.output.error(f"{where}: {command}: {exc}" if where else f"{command}: {exc}")
+        except ReplyTimeout:  # already reported, the moment it happened
             if self.agent is not None:
                 await self._resync()
             return False

@@ -38,6 +38,7 @@ def test_wait_counts_only_events_since_the_last_command(run_shell: Any, q35: Qem
     result = run_shell(
         "--timeout", "1",
         "-c", "cont",
+        "-c", "/events list 0",  # a meta-command waits for cont's reply (and its RESUME)
         "-c", "query-status",
         "-c", "/wait RESUME",  # the RESUME came before query-status was sent
         q35.qmp,

@@ -349,7 +349,8 @@ def test_busy_monitor_is_explained(run_shell: Any, qemu: QemuProcess) -> None:
 def test_transcript(run_shell: Any, q35: QemuProcess, tmp_path: Path) -> None:
     log = tmp_path / "session.jsonl"
     before = time.time()
-    result = run_shell("-l", str(log), "-c", "cont", "-c", '{"execute": "bogus"}', q35.qmp)
+    # -e: one command at a time, so that the order on the wire is known exactly.
+    result = run_shell("-e", "-l", str(log), "-c", "cont", "-c", '{"execute": "bogus"}', q35.qmp)
     assert result.status == 1
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
