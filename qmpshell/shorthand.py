@@ -231,6 +231,7 @@ class Parser:
     def __init__(self, schema: Schema | None = None) -> None:
         self.schema = schema
         self._actions: list[Message] | None = None
+        self._recent: dict[str, tuple[Schema | None, Message]] = {}
 
     @property
     def in_transaction(self) -> bool:
@@ -254,6 +255,21 @@ class Parser:
         return None
 
     def feed(self, line: str) -> Message | None:
+        """The message ``line`` completes, or None while a transaction block is open."""
+        if self._actions is None:
+            # Scripts repeat lines (polling query-status, query-jobs...): a line outside a
+            # block means the same every time for the same schema.
+            cached = self._recent.get(line)
+            if cached is not None and cached[0] is self.schema:
+                return copy_message(cached[1])
+        message = self._feed(line)
+        if message is not None and not self.in_transaction:
+            if len(self._recent) >= _RECENT_LINES:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[line] = (self.schema, copy_message(message))
+        return message
+
+    def _feed(self, line: str) -> Message | None:
         if not line.strip():
             raise InputError("empty command", 0)
         if self._actions is None and line.lstrip().startswith("{"):
@@ -320,6 +336,14 @@ class Parser:
         if arguments:
             message["arguments"] = arguments
         return message
+
+
+_RECENT_LINES = 256
+
+
+def copy_message(message: Message) -> Message:
+    """A copy deep enough that the caller may change what it gets (JSON values only)."""
+    return {k: copy_message(v) if isinstance(v, dict) else v for k, v in message.items()}
 
 
 def _split_on_bars(words: list[Word]) -> list[list[Word]]:

@@ -44,7 +44,7 @@ from fakepeer import (
 )
 
 from qmpshell.address import TcpAddress, UnixAddress, parse_address
-from qmpshell.client import QMPClient, Runstate
+from qmpshell.client import OWN_ID_BASE, QMPClient, Runstate
 from qmpshell.errors import (
     CommandError,
     ConnectError,
@@ -507,10 +507,12 @@ def test_reply_with_unknown_id_is_dropped() -> None:
     async def use(client: QMPClient) -> Message:
         return await client.request({"execute": "query-status"}, timeout=CONNECT_TIMEOUT)
 
-    with fake_peer(stray_replies(["bogus", "qmpshell-99", 1, None, ["qmpshell-1"]])) as path:
+    own = OWN_ID_BASE + 1  # the id of the negotiation, answered long before
+    strays = ["bogus", str(own), own + 98, own * 1.0, None, [own]]
+    with fake_peer(stray_replies(strays)) as path:
         reply = run(with_client(path, use))
     assert reply["return"] == {"right": True}
-    assert reply["id"].startswith("qmpshell-")
+    assert isinstance(reply["id"], int) and reply["id"] > OWN_ID_BASE
 
 
 def test_reply_with_id_of_another_type_is_dropped() -> None:
