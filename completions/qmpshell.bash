@@ -68,8 +68,8 @@ _qmpshell() {
     if [[ $cur == -* ]]; then
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
             -c --command -e --exit-on-error --timeout --events --color \
-            --complete-while-typing --no-complete-while-typing --history-file --no-history \
-            --launch --ga --completions --version
+            --complete-while-typing --no-complete-while-typing --pager --no-pager \
+            --history-file --no-history --launch --ga --completions --version
         return 0
     fi
     # ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT

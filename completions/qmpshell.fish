@@ -30,6 +30,8 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l events -r -f -a 'all no
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l color -r -f -a 'auto always never' -d 'colour replies and events'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l complete-while-typing -d 'show completion menus as you type'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-complete-while-typing -d 'turn off --complete-while-typing'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l pager -d 'page replies taller than the screen through $PAGER'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-pager -d 'turn off --pager'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d 'keep the input history in PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'

@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         "only Tab does",
     )
     parser.add_argument(
+        "--pager",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="page replies taller than the screen through $PAGER (default); "
+        "--no-pager prints them straight",
+    )
+    parser.add_argument(
         "--history-file",
         metavar="PATH",
         help="keep the input history in PATH (default $XDG_STATE_HOME/qmpshell/history)",
@@ -248,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             interactive=True,
             color=color_enabled(args.color, sys.stdout),
-            pager=True,
+            pager=args.pager,
         )
     try:
         status = asyncio.run(_session(args, target, output, scripted, event_filter))

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,12 +214,11 @@ class Shell:
     # -- the loop -----------------------------------------------------------------------
 
     async def run(self) -> ExitStatus:
-        from prompt_toolkit.patch_stdout import patch_stdout
 
         self.runner.output.text(banner(self.runner))
         watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
         try:
-            with patch_stdout(raw=True):
+            with _output_above_prompt():
                 await self.read_run_state()
                 return await self._loop()
         finally:
@@ -311,6 +313,22 @@ def _key_bindings() -> KeyBindings:
         event.current_buffer.insert_text("\n")
 
     return bindings
+
+
+@contextmanager
+def _output_above_prompt() -> Iterator[None]:
+    """prompt_toolkit's patch_stdout, with a shorter pause between batches of output:
+    its default of 0.2 s would hold an event back that long in a flood. 5 ms still
+    bundles a flood into few repaints."""
+    from prompt_toolkit.patch_stdout import StdoutProxy
+
+    with StdoutProxy(raw=True, sleep_between_writes=0.005) as proxy:
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = proxy
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
 
 
 def _shorten(text: str, width: int = 40) -> str:
