@@ -24,8 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,7 @@ def median(values: list[float]) -> float:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 # -- 1 and 2: start-up, throughput ----------------------------------------------------------
@@ -231,7 +231,7 @@ def bench_events_scripted(pairs: int, home: str) -> tuple[int, int, list[float]]
         message = json.loads(line)
         if "event" in message:
             delays.append(arrived - event_time(message))
-    logged = sum(1 for line in open(log) if '"event"' in line)
+    logged = Path(log).read_text().count('"event"')
     return len(delays), logged, delays
 
 
@@ -306,10 +306,8 @@ class Terminal:
         return 0
 
     def close(self) -> None:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         os.waitpid(self.pid, 0)
         os.close(self.fd)
 
@@ -337,7 +335,8 @@ def bench_events_pty(pairs: int, home: str) -> tuple[int, int, list[float]]:
             time.sleep(0.2)
             with term._lock:
                 matches = list(EVENT_LINE.finditer(term.text))
-            events = [json.loads(line)["msg"] for line in open(log) if '"event"' in line]
+            lines = Path(log).read_text().splitlines()
+            events = [json.loads(line)["msg"] for line in lines if '"event"' in line]
             delays = [
                 term.time_of(match.end()) - event_time(event)
                 for match, event in zip(matches, events)
@@ -504,7 +503,8 @@ def main() -> int:
                         "p99", "p99 under 50 ms"))  # fmt: skip
         shown, logged, delays = bench_events_pty(pairs, home)
         rows.append(Row(f"events, in a pty while typing: {2 * pairs} made",
-                        "shown / in transcript", shown, logged, "transcript", "none lost"))  # fmt: skip
+                        "shown / in transcript", shown, logged, "transcript",
+                        "none lost"))  # fmt: skip
         rows.append(Row("event display delay, pty", "p50 / p99 ms",
                         percentile(delays, 50) * 1e3, percentile(delays, 99) * 1e3,
                         "p99", "p99 under 50 ms"))  # fmt: skip

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Union
 from .client import QMPClient
 from .errors import InputError, ReplyTimeout
 from .events import EventLog
-from .hmp import is_failure
 from .introspection import load_schema
 from .meta import MetaCommands
 from .output import Output
@@ -259,5 +258,7 @@ class LineRunner:
 
 def _hmp_succeeded(message: Message, reply: Message) -> bool:
     """HMP reports most failures as text in a successful reply."""
+    from .hmp import is_failure
+
     text = reply.get("return")
     return isinstance(text, str) and not is_failure(text)
