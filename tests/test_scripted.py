@@ -420,3 +420,20 @@ def test_version_and_help(run_shell: Any) -> None:
     for option in ("--pretty", "--verbose", "--skip-negotiation", "--logfile", "--command"):
         assert option in result.stdout
     assert "examples:" in result.stdout and "exit status:" in result.stdout
+
+
+def test_scripted_mode_does_not_load_the_terminal_libraries(
+    qemu: QemuProcess, shell_env: dict[str, str]
+) -> None:
+    """Start-up speed: prompt_toolkit and pygments are for the interactive shell only."""
+    program = (
+        "import sys\n"
+        "from qmpshell.cli import main\n"
+        f"status = main(['-c', 'query-status', '-c', 'blockdev-add driver=raw', {qemu.qmp!r}])\n"
+        "loaded = [m for m in sys.modules if m.startswith(('prompt_toolkit', 'pygments'))]\n"
+        "print(status, loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=shell_env, check=False
+    )
+    assert result.stderr.splitlines()[-1] == "1 []", result.stderr
