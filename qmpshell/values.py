@@ -79,6 +79,8 @@ def parse_literal(text: str, column: int = 0) -> Any:
         raise InputError(f"invalid JSON value: {exc.msg}", offset) from None
     except (RecursionError, MemoryError):
         raise InputError("value nested too deeply", column) from None
+    except ValueError:  # Python before 3.11: NUL bytes are not even a syntax error
+        raise InputError("invalid JSON value: NUL byte", column) from None
     except _NotLiteral as exc:
         offset = column + exc.offset
         raise InputError(f"invalid JSON value: {exc}", offset) from None

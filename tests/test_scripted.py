@@ -431,7 +431,7 @@ def test_scripted_mode_does_not_load_the_terminal_libraries(
         "from qmpshell.cli import main\n"
         f"status = main(['-c', 'query-status', '-c', 'blockdev-add driver=raw', {qemu.qmp!r}])\n"
         "loaded = [m for m in sys.modules if m.startswith(('prompt_toolkit', 'pygments'))]\n"
-        "print(status, loaded, file=sys.stderr)\n"
+        "print(int(status), loaded, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, env=shell_env, check=False
