@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +126,8 @@ class Output:
     @property
     def width(self) -> int:
         """Columns to lay text out in: the terminal's, or 80 off a terminal."""
+        import shutil
+
         return shutil.get_terminal_size((80, 24)).columns if self.is_terminal else 80
 
     def long_text(self, text: str) -> None:
@@ -194,6 +195,8 @@ class Output:
 
     def _show_long(self, text: str) -> None:
         if self.pager and self.is_terminal:
+            import shutil
+
             rows = shutil.get_terminal_size().lines
             if text.count("\n") + 1 >= rows and self._page(text):
                 return

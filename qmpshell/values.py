@@ -9,13 +9,15 @@ the syntax tree, node by node.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import ast
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
 _WORDS: dict[str, Any] = {
@@ -69,6 +71,8 @@ def parse_literal(text: str, column: int = 0) -> Any:
         pass
     except RecursionError:
         raise InputError("value nested too deeply", column) from None
+    import ast  # Python-style literals are the rare case: not paid for at start-up
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid escape sequence" from the parser
@@ -93,6 +97,8 @@ class _NotLiteral(Exception):
 
 
 def _literal(node: ast.AST) -> Any:
+    import ast
+
     if isinstance(node, ast.Constant):
         value = node.value
         if value is None or isinstance(value, (str, bool, int)):
