@@ -515,6 +515,8 @@ def main() -> int:
         "Event delays are from the event's QEMU timestamp to the moment its line was read",
         "from qmpshell's output (a pipe in scripted mode, a pty in the interactive shell).",
         "The lock-step floor is a raw blocking socket client in the benchmark itself.",
+        "On a small machine QEMU, the benchmark's own event generator and pty reader share the",
+        "cores with qmpshell, so the p99 of the delay in a pty varies from run to run.",
     ]
     text = report(rows, extra, args.quick)
     print(text)
