@@ -67,7 +67,7 @@ _qmpshell() {
     esac
     if [[ $cur == -* ]]; then
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
-            -c --command -e --exit-on-error --timeout --events --color \
+            --log-secrets -c --command -e --exit-on-error --timeout --events --color \
             --complete-while-typing --no-complete-while-typing --pager --no-pager \
             --history-file --no-history --launch --ga --completions --version
         return 0

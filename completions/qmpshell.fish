@@ -23,6 +23,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -s p -l pretty -d 'indent 
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s v -l verbose -d 'echo each message sent before its reply'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s N -l skip-negotiation -d 'do not send qmp_capabilities after the greeting'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s l -l logfile -r -F -d 'append a JSON Lines transcript to PATH'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l log-secrets -d 'write passwords and secrets to the transcript too'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s c -l command -r -f -d 'run LINE'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s e -l exit-on-error -d 'stop at the first failed command'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l timeout -r -f -d 'limit for connecting, the greeting and each reply'

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "-l", "--logfile", metavar="PATH", help="append a JSON Lines transcript to PATH"
     )
     parser.add_argument(
+        "--log-secrets",
+        action="store_true",
+        help="write passwords and secrets to the transcript too (redacted by default)",
+    )
+    parser.add_argument(
         "-c",
         "--command",
         dest="commands",
@@ -277,7 +282,7 @@ async def _session(
     scripted: bool,
     event_filter: EventFilter,
 ) -> ExitStatus:
-    transcript = _open_transcript(args.logfile, output)
+    transcript = _open_transcript(args.logfile, output, args.log_secrets)
     timeout = args.timeout or None
     client = QMPClient(transcript=transcript, guest_agent=target.agent)
     launched = None
@@ -346,11 +351,11 @@ async def _session(
             transcript.close()
 
 
-def _open_transcript(path: str | None, output: Output) -> Transcript | None:
+def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:
     if not path:
         return None
     try:
-        return Transcript(path)
+        return Transcript(path, secrets=secrets)
     except OSError as exc:
         output.error(f"cannot write transcript {path}: {exc.strerror}; going on without it")
         return None

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .redaction import SECRET_NAME, has_secret
 from .shorthand import split_words
-
-_SECRET_NAME = re.compile(r"pass(word|phrase)?|secret|passwd|credential|private", re.IGNORECASE)
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:
@@ -39,30 +37,18 @@ def contains_secret(line: str) -> bool:
     text = line.strip()
     if text.startswith("{"):
         try:
-            return _json_has_secret(json.loads(text))
+            return has_secret(json.loads(text))
         except (ValueError, RecursionError):
-            return bool(_SECRET_NAME.search(text))
+            return bool(SECRET_NAME.search(text))
     try:
         words = split_words(text)
     except InputError:
-        return bool(_SECRET_NAME.search(text))
+        return bool(SECRET_NAME.search(text))
     keys = [w.key for w in words if w.key is not None]
-    if any(_SECRET_NAME.search(part) for key in keys for part in key.split(".")):
+    if any(SECRET_NAME.search(part) for key in keys for part in key.split(".")):
         return True
     values = {w.key: w.value for w in words if w.key is not None}
     return values.get("qom-type") == "secret" and any(k.split(".")[-1] == "data" for k in keys)
-
-
-def _json_has_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        if value.get("qom-type") == "secret" and "data" in value:
-            return True
-        return any(
-            _SECRET_NAME.search(str(key)) or _json_has_secret(item) for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(_json_has_secret(item) for item in value)
-    return False
 
 
 def make_history(path: Path) -> Any:

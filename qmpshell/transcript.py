@@ -1,7 +1,8 @@
 """The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
 
 Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
-is written and flushed the moment its message passes, so a crash loses nothing.
+is written and flushed the moment its message passes, so a crash loses nothing. Secrets
+(see :mod:`qmpshell.redaction`) are written as ``"<redacted>"`` unless asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import sys
 import time
 from typing import IO, Any
 
+from .redaction import redact
+
 
 class Transcript:
     """Appends messages to a JSON Lines file created with mode 0600.
@@ -21,8 +24,9 @@ class Transcript:
     transcript stops; the session goes on.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, secrets: bool = False) -> None:
         self.path = path
+        self.secrets = secrets  # False: secrets are written as "<redacted>"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._file: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
 
@@ -31,6 +35,8 @@ class Transcript:
         if self._file is None:
             return
         # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
+        if not self.secrets:
+            message = redact(message)
         line = json.dumps({"time": time.time(), "dir": direction, "msg": message})
         try:
             self._file.write(line + "\n")

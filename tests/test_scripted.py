@@ -437,3 +437,22 @@ def test_scripted_mode_does_not_load_the_terminal_libraries(
         [sys.executable, "-c", program], capture_output=True, text=True, env=shell_env, check=False
     )
     assert result.stderr.splitlines()[-1] == "1 []", result.stderr
+
+
+def test_transcript_redacts_secrets(run_shell: Any, qemu: QemuProcess, tmp_path: Path) -> None:
+    log = tmp_path / "t.jsonl"
+    line = "object-add qom-type=secret id=sec0 data=hunter2"
+    result = run_shell(
+        "-l", str(log), "-c", line, "-c", "qom-get path=/objects/sec0 property=data", qemu.qmp
+    )
+    assert result.status == 0, result.stderr
+    assert result.messages()[1] == {"return": "hunter2"}  # QEMU got the real one
+    text = log.read_text()
+    assert "hunter2" not in text  # its name is not secret-like: the reply cannot be spotted
+
+    sent = [json.loads(entry)["msg"] for entry in text.splitlines()]
+    added = next(m for m in sent if m.get("execute") == "object-add")
+    assert added["arguments"] == {"qom-type": "secret", "id": "sec0", "data": "<redacted>"}
+    # Asked for, they are kept.
+    run_shell("--log-secrets", "-l", str(log), "-c", line.replace("sec0", "sec1"), qemu.qmp)
+    assert "hunter2" in log.read_text()
