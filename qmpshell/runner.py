@@ -81,7 +81,7 @@ class LineRunner:
         and so does :class:`~qmpshell.meta.Quit`.
         """
         outcome = await self.submit(line, where)
-        return outcome if isinstance(outcome, bool) else await outcome
+        return await settled(outcome)
 
     async def submit(self, line: str, where: str = "") -> Outcome:
         """Prepare a line and send what it says, without waiting for the reply.
@@ -111,7 +111,7 @@ class LineRunner:
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
         outcome = await self._submit_qmp(line, where)
-        return outcome if isinstance(outcome, bool) else await outcome
+        return await settled(outcome)
 
     async def _submit_qmp(self, line: str, where: str) -> Outcome:
         text = line.strip()
@@ -212,7 +212,7 @@ class LineRunner:
     async def run_hmp(self, line: str, where: str = "") -> bool:
         """Run one HMP line through ``human-monitor-command``, also from QMP mode."""
         outcome = await self._submit_hmp(line, where)
-        return outcome if isinstance(outcome, bool) else await outcome
+        return await settled(outcome)
 
     async def _submit_hmp(self, line: str, where: str) -> Outcome:
         text = line.strip()
@@ -254,6 +254,11 @@ class LineRunner:
         self.cpu_index = wanted
         self.output.note(f"CPU {wanted} selected")
         return True
+
+
+async def settled(outcome: Outcome) -> bool:
+    """The outcome of a submitted line, once its reply (if any) has been shown."""
+    return outcome if isinstance(outcome, bool) else await outcome
 
 
 def _hmp_succeeded(message: Message, reply: Message) -> bool:
