@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .address import Address, AddressError, parse_address
 from .client import QMPClient, Runstate
@@ -24,6 +25,9 @@ from .scripted import (
     stdin_is_terminal,
 )
 from .transcript import Transcript
+
+if TYPE_CHECKING:
+    from .reconnect import Reconnector
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -109,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"limit for connecting, the greeting and each reply "
         f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
+    )
+    parser.add_argument(
+        "--reconnect",
+        type=_seconds,
+        metavar="SECONDS",
+        help="when the connection is lost, wait for the monitor to come back (QEMU "
+        "restarted on the same socket) and go on; --reconnect alone waits until Ctrl-D, "
+        "--reconnect=SECONDS that long at most (default: exit with status 3)",
     )
     parser.add_argument(
         "--events",
@@ -202,6 +214,8 @@ def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: lis
         if qemu or args.launch:
             if args.address or args.ga:
                 parser.error("give an address or a QEMU to launch, not both")
+            if args.reconnect is not None:
+                parser.error("--reconnect does not apply to a QEMU that qmpshell launches")
             if not qemu:
                 from .launch import default_command
 
@@ -229,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         words, qemu = words[:at], words[at + 1 :]
         if not qemu:
             parser.error("-- must be followed by a QEMU command")
+    # --reconnect takes an optional value, but only attached (--reconnect=SECONDS), so
+    # that the address after it is not taken for one.
+    words = ["--reconnect=0" if word == "--reconnect" else word for word in words]
     args = parser.parse_args(words)
     if args.version:
         print(f"qmpshell {_version()}")
@@ -324,12 +341,34 @@ async def _session(
                 runner.mode = "hmp"
             else:
                 output.error(NO_HMP)
+        reconnect = None
+        if args.reconnect is not None:
+            from .reconnect import Reconnector
+
+            reconnect = Reconnector(
+                client,
+                target.address,
+                limit=args.reconnect or None,
+                negotiate=not args.skip_negotiation,
+                timeout=timeout,
+                after=runner.reconnected,
+                output=output,
+            )
         if scripted:
             lines = iterate(args.commands) if args.commands else read_lines(sys.stdin)
             # Echoes (-v) read best next to their replies, and an agent resyncs after a
             # timeout: both one command at a time.
             window = 1 if args.verbose or agent is not None else PIPELINE
-            return await run_script(runner, lines, exit_on_error=args.exit_on_error, window=window)
+            script = run_script(
+                runner,
+                lines,
+                exit_on_error=args.exit_on_error,
+                window=window,
+                reconnect=reconnect.back if reconnect else None,
+            )
+            if reconnect is None:
+                return await script
+            return await _with_reconnection(script, reconnect)
         from .history import history_path
         from .repl import Settings, run_interactive
 
@@ -340,6 +379,7 @@ async def _session(
             complete_while_typing=args.complete_while_typing,
             hmp_history=history_path("hmp", args.history_file) if keep else None,
             target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
+            reconnect=reconnect,
         )
         return await run_interactive(runner, client, settings)
     finally:
@@ -349,6 +389,24 @@ async def _session(
         await client.close()
         if transcript is not None:
             transcript.close()
+
+
+async def _with_reconnection(
+    script: Coroutine[Any, Any, ExitStatus], reconnect: Reconnector
+) -> ExitStatus:
+    """Run a script while reconnecting the moment the connection is lost (the script may
+    be waiting for its input then); end it when reconnecting is given up."""
+    task = asyncio.ensure_future(script)
+    watcher = asyncio.ensure_future(reconnect.watch())
+    watcher.add_done_callback(lambda _: task.cancel())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not reconnect.gave_up:
+            raise
+        return ExitStatus.CONNECTION
+    finally:
+        watcher.cancel()
 
 
 def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:

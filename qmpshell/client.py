@@ -48,7 +48,8 @@ _Pending = tuple["asyncio.Future[Message]", Optional[ReplyHandler], Optional[flo
 
 
 class Runstate(enum.Enum):
-    """Where a client is in its life; it moves forward only."""
+    """Where a client is in its life: forward only, except that a disconnected client
+    may connect again (``--reconnect``)."""
 
     IDLE = "idle"
     CONNECTING = "connecting"
@@ -107,9 +108,12 @@ class _SocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # Bytes may arrive before create_connection() returns; the client must be able
         # to close the transport from the very first of them.
-        self._client._transport = transport  # type: ignore[assignment]
+        if self._client._protocol is self:
+            self._client._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        if self._client._protocol is not self:
+            return  # an earlier connection of a client that has connected again
         try:
             messages = self._decoder.feed(data)
         except ProtocolError as exc:
@@ -119,7 +123,8 @@ class _SocketProtocol(asyncio.Protocol):
             self._client._on_message(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._client._on_connection_lost(exc)
+        if self._client._protocol is self:
+            self._client._on_connection_lost(exc)
 
 
 class EventStream:
@@ -158,12 +163,15 @@ class QMPClient:
         # A guest agent speaks the same JSON without greeting or negotiation, and marks
         # resynchronisation replies with a 0xFF byte.
         self.guest_agent = guest_agent
+        self._max_message_size = max_message_size
         self._decoder = MessageDecoder(max_message_size, sync_bytes=guest_agent)
         self.state = Runstate.IDLE
         self.address: Address | None = None
         self.greeting: Greeting | None = None
         self.oob_enabled = False
+        self.negotiated = False  # qmp_capabilities sent by connect() and accepted
         self._transport: asyncio.Transport | None = None
+        self._protocol: _SocketProtocol | None = None
         self._pending: dict[Any, _Pending] = {}
         self._watchdog: asyncio.TimerHandle | None = None
         self._outbox: list[bytes] = []
@@ -197,8 +205,9 @@ class QMPClient:
         ``timeout`` bounds each step: the connection, the greeting, the negotiation.
         Raises :class:`ConnectError`, :class:`NotQMPError` or :class:`NegotiationError`.
         """
-        if self.state is not Runstate.IDLE:
-            raise RuntimeError("a QMPClient connects once")
+        if self.state is Runstate.CONNECTING or self.state is Runstate.RUNNING:
+            raise RuntimeError("this QMPClient is connected already")
+        self._start_afresh()
         self.state = Runstate.CONNECTING
         self.address = address
         loop = asyncio.get_running_loop()
@@ -218,9 +227,24 @@ class QMPClient:
         self.state = Runstate.RUNNING
         return greeting
 
+    def _start_afresh(self) -> None:
+        """Forget what the last connection left (a client may connect again once it has
+        disconnected); the event handlers, the transcript and the id counter stay."""
+        self._decoder = MessageDecoder(self._max_message_size, self.guest_agent)
+        self._transport = None
+        self._pending.clear()
+        self._outbox.clear()
+        self._failure = None
+        self.greeting = None
+        self.oob_enabled = False
+        self.negotiated = False
+        for queue in self._streams:  # streams of the last connection have ended
+            self.remove_event_handler(queue.put_nowait)
+        self._streams.clear()
+
     async def _open(self, address: Address, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
-        protocol = _SocketProtocol(self, self._decoder)
+        protocol = self._protocol = _SocketProtocol(self, self._decoder)
         try:
             if isinstance(address, UnixAddress):
                 opening = loop.create_unix_connection(lambda: protocol, address.path)
@@ -268,6 +292,7 @@ class QMPClient:
             error = CommandError("qmp_capabilities", reply)
             raise NegotiationError(f"QMP negotiation refused: {error.error_class}: {error.desc}")
         self.oob_enabled = oob
+        self.negotiated = True
 
     # -- commands ----------------------------------------------------------------
 
@@ -446,6 +471,13 @@ class QMPClient:
         if self._transport is not None:
             self._transport.abort()
 
+    def _unfinished(self) -> str:
+        """What a connection that ended mid-message left behind, said for the user."""
+        size = self._decoder.pending
+        if not size:
+            return ""
+        return f" in the middle of a message ({size} bytes of it received)"
+
     def _lost_error(self) -> QMPShellError:
         if self._failure is not None:
             return self._failure
@@ -458,9 +490,13 @@ class QMPClient:
                     f"{self.address} closed the connection without a QMP greeting"
                 )
             elif exc is not None:
-                self._failure = ConnectionLost(f"connection to {self.address} lost: {exc}")
+                self._failure = ConnectionLost(
+                    f"connection to {self.address} lost: {exc}{self._unfinished()}"
+                )
             else:
-                self._failure = ConnectionLost(f"connection to {self.address} closed by peer")
+                self._failure = ConnectionLost(
+                    f"connection to {self.address} closed by peer{self._unfinished()}"
+                )
         self.state = Runstate.DISCONNECTED
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -476,6 +512,14 @@ class QMPClient:
             queue.put_nowait(None)
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
+
+    @property
+    def is_connected(self) -> bool:
+        """Connected and usable: negotiated (if asked to) and not closing."""
+        transport = self._transport
+        return (
+            self.state is Runstate.RUNNING and transport is not None and not transport.is_closing()
+        )
 
     # -- closing -----------------------------------------------------------------
 

@@ -102,6 +102,11 @@ class LiveNames:
             "qom-properties": self._properties,
         }
 
+    def forget(self) -> None:
+        """Drop everything looked up (a new connection may be to another QEMU)."""
+        self._cache.clear()
+        self._hmp_catalogue = None
+
     async def names(self, kind: str, argument: str = "") -> Names:
         """The names of ``kind`` (see :func:`value_source`); [] when QEMU cannot say."""
         fetch = self._fetchers.get(kind)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+    from .reconnect import Reconnector
+
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
 PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
 
@@ -42,6 +44,7 @@ class Settings:
     complete_while_typing: bool = True
     hmp_history: Path | None = None
     target: str | None = None  # how the toolbar names what it talks to (default: address)
+    reconnect: Reconnector | None = None  # --reconnect; None: a lost connection ends it
 
 
 def banner(runner: LineRunner) -> str:
@@ -71,6 +74,8 @@ class Shell:
         self.run_state: str | None = None
         self._running: asyncio.Future[bool] | None = None
         self._interrupted = False
+        self._reconnecting = False
+        self._gave_up: ConnectionLost | None = None  # --reconnect waited in vain
         from .live import LiveNames
 
         self._live = LiveNames(client)
@@ -171,7 +176,9 @@ class Shell:
             parts.append("guest agent " + self.runner.agent.version)
         elif greeting:
             parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
-        if self.run_state:
+        if self._reconnecting:
+            parts.append("disconnected, reconnecting")
+        elif self.run_state:
             parts.append(self.run_state)
         if self.runner.mode == "hmp":
             parts.append(
@@ -216,7 +223,7 @@ class Shell:
     async def run(self) -> ExitStatus:
 
         self.runner.output.text(banner(self.runner))
-        watcher = asyncio.ensure_future(self._end_prompt_when_disconnected())
+        watcher = asyncio.ensure_future(self._watch_connection())
         try:
             with _output_above_prompt():
                 await self.read_run_state()
@@ -227,6 +234,8 @@ class Shell:
     async def _loop(self) -> ExitStatus:
         output = self.runner.output
         while True:
+            if self._gave_up is not None:
+                return ExitStatus.CONNECTION
             prompt = PROMPTS[self._prompt_kind()]
             output.prompt_width = len(prompt)
             try:
@@ -239,7 +248,8 @@ class Shell:
             except EOFError:
                 return ExitStatus.OK
             except ConnectionLost as exc:
-                output.error(str(exc))
+                if exc is not self._gave_up:  # that one has been told already
+                    output.error(str(exc))
                 return ExitStatus.CONNECTION
             if is_skipped(line):
                 continue
@@ -272,8 +282,15 @@ class Shell:
         except Quit:
             return ExitStatus.OK
         except ConnectionLost as exc:
-            output.error(str(exc))
-            return ExitStatus.CONNECTION
+            if self.settings.reconnect is None:
+                output.error(str(exc))
+                return ExitStatus.CONNECTION
+            # The watcher says what happened and brings the connection back; the line
+            # stays in the history, to be run again with Up, Enter.
+            if not self._reconnecting:
+                output.error("no reply: the connection was lost; the command may have run or not")
+            else:
+                output.error("not connected (waiting for the monitor to come back); not sent")
         except QMPShellError as exc:
             output.error(str(exc))
         finally:
@@ -281,12 +298,32 @@ class Shell:
             self._running = None
         return None
 
-    async def _end_prompt_when_disconnected(self) -> None:
-        # QEMU may go away while the user is typing; say so then, not at the next Enter.
-        await self.client.wait_closed()
-        app = self.session.app
-        if app.is_running:
-            app.exit(exception=self.client.disconnect_reason or ConnectionLost("closed"))
+    async def _watch_connection(self) -> None:
+        """QEMU may go away while the user is typing; say so then, not at the next Enter.
+        With ``--reconnect``, bring the connection back under the half-typed line."""
+        reconnect = self.settings.reconnect
+        while True:
+            await self.client.wait_closed()
+            app = self.session.app
+            if reconnect is not None:
+                self._reconnecting = True
+                app.invalidate()
+                try:
+                    back = await reconnect.back()
+                finally:
+                    self._reconnecting = False
+                if back:
+                    self._live.forget()
+                    await self.read_run_state()
+                    app.invalidate()
+                    continue
+                self._gave_up = ConnectionLost("gave up reconnecting")
+                error: QMPShellError = self._gave_up
+            else:
+                error = self.client.disconnect_reason or ConnectionLost("closed")
+            if app.is_running:
+                app.exit(exception=error)
+            return
 
 
 async def run_interactive(runner: LineRunner, client: QMPClient, settings: Settings) -> ExitStatus:

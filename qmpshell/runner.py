@@ -58,6 +58,7 @@ class LineRunner:
         # /wait looks at events numbered from here: set when a command is sent, moved
         # past each event a /wait consumes.
         self.wait_from = 0
+        self._use_schema = use_schema
         self._schema_wanted = use_schema
         self.mode = "qmp"  # or "hmp"
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
@@ -71,6 +72,21 @@ class LineRunner:
         if self._schema_wanted:
             self._schema_wanted = False
             self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+
+    async def reconnected(self) -> None:
+        """The client has connected again (``--reconnect``), maybe to another QEMU build:
+        read the schema afresh (or resync the agent); forget the chosen CPU."""
+        if self.agent is not None:
+            await self.agent.sync(self.timeout)
+            await self.agent.load_info(self.timeout)
+        elif self._use_schema:
+            self.parser.schema = None
+            self._schema_wanted = True
+            if self.client.negotiated:
+                await self.ensure_schema()
+        if self.cpu_index is not None:
+            self.cpu_index = None
+            self.output.note("the CPU chosen with 'cpu' is forgotten on a new connection")
 
     async def run_line(self, line: str, where: str = "") -> bool:
         """Run one line in the current mode and wait for its reply; True when it

@@ -12,7 +12,8 @@ import os
 import stat
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from contextlib import suppress
 from typing import IO
 
 from .errors import ConnectionLost
@@ -41,6 +42,7 @@ async def run_script(
     *,
     exit_on_error: bool = False,
     window: int = PIPELINE,
+    reconnect: Callable[[], Awaitable[bool]] | None = None,
 ) -> ExitStatus:
     """Run every line; stop at the first failure when ``exit_on_error``.
 
@@ -48,17 +50,39 @@ async def run_script(
     at QEMU's pace rather than a round trip per line; replies are still shown in order,
     with events where QEMU put them. Meta-commands wait until nothing is in flight. With
     ``exit_on_error`` the window is 1, so that nothing is sent after a failure.
+
+    When the connection is lost and ``reconnect`` is given, the commands in flight are
+    reported as unanswered (they count as failed: QEMU may or may not have run them), a
+    line not yet sent is sent after ``reconnect()`` succeeds, and the script goes on.
     """
     if exit_on_error:
         window = 1
-    in_flight: deque[Awaitable[bool]] = deque()
+    in_flight: deque[tuple[int, Awaitable[bool]]] = deque()  # (line number, outcome)
+    unanswered: list[int] = []  # lines sent whose reply the lost connection took
     failed = False
 
     async def settle(keep: int) -> None:
         nonlocal failed
         while len(in_flight) > keep:
-            if not await in_flight.popleft():
-                failed = True
+            number, outcome = in_flight.popleft()
+            try:
+                if not await outcome:
+                    failed = True
+            except ConnectionLost:
+                unanswered.append(number)
+                raise
+
+    async def settle_after_loss() -> None:
+        """Show what came before the loss; say which lines got no reply."""
+        nonlocal failed
+        while in_flight:
+            with suppress(ConnectionLost):
+                await settle(0)
+        if unanswered:
+            failed = True
+            which = "line" if len(unanswered) == 1 else "lines"
+            runner.output.error(f"{which} {_ranges(unanswered)}: no reply, the connection was lost")
+            unanswered.clear()
 
     number = 0
     try:
@@ -66,27 +90,52 @@ async def run_script(
             number += 1
             if is_skipped(line):
                 continue
-            if runner.is_barrier(line):
-                await settle(0)
-            outcome = await runner.submit(line, f"line {number}")
-            if isinstance(outcome, bool):
-                failed = failed or not outcome
-            else:
-                in_flight.append(outcome)
-                await settle(window - 1)
+            while True:
+                sent = False
+                try:
+                    if runner.is_barrier(line):
+                        await settle(0)
+                    outcome = await runner.submit(line, f"line {number}")
+                    sent = True
+                    if isinstance(outcome, bool):
+                        failed = failed or not outcome
+                    else:
+                        in_flight.append((number, outcome))
+                        await settle(window - 1)
+                    break
+                except ConnectionLost:
+                    if reconnect is None:
+                        raise
+                    await settle_after_loss()
+                    if not await reconnect():
+                        return ExitStatus.CONNECTION
+                    if sent:
+                        break
             if failed and exit_on_error:
                 break
         await settle(0)
     except ConnectionLost as exc:
+        await settle_after_loss()
         runner.output.error(str(exc))
         return ExitStatus.CONNECTION
     except Quit:
         pass
     finally:
-        for pending in in_flight:  # after a lost connection: nobody will await them
+        for _, pending in in_flight:  # nobody will await them now
             if isinstance(pending, Coroutine):
                 pending.close()
     return ExitStatus.COMMAND_FAILED if failed else ExitStatus.OK
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 5 as '1-3, 5'."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 async def iterate(lines: Iterable[str]) -> AsyncIterator[str]:

@@ -6,6 +6,7 @@ private directory under /tmp, because a UNIX socket path may not exceed 107 byte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -104,8 +105,15 @@ class QemuFactory:
         self.started: list[QemuProcess] = []
         self.directory = tempfile.mkdtemp(prefix="qs-")
 
-    def _dir(self) -> str:
-        return tempfile.mkdtemp(dir=self.directory)
+    def _dir(self, reuse: str | None = None) -> str:
+        """A new directory for a process's sockets, or ``reuse``'s (a restart on the same
+        paths) cleared of the sockets the last process left behind."""
+        if reuse is None:
+            return tempfile.mkdtemp(dir=self.directory)
+        for name in ("qmp.sock", "aux.sock"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(reuse, name))
+        return reuse
 
     def start(
         self,
@@ -113,14 +121,16 @@ class QemuFactory:
         *,
         pretty: bool = False,
         tcp: str | None = None,
+        reuse: str | None = None,
     ) -> QemuProcess:
         """Start QEMU with a monitor 'qmp' for the shell and a monitor 'aux' for the test.
 
         ``tcp`` is ``"ipv4"`` or ``"ipv6"`` to serve 'qmp' on TCP instead of a UNIX socket.
+        ``reuse`` is the directory of an earlier process, whose socket paths to take over.
         """
         if QEMU is None:
             pytest.fail("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-        directory = self._dir()
+        directory = self._dir(reuse)
         qmp_path = os.path.join(directory, "qmp.sock")
         aux_path = os.path.join(directory, "aux.sock")
         args = [QEMU, *machine, "-nodefaults", "-display", "none"]
@@ -156,10 +166,10 @@ class QemuFactory:
         self._wait_ready(qemu, aux_path)
         return qemu
 
-    def start_storage_daemon(self) -> QemuProcess:
+    def start_storage_daemon(self, reuse: str | None = None) -> QemuProcess:
         if STORAGE_DAEMON is None:
             pytest.fail("qemu-storage-daemon is not installed (apt-get install qemu-utils)")
-        directory = self._dir()
+        directory = self._dir(reuse)
         path = os.path.join(directory, "qmp.sock")
         aux = os.path.join(directory, "aux.sock")
         args = [STORAGE_DAEMON]
