@@ -171,7 +171,8 @@ class LiveNames:
         ]
 
     async def _netdevs(self, _: str) -> Names:
-        # QEMU 7.2 has no query-netdev; HMP's "info network" lists them, NICs included.
+        # QEMU has no query-netdev (neither 7.2 nor 10.0); HMP's "info network" lists
+        # them, NICs included.
         text = await self._hmp("info network")
         return [
             (match.group(1), f"netdev ({match.group(2)})")

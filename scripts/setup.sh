@@ -57,3 +57,86 @@ ensure_venv() {
         touch "$stamp"
     fi
 }
+
+# QEMU 10.0 from Debian's bookworm-backports, for a second run of the tests. It is
+# unpacked (dpkg -x) under QEMU10_DIR, beside the apt-installed 7.2, which it leaves
+# alone; QEMU10_DIR/bin/qemu-system-x86_64 runs it with its own firmware and modules.
+# qemu-storage-daemon is not in these packages (it is in qemu-utils): the tests keep
+# using the 7.2 daemon either way.
+QEMU10_DIR=/var/cache/qmpshell/qemu-10.0
+# The first three are QEMU itself. The modules moved out of qemu-system-common after 7.2:
+# without 10.0's own copies, 10.0 falls back to 7.2's module directory, compiled into it,
+# and aborts in qom-list-types when a module of the other build fails to load.
+QEMU10_PACKAGES="qemu-system-x86 qemu-system-common qemu-system-data
+    qemu-system-modules-opengl qemu-system-modules-spice"
+
+# ensure_qemu10: QEMU10_DIR prepared (once; later calls only report the version).
+ensure_qemu10() {
+    local dir=$QEMU10_DIR
+    if [ ! -x "$dir/bin/qemu-system-x86_64" ]; then
+        if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+            echo "QEMU 10.0 is not prepared in $dir; run this as root on Debian 12 to prepare it" >&2
+            exit 1
+        fi
+        _unpack_qemu10 "$dir" || { echo "preparing QEMU 10.0 failed" >&2; exit 1; }
+    fi
+    echo "QEMU 10 for the tests: $("$dir/bin/qemu-system-x86_64" --version | head -n1)" >&2
+}
+
+_unpack_qemu10() {
+    local dir=$1
+    local list=/etc/apt/sources.list.d/bookworm-backports.list
+    # apt gives backports priority 100: nothing installed is ever upgraded from them.
+    if ! grep -qs "^[^#]*bookworm-backports" /etc/apt/sources.list \
+        /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
+        echo "deb http://deb.debian.org/debian bookworm-backports main" > "$list"
+    fi
+    apt-get update -qq >/dev/null || return 1
+    local version
+    version=$(apt-cache madison qemu-system-x86 | awk '/bookworm-backports/ { print $3; exit }')
+    case "$version" in
+        1:10.0.*) ;;
+        *) echo "bookworm-backports has qemu-system-x86 '${version}', not 10.0" >&2; return 1 ;;
+    esac
+    local tmp package
+    tmp=$(mktemp -d)
+    chown _apt "$tmp" 2>/dev/null || true  # apt downloads as _apt where it can
+    for package in $QEMU10_PACKAGES; do
+        (cd "$tmp" && apt-get download -qq "$package=$version") || { rm -rf "$tmp"; return 1; }
+    done
+    rm -rf "$dir.new"
+    mkdir -p "$dir.new/bin" || { rm -rf "$tmp"; return 1; }
+    local deb
+    for deb in "$tmp"/*.deb; do
+        dpkg -x "$deb" "$dir.new" || { rm -rf "$tmp"; return 1; }
+    done
+    rm -rf "$tmp"
+    local moddir module
+    moddir=$(echo "$dir.new"/usr/lib/*/qemu)
+    # A module whose libraries bookworm lacks (virglrenderer) would only print an error each
+    # time QEMU looks for it; without it QEMU passes over it quietly, as 7.2 (which does not
+    # ship that one) does.
+    for module in "$moddir"/*.so; do
+        if ldd "$module" | grep -q "not found"; then
+            echo "QEMU 10.0: leaving out $(basename "$module") (a library is missing)" >&2
+            rm -f "$module"
+        fi
+    done
+    moddir=${moddir/#"$dir.new"/"$dir"}
+    cat > "$dir.new/bin/qemu-system-x86_64" <<WRAPPER
+#!/bin/sh
+# QEMU $version from bookworm-backports, unpacked by qmpshell's scripts/setup.sh.
+# exec, so that this process is QEMU (same PID); its own firmware and modules first.
+export QEMU_MODULE_DIR=$moddir
+exec $dir/usr/bin/qemu-system-x86_64 -L $dir/usr/share/qemu "\$@"
+WRAPPER
+    chmod 755 "$dir.new/bin/qemu-system-x86_64"
+    rm -rf "$dir"
+    mv "$dir.new" "$dir" || return 1
+}
+
+# use_qemu10: QEMU 10.0 first on PATH, for everything started from here on.
+use_qemu10() {
+    ensure_qemu10
+    export PATH="$QEMU10_DIR/bin:$PATH"
+}

@@ -7,8 +7,10 @@ private directory under /tmp, because a UNIX socket path may not exceed 107 byte
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +26,30 @@ import pytest
 
 QEMU = shutil.which("qemu-system-x86_64")
 STORAGE_DAEMON = shutil.which("qemu-storage-daemon")
+
+
+@functools.cache
+def qemu_version() -> tuple[int, int, int]:
+    """The version of the ``qemu-system-x86_64`` the tests start: the first on PATH, the
+    apt-installed 7.2 or, with ``scripts/test --qemu10``, 10.0 from bookworm-backports.
+    Tests whose expectations differ between the two ask it which they are talking to."""
+    if QEMU is None:
+        pytest.fail("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
+    text = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"version (\d+)\.(\d+)\.(\d+)", text)
+    assert found, f"no version in: {text!r}"
+    return (int(found[1]), int(found[2]), int(found[3]))
+
+
+def qemu_version_text() -> str:
+    """``qemu_version()`` as QEMU writes it (``10.0.2``)."""
+    return ".".join(str(n) for n in qemu_version())
+
+
+def pytest_report_header() -> str:
+    if QEMU is None:
+        return "qemu-system-x86_64: not installed"
+    return f"qemu-system-x86_64: {QEMU} (QEMU {qemu_version_text()})"
 
 
 def _wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:

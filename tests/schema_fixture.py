@@ -1,9 +1,10 @@
-"""A session-scoped fixture with the QMP schema of a real QEMU 7.2.
+"""A session-scoped fixture with the QMP schema of the real QEMU under test.
 
 The schema is recorded once per test session from a freshly started
 ``qemu-system-x86_64 -machine none``, with a tiny blocking client independent of
-qmpshell: tests check qmpshell against what the QEMU on this machine says, never against
-a hand-written or stale copy.
+qmpshell: tests check qmpshell against what the QEMU on this machine says (7.2, or 10.0
+with ``scripts/test --qemu10``), never against a hand-written or stale copy. Where the
+two differ, a test asks ``conftest.qemu_version()`` which one it has.
 
 Use it from a test module with::
 
@@ -71,13 +72,7 @@ def fetch_schema_from_qemu() -> list[dict[str, Any]]:
                 time.sleep(0.02)
         with sock, sock.makefile("rb") as file:
             greeting = json.loads(file.readline())
-            version = greeting["QMP"]["version"]["qemu"]
-            if (version["major"], version["minor"]) != (7, 2):
-                # The expectations are QEMU 7.2's: another schema would not match them.
-                pytest.skip(
-                    f"qemu-system-x86_64 is {version['major']}.{version['minor']}, "
-                    "and these expectations are 7.2's"
-                )
+            assert "QMP" in greeting
             sock.sendall(b'{"execute": "qmp_capabilities"}\n')
             assert "return" in _read_message(file)
             sock.sendall(b'{"execute": "query-qmp-schema"}\n')
@@ -95,12 +90,12 @@ def fetch_schema_from_qemu() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def schema_entries() -> list[dict[str, Any]]:
-    """What ``query-qmp-schema`` returns on QEMU 7.2 (``qemu-system-x86_64 -machine none``);
+    """What ``query-qmp-schema`` returns (``qemu-system-x86_64 -machine none``);
     a fresh copy for each session, which tests must not change."""
     return fetch_schema_from_qemu()
 
 
 @pytest.fixture(scope="session")
 def schema(schema_entries: list[dict[str, Any]]) -> Schema:
-    """The QMP schema of QEMU 7.2 (``qemu-system-x86_64 -machine none``)."""
+    """The QMP schema of ``qemu-system-x86_64 -machine none``."""
     return Schema(schema_entries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import qemu_version_text
 from terminal import Tmux
 
 MACHINE_NONE = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
@@ -129,7 +131,8 @@ def test_interactive_launch(shell_env: dict[str, str], private_tmp: Path, tmp_pa
     screen = Tmux(tmp_path, env, [sys.executable, "-m", "qmpshell", "--color", "never", "--launch"])
     try:
         screen.wait_for(r"\(QEMU\)")
-        screen.wait_for(r"qemu-system-x86_64 \(launched\) │ QEMU 7\.\d+\.\d+ │ prelaunch │ QMP")
+        version = re.escape(qemu_version_text())
+        screen.wait_for(rf"qemu-system-x86_64 \(launched\) │ QEMU {version} │ prelaunch │ QMP")
         screen.type("cont", "Enter")
         screen.wait_for(r"\d\d:\d\d:\d\d\.\d{3} RESUME")  # events as with a socket
         screen.type("query-sta")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pexpect
-from conftest import QemuProcess
+from conftest import QemuProcess, qemu_version_text
 from terminal import Tmux
 
 NODE = "blockdev-add driver=raw node-name=n0 file.driver=null-co file.size=1048576"
@@ -55,7 +55,7 @@ def type_line(child: pexpect.spawn, text: str) -> None:
 def test_banner_command_and_ctrl_d(shell_env: dict[str, str], q35: QemuProcess) -> None:
     child = spawn(shell_env, q35.qmp)
     try:
-        child.expect(r"Connected to .*qmp\.sock \(QEMU 7\.")
+        child.expect(rf"Connected to .*qmp\.sock \(QEMU {re.escape(qemu_version_text())}[ )]")
         child.expect(PROMPT)
         type_line(child, "query-status")
         child.expect('"status": "prelaunch"')
@@ -312,7 +312,7 @@ def test_toolbar_follows_the_run_state(
     screen = Tmux(tmp_path, env, [sys.executable, "-m", "qmpshell", q35.qmp])
     other = q35.other_client()
     try:
-        screen.wait_for(r"QEMU 7\.\d+\.\d+ │ prelaunch │ QMP")
+        screen.wait_for(rf"QEMU {re.escape(qemu_version_text())} │ prelaunch │ QMP")
         other.cmd("cont")
         screen.wait_for(r"│ running │ QMP")
         other.cmd("stop")

@@ -1,4 +1,4 @@
-"""The shorthand language typed by a real schema (QEMU 7.2's query-qmp-schema).
+"""The shorthand language typed by a real schema (the query-qmp-schema of the QEMU under test).
 
 ``Parser(schema)`` gives every value the JSON type of the member it is given to, and
 refuses what QEMU would refuse (unknown names, missing arguments, values of the wrong
@@ -19,7 +19,7 @@ from qmpshell.errors import InputError
 from qmpshell.schema import Schema
 from qmpshell.shorthand import Parser, parse_line
 
-# The session-scoped fixtures ``schema`` and ``schema_entries``: QEMU 7.2's schema.
+# The session-scoped fixtures ``schema`` and ``schema_entries``: the QEMU's schema.
 pytest_plugins = ["schema_fixture"]
 
 FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
