@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,8 @@ input lines:
 
 exit status:
   0 every command succeeded, 1 a command failed or could not be parsed,
-  2 bad usage, 3 the connection could not be made or was lost, 130 interrupted.
+  2 bad usage, 3 the connection could not be made or was lost, 130 interrupted,
+  129 and 143 ended by SIGHUP and SIGTERM (after closing down cleanly).
 
 environment:
   QMP_SOCKET   the address to use when none is given
@@ -293,6 +295,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _session(
+    args: argparse.Namespace,
+    target: Target,
+    output: Output,
+    scripted: bool,
+    event_filter: EventFilter,
+) -> ExitStatus:
+    """The session, ended early by SIGTERM or SIGHUP as cleanly as by Ctrl-D: the
+    connection closed, a launched QEMU quit, the transcript and history complete."""
+    received: list[signal.Signals] = []
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(signum: signal.Signals) -> None:
+        if not received:
+            received.append(signum)
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        return await _run_session(args, target, output, scripted, event_filter)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        if received[0] is signal.SIGHUP:
+            return ExitStatus.HANGUP  # nobody is there to read a message
+        output.error(f"terminated by {received[0].name}")
+        return ExitStatus.TERMINATED
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+
+
+async def _run_session(
     args: argparse.Namespace,
     target: Target,
     output: Output,

@@ -28,7 +28,9 @@ class ExitStatus(enum.IntEnum):
     COMMAND_FAILED = 1  # a command got an error reply, timed out, or could not be parsed
     USAGE = 2  # bad command line
     CONNECTION = 3  # the connection could not be made, or was lost
+    HANGUP = 129  # SIGHUP (the terminal went away): cleaned up, then exited
     INTERRUPTED = 130  # Ctrl-C / SIGINT
+    TERMINATED = 143  # SIGTERM: cleaned up, then exited
 
 
 # Commands kept in flight in scripted mode. QEMU answers in order and stops reading its

@@ -1,0 +1,161 @@
+"""Signals and Ctrl-C at every stage: qmpshell closes down cleanly, never with a traceback.
+
+SIGTERM and SIGHUP end a session as Ctrl-D does (the transcript and history complete, a
+launched QEMU quit), with the exit statuses 143 and 129; Ctrl-C while connecting exits
+130; Ctrl-C in the pager or in a transaction block returns to the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import QemuProcess
+from test_reconnect import Script
+from test_repl_pty import PROMPT, quit_at_prompt, spawn, type_line
+
+
+def _transcript(path: Path) -> list[tuple[str, object]]:
+    lines = path.read_text().splitlines()
+    return [(m["dir"], m["msg"].get("execute", "reply")) for m in map(json.loads, lines)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_script_ends_cleanly_on_signal(
+    shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path, signum: int
+) -> None:
+    log = tmp_path / "log.jsonl"
+    script = Script(shell_env, "-l", str(log), qemu.qmp)
+    script.send("query-name")
+    assert script.reply() == {"return": {}}
+    script.proc.send_signal(signum)  # while it waits for its next line
+    status = script.proc.wait(timeout=10)
+    assert script.proc.stderr is not None
+    stderr = script.proc.stderr.read()
+    assert status == 128 + signum
+    if signum == signal.SIGTERM:
+        assert stderr == "qmpshell: terminated by SIGTERM\n"
+    else:
+        assert stderr == ""  # the terminal is gone: nobody to tell
+    assert ("send", "query-name") in _transcript(log)
+    assert _transcript(log)[-1] == ("recv", "reply")  # whole lines, the last one too
+    assert "return" in qemu.other_client().cmd("query-status")  # QEMU is untouched
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_shell_ends_cleanly_on_signal(
+    shell_env: dict[str, str], qemu: QemuProcess, home: Path, signum: int
+) -> None:
+    history = home / "state" / "qmpshell" / "history"
+    child = spawn(shell_env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-name")
+        child.expect(r"OK|\{\}")
+        child.expect(PROMPT)
+        child.send("query-sta")  # half typed
+        time.sleep(0.2)
+        child.kill(signum)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 128 + signum
+    assert "Traceback" not in (child.before or "")
+    assert "query-name" in history.read_text()
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+
+
+def test_sigterm_quits_a_launched_qemu(shell_env: dict[str, str], tmp_path: Path) -> None:
+    private = tmp_path / "tmp"
+    private.mkdir()
+    env = dict(shell_env, TMPDIR=str(private))
+    machine = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
+    script = Script(env, "--", *machine)
+    script.send("query-name")
+    assert script.reply() == {"return": {}}
+    (directory,) = private.iterdir()
+    found = subprocess.run(["pgrep", "-f", str(directory)], capture_output=True, text=True)
+    qemu_pid = int(found.stdout.split()[0])
+    script.proc.send_signal(signal.SIGTERM)
+    assert script.proc.wait(timeout=15) == 143
+    assert not os.path.exists(f"/proc/{qemu_pid}") or "zombie" in _state(qemu_pid)
+    assert list(private.iterdir()) == []  # the launch directory is gone too
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return "zombie"
+
+
+def test_ctrl_c_while_connecting_to_a_busy_monitor(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """The monitor serves one client at a time: held by another, it sends no greeting,
+    and qmpshell waits (up to --timeout) until Ctrl-C."""
+    from conftest import SyncQMP
+
+    holder = SyncQMP(qemu.qmp)
+    try:
+        child = spawn(shell_env, qemu.qmp)
+        time.sleep(0.5)  # connected, waiting for a greeting
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+    finally:
+        holder.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in (child.before or "")
+
+
+def test_ctrl_c_while_connecting_in_a_script(shell_env: dict[str, str], qemu: QemuProcess) -> None:
+    from conftest import SyncQMP
+
+    holder = SyncQMP(qemu.qmp)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qmpshell", "-c", "query-name", qemu.qmp],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=shell_env,
+        )
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        holder.close()
+    assert proc.returncode == 130
+    assert (out, err) == ("", "")
+
+
+def test_ctrl_c_in_the_pager(shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path) -> None:
+    """Ctrl-C ends the pager (it is the pager's), not the shell, nor the next command."""
+    pager = tmp_path / "pager"
+    pager.write_text("#!/bin/sh\necho PAGER-UP; cat > /dev/null; sleep 60\n")
+    pager.chmod(0o755)
+    env = dict(shell_env, PAGER=str(pager))
+    child = spawn(env, qemu.qmp)
+    try:
+        child.expect(PROMPT)
+        type_line(child, "query-commands")  # taller than the 40-row terminal
+        child.expect("PAGER-UP")
+        time.sleep(0.2)
+        child.sendintr()
+        child.expect(PROMPT)
+        type_line(child, "query-name")
+        child.expect(r"OK|\{\}")
+        assert "cancelled" not in (child.before or "")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
