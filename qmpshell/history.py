@@ -76,7 +76,13 @@ def make_history(path: Path) -> Any:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         os.chmod(path, 0o600)
     except OSError as exc:
-        _warn_once(f"cannot use history file {path}: {exc.strerror}; history is not saved")
+        # mkdir says "File exists" when a parent is a file; say what that means.
+        reason = (
+            f"{path.parent} is not a directory"
+            if isinstance(exc, FileExistsError)
+            else exc.strerror
+        )
+        _warn_once(f"cannot use history file {path}: {reason}; history is not saved")
         return InMemoryHistory()
     return PrivateFileHistory(str(path))
 

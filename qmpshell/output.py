@@ -17,6 +17,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import InputError
+from .escape import escape_json
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -94,12 +95,13 @@ class Output:
         return self._renderer
 
     def format(self, message: Any) -> str:
-        """The text of one message as scripted mode lays it out."""
-        return self._encode(message)
+        """The text of one message as scripted mode lays it out (DEL and C1 controls
+        escaped, as JSON allows: JSON escapes only C0 itself)."""
+        return escape_json(self._encode(message))
 
     def message(self, message: Any) -> None:
         """Show one QMP message as JSON (a command echoed by ``-v``, scripted output)."""
-        self.text(self._encode(message))
+        self.text(self.format(message))
 
     def reply(self, reply: Any) -> None:
         """Show the reply to a command."""

@@ -22,6 +22,8 @@ from pygments.console import ansiformat  # type: ignore[import-untyped]
 from pygments.formatters.terminal import TerminalFormatter  # type: ignore[import-untyped]
 from pygments.token import Keyword, Name, Number, String, Token  # type: ignore[import-untyped]
 
+from .escape import escape_json, escape_text
+
 COLOR_CHOICES = ("auto", "always", "never")
 
 # Plain (not "bright") ANSI colours, which stay readable on dark and light backgrounds
@@ -40,12 +42,6 @@ _ERROR_TEXT_COLOR = "red"
 _EVENT_COLOR = "*magenta*"
 
 _TERMINAL_COLORS = {token: (color, color) for token, color in _JSON_COLORS.items()}
-
-# Raw C0 characters never occur in json.dumps output (it escapes them inside strings), so
-# only DEL, C1 and lone surrogates need escaping there; plain text needs all of them.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
-_UNSAFE_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -67,24 +63,6 @@ def color_enabled(choice: str, stream: IO[str], environ: Mapping[str, str] = os.
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     return _isatty(stream)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return _SHORT_ESCAPES.get(char) or f"\\u{ord(char):04x}"
-
-
-def escape_text(text: str) -> str:
-    """``text`` with every control character and lone surrogate written as a JSON-style
-    escape (``\\n``, ``\\u009b``), so that it shows on one line and cannot drive the
-    terminal."""
-    return _UNSAFE_IN_TEXT.sub(_escape_char, text)
-
-
-def _escape_json(text: str) -> str:
-    """JSON text with DEL, C1 and lone surrogates escaped; it stays equivalent JSON, since
-    they can only occur inside strings."""
-    return _UNSAFE_IN_JSON.sub(_escape_char, text)
 
 
 def _as_text(value: Any) -> str:
@@ -178,13 +156,13 @@ class Renderer:
         data = event.get("data")
         if data is not None and data != {} and data != []:
             compact = json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
-            parts.append(self._highlight(_escape_json(compact)))
+            parts.append(self._highlight(escape_json(compact)))
         return " ".join(parts)
 
     def json(self, value: Any) -> str:
         """Any JSON value, indented as ``pretty_indent`` says, coloured when colour is on."""
         text = json.dumps(value, indent=self.pretty_indent, ensure_ascii=False)
-        return self._highlight(_escape_json(text))
+        return self._highlight(escape_json(text))
 
     def _paint(self, color: str, text: str) -> str:
         return ansiformat(color, text) if self.color else text

@@ -74,17 +74,20 @@ async def run_script(
                 unanswered.append(number)
                 raise
 
-    async def settle_after_loss() -> None:
-        """Show what came before the loss; say which lines got no reply."""
+    async def settle_after_loss() -> str:
+        """Show what came before the loss; say which lines got no reply (they count as
+        failed), as "line 4" or "lines 4-9", or "" when none."""
         nonlocal failed
         while in_flight:
             with suppress(ConnectionLost):
                 await settle(0)
-        if unanswered:
-            failed = True
-            which = "line" if len(unanswered) == 1 else "lines"
-            runner.output.error(f"{which} {_ranges(unanswered)}: no reply, the connection was lost")
-            unanswered.clear()
+        if not unanswered:
+            return ""
+        failed = True
+        which = "line" if len(unanswered) == 1 else "lines"
+        text = f"{which} {_ranges(unanswered)}"
+        unanswered.clear()
+        return text
 
     number = 0
     try:
@@ -108,7 +111,9 @@ async def run_script(
                 except ConnectionLost:
                     if reconnect is None:
                         raise
-                    await settle_after_loss()
+                    lost = await settle_after_loss()
+                    if lost:
+                        runner.output.error(f"{lost}: no reply, the connection was lost")
                     if not await reconnect():
                         return ExitStatus.CONNECTION
                     if sent:
@@ -117,8 +122,8 @@ async def run_script(
                 break
         await settle(0)
     except ConnectionLost as exc:
-        await settle_after_loss()
-        runner.output.error(str(exc))
+        lost = await settle_after_loss()
+        runner.output.error(f"{exc}; no reply to {lost}" if lost else str(exc))
         return ExitStatus.CONNECTION
     except Quit:
         pass

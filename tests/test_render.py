@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmpshell import render
-from qmpshell.render import Renderer, color_enabled, escape_text
+from qmpshell.escape import escape_text
+from qmpshell.render import Renderer, color_enabled
 
 FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 pytest_plugins = ["schema_fixture"]
