@@ -27,6 +27,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l log-secrets -d 'write p
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s c -l command -r -f -d 'run LINE'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s e -l exit-on-error -d 'stop at the first failed command'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l timeout -r -f -d 'limit for connecting, the greeting and each reply'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l reconnect -d 'when the connection is lost, wait for the monitor to come back'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l events -r -f -a 'all none' -d 'which events to show'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l color -r -f -a 'auto always never' -d 'colour replies and events'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l complete-while-typing -d 'show completion menus as you type'

@@ -119,9 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reconnect",
         type=_seconds,
+        nargs="?",
+        const=0.0,
         metavar="SECONDS",
         help="when the connection is lost, wait for the monitor to come back (QEMU "
-        "restarted on the same socket) and go on; --reconnect alone waits until Ctrl-D, "
+        "restarted on the same socket) and go on; --reconnect alone waits as long as it takes, "
         "--reconnect=SECONDS that long at most (default: exit with status 3)",
     )
     parser.add_argument(

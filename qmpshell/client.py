@@ -170,6 +170,7 @@ class QMPClient:
         self.greeting: Greeting | None = None
         self.oob_enabled = False
         self.negotiated = False  # qmp_capabilities sent by connect() and accepted
+        self._negotiating = False
         self._transport: asyncio.Transport | None = None
         self._protocol: _SocketProtocol | None = None
         self._pending: dict[Any, _Pending] = {}
@@ -224,6 +225,8 @@ class QMPClient:
         except BaseException:
             self._abort()
             raise
+        finally:
+            self._negotiating = False
         self.state = Runstate.RUNNING
         return greeting
 
@@ -238,6 +241,7 @@ class QMPClient:
         self.greeting = None
         self.oob_enabled = False
         self.negotiated = False
+        self._negotiating = False
         for queue in self._streams:  # streams of the last connection have ended
             self.remove_event_handler(queue.put_nowait)
         self._streams.clear()
@@ -280,6 +284,7 @@ class QMPClient:
         oob = enable_oob and "oob" in self.greeting.capabilities
         if oob:
             command["arguments"] = {"enable": ["oob"]}
+        self._negotiating = True  # commands may follow qmp_capabilities from now on
         try:
             reply = await self.request(command, timeout=timeout)
         except ReplyTimeout:
@@ -297,7 +302,7 @@ class QMPClient:
     # -- commands ----------------------------------------------------------------
 
     def _send(self, message: Message) -> None:
-        if self._transport is None or self._transport.is_closing():
+        if not (self.is_connected or (self._negotiating and self._transport_open)):
             raise self._lost_error()
         if self.transcript is not None:
             self.transcript.record("send", message)
@@ -324,11 +329,12 @@ class QMPClient:
     def begin_resync(self) -> None:
         """Guest agent resynchronisation, first half: write the 0xFF byte that resets the
         agent's parser, and discard what arrives until the agent's own 0xFF."""
-        if self._transport is None or self._transport.is_closing():
+        transport = self._transport
+        if transport is None or not self.is_connected:
             raise self._lost_error()
         self._flush_outbox()
         self._decoder.discard_until_sync()
-        self._transport.write(b"\xff")
+        transport.write(b"\xff")
 
     def send_request(
         self,
@@ -478,9 +484,13 @@ class QMPClient:
             return ""
         return f" in the middle of a message ({size} bytes of it received)"
 
-    def _lost_error(self) -> QMPShellError:
-        if self._failure is not None:
+    def _lost_error(self) -> ConnectionLost:
+        """Why nothing can be sent now: the connection was lost (and maybe is being made
+        again: a failed attempt's own error is for connect() to raise, not this)."""
+        if isinstance(self._failure, ConnectionLost):
             return self._failure
+        if self.state is Runstate.CONNECTING or self._failure is not None:
+            return ConnectionLost(f"not connected to {self.address}")
         return ConnectionLost(f"connection to {self.address} lost")
 
     def _on_connection_lost(self, exc: Exception | None) -> None:
@@ -516,10 +526,11 @@ class QMPClient:
     @property
     def is_connected(self) -> bool:
         """Connected and usable: negotiated (if asked to) and not closing."""
-        transport = self._transport
-        return (
-            self.state is Runstate.RUNNING and transport is not None and not transport.is_closing()
-        )
+        return self.state is Runstate.RUNNING and self._transport_open
+
+    @property
+    def _transport_open(self) -> bool:
+        return self._transport is not None and not self._transport.is_closing()
 
     # -- closing -----------------------------------------------------------------
 

@@ -104,7 +104,9 @@ def describe(parser: argparse.ArgumentParser) -> CommandLine:
         options.append(
             Option(
                 spellings,
-                _value(action) if action.nargs != 0 else None,
+                # An optional value (--reconnect[=SECONDS]) is only ever attached with
+                # "=": the word after the option is not its value.
+                _value(action) if action.nargs not in (0, "?") else None,
                 repeatable=isinstance(
                     action,
                     (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction),

@@ -24,6 +24,9 @@ from typing import Any
 
 import pytest
 
+# Examples per property test: a few hundred in the suite, 10,000 in scripts/fuzz.
+FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
+
 QEMU = shutil.which("qemu-system-x86_64")
 STORAGE_DAEMON = shutil.which("qemu-storage-daemon")
 
@@ -299,3 +302,11 @@ def run_shell(shell_env: dict[str, str]) -> Any:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Property tests (hypothesis) carry the mark ``fuzz``: ``scripts/fuzz`` runs them
+    alone, with many more examples."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)

@@ -8,19 +8,17 @@ that need such a file create it there.
 from __future__ import annotations
 
 import ipaddress
-import os
 import string
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qmpshell.address import AddressError, TcpAddress, UnixAddress, parse_address
 from qmpshell.errors import QMPShellError
-
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,8 @@ a running QEMU knows are tested in a pty, in test_completion_pty.py.
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prompt_toolkit.completion import CompleteEvent
@@ -22,7 +21,6 @@ from qmpshell.schema import Schema
 pytest_plugins = ["schema_fixture"]
 
 META = [usage.split()[0] for usage in HELP]
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 
 
 def complete(schema: Schema, text: str, in_transaction: bool = False) -> list[tuple[str, str]]:

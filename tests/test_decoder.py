@@ -7,18 +7,17 @@ might cut them, and exactly the objects that were encoded must come out.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qmpshell.decoder import MessageDecoder, describe_bytes
 from qmpshell.errors import ProtocolError, QMPShellError
 
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 # Generating nested JSON is slower than generating bytes: the round-trip properties
 # run a fraction of the fuzz budget, still scaled by QMPSHELL_FUZZ_EXAMPLES.
 ROUND_TRIP_EXAMPLES = max(10, FUZZ_EXAMPLES // 2)

@@ -3,11 +3,11 @@ and the two inside a real prompt."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prompt_toolkit import PromptSession
@@ -31,7 +31,6 @@ from pygments.token import (  # type: ignore[import-untyped]
 
 from qmpshell.lexer import INPUT_STYLE, ShorthandLexer, highlight_fragments, input_lexer
 
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 ERROR = "class:input-error"
 
 

@@ -39,7 +39,11 @@ class Script:
         """The next line of stdout that is not an event."""
         assert self.proc.stdout is not None
         while True:
-            message = json.loads(self.proc.stdout.readline())
+            line = self.proc.stdout.readline()
+            if not line:
+                assert self.proc.stderr is not None
+                raise AssertionError(f"qmpshell ended: {self.proc.stderr.read()}")
+            message = json.loads(line)
             if "event" not in message:
                 return message  # type: ignore[no-any-return]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +22,6 @@ from qmpshell import render
 from qmpshell.escape import escape_text
 from qmpshell.render import Renderer, color_enabled
 
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 pytest_plugins = ["schema_fixture"]
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")

@@ -8,11 +8,11 @@ Messages never contain the column: the caller adds "column N".
 from __future__ import annotations
 
 import json
-import os
 import string
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,8 +30,6 @@ from qmpshell.shorthand import (
     untyped_tree,
 )
 from qmpshell.values import untyped_value
-
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 
 
 def exact(value: Any) -> str:

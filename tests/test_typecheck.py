@@ -8,10 +8,10 @@ type) with the column of the text at fault. Raw JSON is never altered or refused
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +21,6 @@ from qmpshell.shorthand import Parser, parse_line
 
 # The session-scoped fixtures ``schema`` and ``schema_entries``: the QEMU's schema.
 pytest_plugins = ["schema_fixture"]
-
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 
 
 def canonical(value: Any) -> str:

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import InputError
 from qmpshell.shorthand import Parser
 from qmpshell.values import parse_literal, untyped_value
-
-FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
 
 
 def exact(value: Any) -> str:
