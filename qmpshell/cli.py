@@ -349,13 +349,15 @@ async def _run_session(
 
                 launched = LaunchedQemu(target.launch, output.relay)
                 target.address = await launched.start(timeout)
-            assert target.address is not None
-            await client.connect(
-                target.address,
-                negotiate=not args.skip_negotiation,
-                enable_oob=True,
-                timeout=timeout,
-            )
+                await launched.connect(client, negotiate=not args.skip_negotiation, timeout=timeout)
+            else:
+                assert target.address is not None
+                await client.connect(
+                    target.address,
+                    negotiate=not args.skip_negotiation,
+                    enable_oob=True,
+                    timeout=timeout,
+                )
             agent = None
             if target.agent:
                 from .agent import connect_agent

@@ -105,6 +105,24 @@ class LaunchedQemu:
             await asyncio.sleep(0.01)
         return UnixAddress(self.path)
 
+    async def connect(self, client: QMPClient, *, negotiate: bool, timeout: float | None) -> None:
+        """Connect ``client`` to this QEMU. Its socket file appears a moment before QEMU
+        listens on it, so a refused connection is tried again while QEMU runs."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        while True:
+            try:
+                await client.connect(
+                    UnixAddress(self.path), negotiate=negotiate, enable_oob=True, timeout=timeout
+                )
+                return
+            except ConnectError as exc:
+                running = self.process is not None and self.process.returncode is None
+                in_time = deadline is None or loop.time() < deadline
+                if exc.reason != "refused" or not running or not in_time:
+                    raise
+            await asyncio.sleep(0.01)
+
     async def _pass_on(self, stream: asyncio.StreamReader) -> None:
         while line := await stream.readline():
             text = line.decode("utf-8", "replace").rstrip("\n")
