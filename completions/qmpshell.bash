@@ -61,15 +61,16 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout)
+        -c|--command|--timeout|--reconnect|--libvirt|--connect)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
-            --log-secrets -c --command -e --exit-on-error --timeout --events --color \
-            --complete-while-typing --no-complete-while-typing --pager --no-pager \
-            --history-file --no-history --launch --ga --completions --version
+            --log-secrets -c --command -e --exit-on-error --timeout --reconnect --events \
+            --color --complete-while-typing --no-complete-while-typing --pager --no-pager \
+            --history-file --no-history --launch --ga --libvirt --connect --completions \
+            --version
         return 0
     fi
     # ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT
