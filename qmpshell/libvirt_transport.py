@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 Message = dict[str, Any]
 T = TypeVar("T")
 
+# How long a command whose monitor broke under libvirt (QEMU quit or died) waits for the
+# news that the domain stopped, before it is taken for an error of that command alone.
+STOP_GRACE = 5.0
+
 MISSING_LIBVIRT = (
     "reaching a VM through libvirt needs libvirt-python: pip install 'qmpshell[libvirt]' "
     "(or apt-get install python3-libvirt)"
@@ -215,6 +219,7 @@ class LibvirtTransport:
         self._closing = False
         self._opened = False
         self._reported = False
+        self._stopped = threading.Event()  # set by libvirt's event loop thread
 
     # -- opening -------------------------------------------------------------------------
 
@@ -313,6 +318,7 @@ class LibvirtTransport:
         self, _conn: Any, _domain: Any, event: int, detail: int, _opaque: object
     ) -> None:
         if event == self._libvirt.VIR_DOMAIN_EVENT_STOPPED:
+            self._stopped.set()
             why = _STOPPED.get(detail, "stopped")
             self._to_loop(self._report, ConnectionLost(f"domain {self._name} stopped ({why})"))
 
@@ -377,9 +383,7 @@ class LibvirtTransport:
                 return {"return": qemu.qemuMonitorCommand(self._domain, line, flag)}
             text = qemu.qemuMonitorCommand(self._domain, json.dumps(command), 0)
         except libvirt.libvirtError as exc:
-            lost = self._loss(exc)
-            if lost is not None:
-                self._to_loop(self._report, lost)
+            if self._gone(exc):
                 return None
             return {"error": {"class": "LibvirtError", "desc": one_line(exc)}}
         try:
@@ -392,20 +396,34 @@ class LibvirtTransport:
         reply.pop("id", None)
         return reply
 
-    def _loss(self, error: Exception) -> ConnectionLost | None:
-        """Whether a failed command means the connection is lost, and how to say it."""
+    def _gone(self, error: Any) -> bool:
+        """Whether a command failed because the domain or libvirt went away; if so, that
+        is reported (here, or by the lifecycle event on its way) and fails the command."""
+        libvirt = self._libvirt
+        if not self._holds(self._conn.isAlive):
+            lost = ConnectionLost(f"libvirt connection closed: {one_line(error)}")
+            self._to_loop(self._report, lost)
+            return True
+        monitor_broke = error.get_error_domain() == libvirt.VIR_FROM_QEMU and (
+            error.get_error_code() in (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_INTERNAL_ERROR)
+        )
+        if not monitor_broke and self._holds(self._domain.isActive):
+            return False  # an error of this command alone
+        # The domain has stopped, or is stopping (libvirt lost QEMU's monitor: QEMU quit
+        # or died); libvirt's lifecycle event, on its way, says why.
+        if self._stopped.wait(STOP_GRACE):
+            return True
+        if self._holds(self._domain.isActive):
+            return False
+        self._to_loop(self._report, ConnectionLost(f"domain {self._name} is no longer running"))
+        return True
 
-        def holds(question: Callable[[], int]) -> bool:
-            try:
-                return bool(question())
-            except self._libvirt.libvirtError:
-                return False  # the question cannot be asked: the answer is no
-
-        if not holds(self._conn.isAlive):
-            return ConnectionLost(f"libvirt connection closed: {one_line(error)}")
-        if not holds(self._domain.isActive):
-            return ConnectionLost(f"domain {self._name} is no longer running")
-        return None
+    def _holds(self, question: Callable[[], int]) -> bool:
+        """The answer to a yes/no call to libvirt; no when it cannot be asked."""
+        try:
+            return bool(question())
+        except self._libvirt.libvirtError:
+            return False
 
     def begin_resync(self) -> None:
         raise QMPShellError("a guest agent cannot be reached through libvirt's QEMU monitor")
