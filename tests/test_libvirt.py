@@ -7,6 +7,7 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -486,3 +487,25 @@ def test_qemu_conf_made_ready() -> None:
     assert lines[0] == 'vnc_listen = "0.0.0.0"'
     assert all(line.startswith("#") for line in lines[1:5])
     assert qemu_conf_ready("\n".join(lines))
+
+
+def test_timeout_does_not_wedge_the_session(shell_env: dict[str, str], own_vm: Any) -> None:
+    """QEMU stopped by a signal cannot answer: the command times out, the session goes
+    on, and once QEMU answers again the late reply is dropped, the next one shown."""
+    pid = int(Path(f"/run/libvirt/qemu/{own_vm.name()}.pid").read_text())
+    shell = Streaming(shell_env, "--libvirt", own_vm.name(), "--timeout", "1")
+    try:
+        shell.send("query-name")
+        shell.expect(r'\{"return":')
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            shell.send('{"execute": "query-status", "id": "late"}')
+            shell.expect(r"query-status: no reply within 1s", stream="err")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        shell.send('{"execute": "query-name", "id": "after"}')
+        shell.expect(r'"id":"after"')
+        assert shell.end() == 1
+    finally:
+        shell.kill()
+    assert '"late"' not in shell.out
