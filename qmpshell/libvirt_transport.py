@@ -103,8 +103,11 @@ def _start_event_loop(libvirt: ModuleType) -> None:
     libvirt.virEventRegisterDefaultImpl()
 
     def run() -> None:
-        while libvirt.virEventRunDefaultImpl() >= 0:
-            pass
+        try:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+        except libvirt.libvirtError:
+            pass  # libvirt's loop broke (never seen): no more events, no traceback
 
     threading.Thread(target=run, name="libvirt-events", daemon=True).start()
 
