@@ -118,7 +118,8 @@ class EventStream:
 
 
 class QMPClient:
-    """One connection to a QMP server (QEMU, qemu-storage-daemon)."""
+    """One connection to a QMP server (QEMU, qemu-storage-daemon): on a socket, or to a
+    VM that libvirt manages, through libvirt (see :mod:`qmpshell.transport`)."""
 
     def __init__(
         self,
