@@ -132,6 +132,22 @@ class LibvirtHost:
         if not _listening(VIRTLOGD_SOCKET):
             self._daemon("virtlogd")
         self._daemon("libvirtd")
+        self._wait_for_libvirtd()
+
+    def restart_libvirtd(self) -> None:
+        """Stop the libvirtd started here and start it again (its guests run on)."""
+        pidfile = next((p for program, p in self.started if program == "libvirtd"), None)
+        if pidfile is None:
+            pytest.skip("libvirtd was running before the tests: not restarted by them")
+        with contextlib.suppress(self.libvirt.libvirtError):
+            self.conn.close()
+        self.conn = None
+        _stop_daemons([pidfile])
+        self.started.remove(("libvirtd", pidfile))
+        self._daemon("libvirtd")
+        self._wait_for_libvirtd()
+
+    def _wait_for_libvirtd(self) -> None:
         deadline = time.monotonic() + START_LIMIT
         while self.conn is None:
             if time.monotonic() > deadline:

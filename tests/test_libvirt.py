@@ -492,6 +492,26 @@ def test_reconnect_when_the_domain_runs_again(
     assert shell.err.count("tainted") == 1
 
 
+def test_libvirtd_restarted_under_the_shell(
+    shell_env: dict[str, str], host: LibvirtHost, own_vm: Any
+) -> None:
+    """libvirtd going away is a lost connection; with --reconnect the shell goes on once
+    libvirtd is back (the guest ran on meanwhile)."""
+    name = own_vm.name()
+    shell = Streaming(shell_env, "--libvirt", name, "--reconnect=30")
+    try:
+        shell.send("query-name")
+        shell.expect(r'\{"return":')
+        host.restart_libvirtd()
+        shell.expect(r"libvirt connection closed by libvirtd; waiting", stream="err")
+        shell.expect(rf"reconnected to libvirt:{re.escape(name)}", stream="err")
+        shell.send("query-name")
+        shell.expect(r'(?s)\{"return":.*\{"return":')
+        assert shell.end() == 0
+    finally:
+        shell.kill()
+
+
 def test_quit_ends_the_session(run_shell: Any, own_vm: Any) -> None:
     """quit: QEMU goes, libvirt says the domain stopped; what comes after finds the
     connection lost (exit 3), as with a socket. (libvirt may lose quit's own reply, and
