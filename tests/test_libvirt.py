@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -471,45 +471,48 @@ def test_domain_destroyed_under_the_prompt(shell_env: dict[str, str], own_vm: An
     assert child.exitstatus == 3
 
 
+def reconnected_after(
+    env: dict[str, str], name: str, break_off: Callable[[], None], said: str
+) -> Streaming:
+    """A script with --reconnect on domain ``name``: ``break_off`` ends the connection,
+    the shell says ``said``, waits and reconnects; a command afterwards is answered."""
+    shell = Streaming(env, "--libvirt", name, "--reconnect=30")
+    try:
+        shell.send("query-name")
+        shell.expect(r'\{"return":')
+        break_off()
+        shell.expect(rf"{said}; waiting for libvirt:{re.escape(name)} to come back", stream="err")
+        shell.expect(rf"reconnected to libvirt:{re.escape(name)}", stream="err")
+        shell.send("query-status")
+        shell.expect(r'"status":')
+        assert shell.end() == 0
+    finally:
+        shell.kill()
+    assert shell.err.count("tainted") == 1
+    return shell
+
+
 def test_reconnect_when_the_domain_runs_again(
     shell_env: dict[str, str], host: LibvirtHost, own_vm: Any
 ) -> None:
     name = own_vm.name()
-    shell = Streaming(shell_env, "--libvirt", name, "--reconnect=30")
-    try:
-        shell.send("query-name")
-        shell.expect(r'\{"return":')
+
+    def restart() -> None:
         own_vm.destroy()
-        shell.expect(rf"domain {re.escape(name)} stopped \(destroyed\); waiting", stream="err")
-        again = host.start_domain(name)
-        shell.expect(rf"reconnected to libvirt:{re.escape(name)}", stream="err")
-        shell.send("query-status")
-        shell.expect(r'"status":"prelaunch"')
-        assert shell.end() == 0
-    finally:
-        shell.kill()
-    assert again.isActive()
-    assert shell.err.count("tainted") == 1
+        host.start_domain(name)  # a new QEMU, under the same name
+
+    said = rf"domain {re.escape(name)} stopped \(destroyed\)"
+    shell = reconnected_after(shell_env, name, restart, said)
+    assert '"status":"prelaunch"' in shell.out  # the new QEMU, started paused
 
 
 def test_libvirtd_restarted_under_the_shell(
     shell_env: dict[str, str], host: LibvirtHost, own_vm: Any
 ) -> None:
-    """libvirtd going away is a lost connection; with --reconnect the shell goes on once
-    libvirtd is back (the guest ran on meanwhile)."""
-    name = own_vm.name()
-    shell = Streaming(shell_env, "--libvirt", name, "--reconnect=30")
-    try:
-        shell.send("query-name")
-        shell.expect(r'\{"return":')
-        host.restart_libvirtd()
-        shell.expect(r"libvirt connection closed by libvirtd; waiting", stream="err")
-        shell.expect(rf"reconnected to libvirt:{re.escape(name)}", stream="err")
-        shell.send("query-name")
-        shell.expect(r'(?s)\{"return":.*\{"return":')
-        assert shell.end() == 0
-    finally:
-        shell.kill()
+    """libvirtd going away is a lost connection; the guest runs on meanwhile."""
+    reconnected_after(
+        shell_env, own_vm.name(), host.restart_libvirtd, "libvirt connection closed by libvirtd"
+    )
 
 
 def test_quit_ends_the_session(run_shell: Any, own_vm: Any) -> None:
