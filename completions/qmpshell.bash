@@ -61,7 +61,7 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout)
+        -c|--command|--timeout|--connect)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac
@@ -69,7 +69,8 @@ _qmpshell() {
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
             --log-secrets -c --command -e --exit-on-error --timeout --reconnect --events \
             --color --complete-while-typing --no-complete-while-typing --pager --no-pager \
-            --history-file --no-history --launch --ga --completions --version
+            --history-file --no-history --launch --ga --libvirt --connect --completions \
+            --version
         return 0
     fi
     # ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT

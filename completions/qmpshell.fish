@@ -38,6 +38,8 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d '
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a guest agent'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l libvirt -d 'talk to DOMAIN'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l connect -r -f -d 'the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'bash zsh fish' -d 'print the completion script for SHELL'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
 # ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT

@@ -5,7 +5,7 @@ The protocol layer (:mod:`qmpshell.client`) is usable on its own as an asyncio l
 
 from __future__ import annotations
 
-__all__ = ["QMPClient", "parse_address"]
+__all__ = ["LibvirtAddress", "QMPClient", "parse_address"]
 
-from .address import parse_address
+from .address import LibvirtAddress, parse_address
 from .client import QMPClient

@@ -1,7 +1,8 @@
 """Monitor addresses as users write them: a UNIX socket path, ``HOST:PORT``, ``[IPV6]:PORT``.
 
 QEMU's own spellings ``unix:PATH`` and ``tcp:HOST:PORT`` are accepted too, so an address
-can be copied from a ``-qmp`` option.
+can be copied from a ``-qmp`` option. A VM that libvirt manages is reached by its domain
+instead (:class:`LibvirtAddress`, from ``--libvirt DOMAIN [--connect URI]``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,18 @@ class TcpAddress(NamedTuple):
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-Address = Union[UnixAddress, TcpAddress]
+class LibvirtAddress(NamedTuple):
+    """A domain (name, id or UUID, as virsh takes them) that libvirt manages, at ``uri``
+    (None: libvirt's default, such as ``qemu:///system``)."""
+
+    domain: str
+    uri: str | None = None
+
+    def __str__(self) -> str:
+        return f"libvirt:{self.domain}" + (f" on {self.uri}" if self.uri else "")
+
+
+Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
 
 _IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z")
 _HOST_PORT = re.compile(r"([^/:\[\]]*):([0-9]+)\Z")

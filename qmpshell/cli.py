@@ -10,7 +10,7 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .address import Address, AddressError, parse_address
+from .address import Address, AddressError, LibvirtAddress, parse_address
 from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 30.0
 
+# Said once per session: users should know what libvirt does about a shell like this one.
+TAINTED = (
+    "note: libvirt marks domain {domain} as tainted (custom-monitor) because monitor "
+    "commands are used; see 'libvirt' in the README"
+)
+
 EXAMPLES = """\
 examples:
   qmpshell /tmp/qmp.sock                    interactive shell on a UNIX socket
@@ -44,6 +50,9 @@ examples:
   qmpshell --launch                         a throwaway paused QEMU to try things on
   qmpshell -- qemu-system-x86_64 -M q35 -S  launch this QEMU, quit it at the end
   qmpshell --ga /run/vm/qga.sock            the guest agent of a VM
+  qmpshell --libvirt vm1                    a VM that libvirt manages (qemu:///system...)
+  qmpshell --libvirt vm1 --connect qemu+ssh://host/system    ... on another host
+  qmpshell --libvirt                        list the running domains, choose one
 
 input lines:
   query-status                              a command without arguments
@@ -52,8 +61,9 @@ input lines:
 
 exit status:
   0 every command succeeded, 1 a command failed or could not be parsed,
-  2 bad usage, 3 the connection could not be made or was lost, 130 interrupted,
-  129 and 143 ended by SIGHUP and SIGTERM (after closing down cleanly).
+  2 bad usage, 3 the connection could not be made or was lost (or --libvirt
+  lacks libvirt-python), 130 interrupted, 129 and 143 ended by SIGHUP and SIGTERM
+  (after closing down cleanly).
 
 environment:
   QMP_SOCKET   the address to use when none is given
@@ -64,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qmpshell",
         usage=(
-            "%(prog)s [OPTIONS] [ADDRESS]\n       %(prog)s [OPTIONS] -- QEMU_BINARY [QEMU_ARGS...]"
+            "%(prog)s [OPTIONS] [ADDRESS]\n"
+            "       %(prog)s [OPTIONS] --libvirt [DOMAIN] [--connect URI]\n"
+            "       %(prog)s [OPTIONS] -- QEMU_BINARY [QEMU_ARGS...]"
         ),
         description="An interactive shell for QEMU's QMP monitor.",
         epilog=EXAMPLES,
@@ -174,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="talk to a guest agent (qemu-ga) at ADDRESS (UNIX socket or HOST:PORT)",
     )
     parser.add_argument(
+        "--libvirt",
+        nargs="?",
+        const="",
+        metavar="DOMAIN",
+        help="talk to DOMAIN (name, id or UUID), a VM that libvirt manages, through "
+        "libvirt (needs libvirt-python); without DOMAIN, list the running domains",
+    )
+    parser.add_argument(
+        "--connect",
+        metavar="URI",
+        help="the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system "
+        "(default: libvirt's, as for virsh)",
+    )
+    parser.add_argument(
         "--completions",
         choices=("bash", "zsh", "fish"),
         metavar="SHELL",
@@ -213,8 +239,18 @@ class Target:
         self.agent = agent
 
 
-def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]) -> Target:
+def _target(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]
+) -> Target | None:
+    """What the options say to talk to; None when there is nothing to talk to (the
+    domains were only listed)."""
+    if args.connect is not None and args.libvirt is None:
+        parser.error("--connect goes with --libvirt")
     try:
+        if args.libvirt is not None:
+            if args.address or args.ga or args.launch or qemu:
+                parser.error("--libvirt excludes an address, --ga and --launch")
+            return _libvirt_target(args.libvirt, args.connect)
         if qemu or args.launch:
             if args.address or args.ga:
                 parser.error("give an address or a QEMU to launch, not both")
@@ -235,6 +271,22 @@ def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: lis
         return Target(parse_address(text))
     except AddressError as exc:
         parser.error(str(exc))
+
+
+def _libvirt_target(domain: str, uri: str | None) -> Target | None:
+    """The domain given, or the one the user chooses from the list of those running."""
+    if not domain:
+        from .domains import choose_domain
+
+        chosen = choose_domain(uri, ask=stdin_is_terminal())
+        if chosen is None:
+            return None
+        domain = chosen
+    else:
+        from .libvirt_transport import libvirt_modules
+
+        libvirt_modules()  # said now, in one line, when libvirt-python is missing
+    return Target(LibvirtAddress(domain, uri))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,9 +313,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitStatus.OK
     try:
         target = _target(parser, args, qemu)
-    except QMPShellError as exc:  # no QEMU to launch
+    except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
         print(f"qmpshell: {exc}", file=sys.stderr)
         return ExitStatus.CONNECTION
+    except KeyboardInterrupt:  # while choosing a domain
+        return ExitStatus.INTERRUPTED
+    if target is None:
+        return ExitStatus.OK
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
@@ -366,6 +422,8 @@ async def _run_session(
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
             output.error(str(exc))
             return ExitStatus.CONNECTION
+        if isinstance(target.address, LibvirtAddress):
+            output.note(TAINTED.format(domain=target.address.domain))
         events = EventLog(output.event, event_filter)
         client.add_event_handler(events)
         runner = LineRunner(

@@ -19,17 +19,13 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-import os
-import socket
-import stat
 from collections.abc import Callable
 from typing import Any, NamedTuple, Optional
 
-from .address import Address, UnixAddress
+from .address import Address, LibvirtAddress
 from .decoder import MessageDecoder, describe_bytes
 from .errors import (
     CommandError,
-    ConnectError,
     ConnectionLost,
     NegotiationError,
     NotQMPError,
@@ -38,6 +34,7 @@ from .errors import (
     ReplyTimeout,
 )
 from .transcript import Transcript
+from .transport import SocketTransport, Transport
 
 Message = dict[str, Any]
 EventHandler = Callable[[Message], None]
@@ -98,35 +95,6 @@ def _id_key(ident: Any) -> Any:
     return ("json", json.dumps(ident, sort_keys=True))
 
 
-class _SocketProtocol(asyncio.Protocol):
-    """Feeds socket bytes to the decoder and decoded messages to the client."""
-
-    def __init__(self, client: QMPClient, decoder: MessageDecoder) -> None:
-        self._client = client
-        self._decoder = decoder
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Bytes may arrive before create_connection() returns; the client must be able
-        # to close the transport from the very first of them.
-        if self._client._protocol is self:
-            self._client._transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        if self._client._protocol is not self:
-            return  # an earlier connection of a client that has connected again
-        try:
-            messages = self._decoder.feed(data)
-        except ProtocolError as exc:
-            self._client._fail(exc)
-            return
-        for message in messages:
-            self._client._on_message(message)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._client._protocol is self:
-            self._client._on_connection_lost(exc)
-
-
 class EventStream:
     """An async iterator over events, from the moment it is created until disconnection."""
 
@@ -150,7 +118,8 @@ class EventStream:
 
 
 class QMPClient:
-    """One connection to a QMP server (QEMU, qemu-storage-daemon)."""
+    """One connection to a QMP server (QEMU, qemu-storage-daemon): on a socket, or to a
+    VM that libvirt manages, through libvirt (see :mod:`qmpshell.transport`)."""
 
     def __init__(
         self,
@@ -164,18 +133,15 @@ class QMPClient:
         # resynchronisation replies with a 0xFF byte.
         self.guest_agent = guest_agent
         self._max_message_size = max_message_size
-        self._decoder = MessageDecoder(max_message_size, sync_bytes=guest_agent)
         self.state = Runstate.IDLE
         self.address: Address | None = None
         self.greeting: Greeting | None = None
         self.oob_enabled = False
         self.negotiated = False  # qmp_capabilities sent by connect() and accepted
         self._negotiating = False
-        self._transport: asyncio.Transport | None = None
-        self._protocol: _SocketProtocol | None = None
+        self._transport: Transport | None = None
         self._pending: dict[Any, _Pending] = {}
         self._watchdog: asyncio.TimerHandle | None = None
-        self._outbox: list[bytes] = []
         self._greeting_waiter: asyncio.Future[Message] | None = None
         self._handlers: list[EventHandler] = []
         self._streams: list[asyncio.Queue[Message | None]] = []
@@ -203,7 +169,11 @@ class QMPClient:
     ) -> Greeting:
         """Connect, read the greeting and (unless told not to) negotiate capabilities.
 
-        ``timeout`` bounds each step: the connection, the greeting, the negotiation.
+        The address says how: a socket (:class:`~qmpshell.address.UnixAddress`,
+        :class:`~qmpshell.address.TcpAddress`) or a domain libvirt manages
+        (:class:`~qmpshell.address.LibvirtAddress`, whose capabilities libvirt has
+        negotiated already). ``timeout`` bounds each step: the connection, the greeting,
+        the negotiation.
         Raises :class:`ConnectError`, :class:`NotQMPError` or :class:`NegotiationError`.
         """
         if self.state is Runstate.CONNECTING or self.state is Runstate.RUNNING:
@@ -218,9 +188,11 @@ class QMPClient:
             self._greeting_waiter.set_result({})  # none is coming
             negotiate = False
         try:
-            await self._open(address, timeout)
+            transport = await self._open(address, timeout)
             greeting = await self._wait_greeting(timeout)
-            if negotiate:
+            if transport.negotiated_already:
+                self.negotiated = True
+            elif negotiate:
                 await self._negotiate(enable_oob, timeout)
         except BaseException:
             self._abort()
@@ -233,10 +205,8 @@ class QMPClient:
     def _start_afresh(self) -> None:
         """Forget what the last connection left (a client may connect again once it has
         disconnected); the event handlers, the transcript and the id counter stay."""
-        self._decoder = MessageDecoder(self._max_message_size, self.guest_agent)
         self._transport = None
         self._pending.clear()
-        self._outbox.clear()
         self._failure = None
         self.greeting = None
         self.oob_enabled = False
@@ -246,22 +216,18 @@ class QMPClient:
             self.remove_event_handler(queue.put_nowait)
         self._streams.clear()
 
-    async def _open(self, address: Address, timeout: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        protocol = self._protocol = _SocketProtocol(self, self._decoder)
-        try:
-            if isinstance(address, UnixAddress):
-                opening = loop.create_unix_connection(lambda: protocol, address.path)
-            else:
-                opening = loop.create_connection(lambda: protocol, address.host, address.port)
-            transport, _ = await asyncio.wait_for(opening, timeout)
-        except asyncio.TimeoutError:
-            raise ConnectError(
-                f"timed out connecting to {address} after {timeout:g}s", "timeout"
-            ) from None
-        except OSError as exc:
-            raise _connect_error(address, exc) from exc
+    async def _open(self, address: Address, timeout: float | None) -> Transport:
+        transport: Transport
+        if isinstance(address, LibvirtAddress):
+            from .libvirt_transport import LibvirtTransport  # libvirt is imported only here
+
+            transport = LibvirtTransport(self, address)
+        else:
+            decoder = MessageDecoder(self._max_message_size, sync_bytes=self.guest_agent)
+            transport = SocketTransport(self, address, decoder)
         self._transport = transport
+        await transport.open(timeout)
+        return transport
 
     async def _wait_greeting(self, timeout: float | None) -> Greeting:
         assert self._greeting_waiter is not None
@@ -302,21 +268,14 @@ class QMPClient:
     # -- commands ----------------------------------------------------------------
 
     def _send(self, message: Message) -> None:
-        if not (self.is_connected or (self._negotiating and self._transport_open)):
+        transport = self._transport
+        if transport is None or not (
+            self.is_connected or (self._negotiating and self._transport_open)
+        ):
             raise self._lost_error()
         if self.transcript is not None:
             self.transcript.record("send", message)
-        # Commands sent in one turn of the loop (a script refilling its pipeline after a
-        # burst of replies) leave in one write.
-        self._outbox.append(json.dumps(message).encode() + b"\n")
-        if len(self._outbox) == 1:
-            asyncio.get_running_loop().call_soon(self._flush_outbox)
-
-    def _flush_outbox(self) -> None:
-        data = b"".join(self._outbox)
-        self._outbox.clear()
-        if data and self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)
+        transport.send(message)
 
     def send_nowait(self, message: Message) -> None:
         """Send a command whose reply nobody will wait for (guest agent commands that
@@ -332,9 +291,7 @@ class QMPClient:
         transport = self._transport
         if transport is None or not self.is_connected:
             raise self._lost_error()
-        self._flush_outbox()
-        self._decoder.discard_until_sync()
-        transport.write(b"\xff")
+        transport.begin_resync()
 
     def send_request(
         self,
@@ -477,13 +434,6 @@ class QMPClient:
         if self._transport is not None:
             self._transport.abort()
 
-    def _unfinished(self) -> str:
-        """What a connection that ended mid-message left behind, said for the user."""
-        size = self._decoder.pending
-        if not size:
-            return ""
-        return f" in the middle of a message ({size} bytes of it received)"
-
     def _lost_error(self) -> ConnectionLost:
         """Why nothing can be sent now: the connection was lost (and maybe is being made
         again: a failed attempt's own error is for connect() to raise, not this)."""
@@ -493,19 +443,24 @@ class QMPClient:
             return ConnectionLost(f"not connected to {self.address}")
         return ConnectionLost(f"connection to {self.address} lost")
 
-    def _on_connection_lost(self, exc: Exception | None) -> None:
+    def _on_connection_lost(self, exc: Exception | None, unfinished: str = "") -> None:
+        """The transport says the connection has ended: ``exc`` is why (None: closed by
+        the peer; a :class:`ConnectionLost` says it in its own words), ``unfinished`` what
+        was left of a message cut short."""
         if self._failure is None:
             if self._before_greeting:
                 self._failure = NotQMPError(
                     f"{self.address} closed the connection without a QMP greeting"
                 )
+            elif isinstance(exc, ConnectionLost):
+                self._failure = exc
             elif exc is not None:
                 self._failure = ConnectionLost(
-                    f"connection to {self.address} lost: {exc}{self._unfinished()}"
+                    f"connection to {self.address} lost: {exc}{unfinished}"
                 )
             else:
                 self._failure = ConnectionLost(
-                    f"connection to {self.address} closed by peer{self._unfinished()}"
+                    f"connection to {self.address} closed by peer{unfinished}"
                 )
         self.state = Runstate.DISCONNECTED
         if self._watchdog is not None:
@@ -554,7 +509,6 @@ class QMPClient:
     async def close(self) -> None:
         """Close the connection (a no-op if it is closed already)."""
         if self._transport is not None and not self._transport.is_closing():
-            self._flush_outbox()
             self._failure = self._failure or ConnectionLost(f"connection to {self.address} closed")
             self._transport.close()
             await self.wait_closed()
@@ -563,31 +517,3 @@ class QMPClient:
 
 def _short(message: Message) -> str:
     return describe_bytes(json.dumps(message).encode(), 60)
-
-
-def _connect_error(address: Address, exc: OSError) -> ConnectError:
-    """Say which of the usual reasons kept us from reaching ``address``."""
-    if isinstance(exc, socket.gaierror):
-        host = getattr(address, "host", address)
-        return ConnectError(f"cannot resolve host '{host}': {exc.strerror}", "resolve")
-    if isinstance(address, UnixAddress):
-        path = address.path
-        if isinstance(exc, FileNotFoundError):
-            return ConnectError(f"no such socket: {path}", "not-found")
-        if isinstance(exc, PermissionError):
-            return ConnectError(f"permission denied: {path}", "permission")
-        if isinstance(exc, ConnectionRefusedError):
-            try:
-                is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
-            except OSError:
-                is_socket = True
-            if not is_socket:
-                return ConnectError(f"not a socket: {path}", "not-a-socket")
-            return ConnectError(
-                f"connection refused: {path} (nothing is listening; is QEMU running?)",
-                "refused",
-            )
-    elif isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"connection refused: {address} (nothing is listening)", "refused")
-    reason = exc.strerror or str(exc)
-    return ConnectError(f"cannot connect to {address}: {reason}", "os")

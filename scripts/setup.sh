@@ -41,6 +41,38 @@ ensure_test_tools() {
     fi
 }
 
+# ensure_libvirt: libvirtd with its QEMU driver and virsh, for the tests of --libvirt, and
+# what building libvirt-python needs (libvirt-dev, pkg-config; gcc is there already). Not
+# libvirt-daemon-system: it brings init glue; the tests start the daemons themselves
+# (tests/libvirt_fixture.py), which also writes the settings they need into qemu.conf.
+# Returns 1 (after saying so) when libvirt is missing and cannot be installed here: the
+# rest of the suite can still run, and the libvirt tests say why they skip.
+LIBVIRT_PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config"
+
+ensure_libvirt() {
+    local missing=()
+    local package
+    if command -v dpkg-query >/dev/null; then
+        for package in $LIBVIRT_PACKAGES; do
+            dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+                || missing+=("$package")
+        done
+    else
+        command -v libvirtd >/dev/null && command -v virsh >/dev/null \
+            && pkg-config --exists libvirt 2>/dev/null || missing=($LIBVIRT_PACKAGES)
+    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "Installing libvirt from Debian packages: ${missing[*]}" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || { echo "installing libvirt failed" >&2; exit 1; }
+    else
+        echo "libvirt is missing (${missing[*]}): the --libvirt tests will be skipped" >&2
+        return 1
+    fi
+}
+
 # ensure_venv [EXTRA]: .venv with qmpshell installed (editable), plus the extra if given.
 ensure_venv() {
     local extra=${1:-}
