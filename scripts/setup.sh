@@ -47,7 +47,8 @@ ensure_test_tools() {
 # (tests/libvirt_fixture.py), which also writes the settings they need into qemu.conf.
 # Returns 1 (after saying so) when libvirt is missing and cannot be installed here: the
 # rest of the suite can still run, and the libvirt tests say why they skip.
-LIBVIRT_PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config"
+# openssh-server (and its client): the test of qemu+ssh:// URIs runs an sshd of its own.
+LIBVIRT_PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config openssh-server openssh-client"
 
 ensure_libvirt() {
     local missing=()

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 import pexpect
 import pytest
-from conftest import QEMU, QemuProcess, Result
+from conftest import QEMU, QemuProcess, Result, free_port
 from libvirt_fixture import URI, LibvirtHost, libvirt_host
 from terminal import Tmux
 from test_reconnect import Script
@@ -163,6 +164,60 @@ def test_command_through_libvirt(run_shell: Any, host: LibvirtHost, vm: Any) -> 
     assert reply == {"return": qemu_says(host, vm, {"execute": "query-status"})["return"]}
     state = vm.state()[0]
     assert reply["return"]["running"] is (state == host.libvirt.VIR_DOMAIN_RUNNING)
+
+
+@pytest.fixture(scope="module")
+def ssh_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A qemu+ssh:// URI for this very host: an sshd of the test's own on a free port
+    (its own host key and authorized key), and an ssh wrapper that keeps the host key out
+    of the user's known_hosts."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd):
+        pytest.fail("sshd is missing (apt-get install openssh-server; scripts/test does)")
+    directory = tmp_path_factory.mktemp("ssh")
+    for key in ("host", "client"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / key)],
+            check=True,
+        )
+    shutil.copy(directory / "client.pub", directory / "authorized_keys")
+    port = free_port()
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+    options = {
+        "ListenAddress": f"127.0.0.1:{port}",
+        "HostKey": directory / "host",
+        "AuthorizedKeysFile": directory / "authorized_keys",
+        "PidFile": directory / "sshd.pid",
+        "PermitRootLogin": "prohibit-password",
+        "StrictModes": "no",
+        "UsePAM": "no",
+    }
+    args = [sshd, "-f", "/dev/null", *(f"-o{k}={v}" for k, v in options.items())]
+    subprocess.run(args, check=True)
+    wrapper = directory / "ssh"
+    wrapper.write_text(
+        "#!/bin/sh\nexec ssh -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no "
+        f'-o LogLevel=ERROR -i {directory / "client"} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    try:
+        yield f"qemu+ssh://root@127.0.0.1:{port}/system?command={wrapper}"
+    finally:
+        pid = int((directory / "sshd.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+
+
+def test_qemu_ssh_uri(run_shell: Any, vm: Any, ssh_uri: str) -> None:
+    """Another host is reached as libvirt reaches it, over ssh; here the other host is
+    this one, through an sshd of the test's own."""
+    local = run_shell("--libvirt", vm.name(), "-c", "query-name", "-c", "query-status")
+    remote = run_shell(
+        "--libvirt", vm.name(), "--connect", ssh_uri, "-c", "query-name", "-c", "query-status"
+    )
+    assert remote.status == 0, remote
+    assert remote.messages() == local.messages()
+    listed = run_shell("--libvirt", "--connect", ssh_uri)
+    assert vm.name() in listed.stdout
 
 
 def test_connect_uri_and_domain_by_id_or_uuid(run_shell: Any, vm: Any) -> None:
