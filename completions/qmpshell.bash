@@ -61,7 +61,7 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout|--connect)
+        -c|--command|--timeout|--libvirt|--connect)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac

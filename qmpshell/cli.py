@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"limit for connecting, the greeting and each reply "
         f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
     )
-    parser.add_argument(
+    reconnect = parser.add_argument(
         "--reconnect",
         type=_seconds,
         nargs="?",
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         "restarted on the same socket) and go on; --reconnect alone waits as long as it takes, "
         "--reconnect=SECONDS that long at most (default: exit with status 3)",
     )
+    # Its value is only ever attached (--reconnect=5), so that `--reconnect SOCKET` reads
+    # as it looks; main() and the completion scripts both go by this mark.
+    reconnect.attached_only = True  # type: ignore[attr-defined]
     parser.add_argument(
         "--events",
         metavar="FILTER",
@@ -207,6 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
+
+
+def _attach_optional_values(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """An option marked ``attached_only`` given alone takes its default value attached,
+    so that argparse cannot take the next word (an address) for its value."""
+    alone = {
+        name: action
+        for action in parser._actions
+        if getattr(action, "attached_only", False)
+        for name in action.option_strings
+    }
+    return [f"{word}={alone[word].const}" if word in alone else word for word in words]
 
 
 def _seconds(text: str) -> float:
@@ -299,10 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         words, qemu = words[:at], words[at + 1 :]
         if not qemu:
             parser.error("-- must be followed by a QEMU command")
-    # --reconnect takes an optional value, but only attached (--reconnect=SECONDS), so
-    # that the address after it is not taken for one.
-    words = ["--reconnect=0" if word == "--reconnect" else word for word in words]
-    args = parser.parse_args(words)
+    args = parser.parse_args(_attach_optional_values(parser, words))
     if args.version:
         print(f"qmpshell {_version()}")
         return ExitStatus.OK

@@ -104,9 +104,11 @@ def describe(parser: argparse.ArgumentParser) -> CommandLine:
         options.append(
             Option(
                 spellings,
-                # An optional value (--reconnect[=SECONDS]) is only ever attached with
-                # "=": the word after the option is not its value.
-                _value(action) if action.nargs not in (0, "?") else None,
+                # A value only ever attached with "=" (--reconnect[=SECONDS]): the word
+                # after the option is not its value.
+                _value(action)
+                if action.nargs != 0 and not getattr(action, "attached_only", False)
+                else None,
                 repeatable=isinstance(
                     action,
                     (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction),
