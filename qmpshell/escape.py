@@ -14,6 +14,8 @@ import re
 # only DEL, C1 and lone surrogates need escaping there; plain text needs all of them.
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 _UNSAFE_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Lines of text (HMP output) keep their tabs and newlines.
+_UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -35,3 +37,14 @@ def escape_json(text: str) -> str:
     if _UNSAFE_IN_JSON.search(text) is None:  # the common case, and the fast one
         return text
     return _UNSAFE_IN_JSON.sub(_escape_char, text)
+
+
+def escape_lines(text: str) -> str:
+    """Text of several lines, as a monitor printed it: tabs and newlines kept, any other
+    control character or lone surrogate written as C does (``\\x1b``, ``\\udc80``)."""
+    return _UNSAFE_IN_LINES.sub(_c_escape, text)
+
+
+def _c_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

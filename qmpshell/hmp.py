@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .escape import escape_lines
+
 _ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FAILURE = re.compile(r"(unknown command: |Error: |Error\b)")
 
 
@@ -60,7 +61,7 @@ def output_text(text: str) -> str:
     text = text.replace("\r\n", "\n")
     if text.endswith("\n"):
         text = text[:-1]
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return escape_lines(text)
 
 
 def is_failure(text: str) -> bool:

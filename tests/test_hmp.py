@@ -43,6 +43,7 @@ def test_output_and_failures() -> None:
     assert output_text("VM status: running\r\n") == "VM status: running"
     assert output_text("a\r\nb\r\n") == "a\nb"
     assert output_text("\x1b[31mred\x9b") == "\\x1b[31mred\\x9b"
+    assert output_text("tab\there\nlone \udc80") == "tab\there\nlone \\udc80"
     assert is_failure("unknown command: 'bogus'\r\n")
     assert is_failure("Error: Snapshot 'x' does not exist\r\n")
     assert not is_failure("VM status: running\r\n")
