@@ -310,3 +310,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
+
+
+# -- journeys: the installed command, a fresh QEMU, a fresh HOME, a real terminal --------
+
+# The console script pip installed beside this Python: the command a user runs.
+INSTALLED = Path(sys.executable).with_name("qmpshell")
+
+# A machine with a CPU and devices, paused: what a newcomer usually points the shell at.
+NEWCOMER_MACHINE = ("-machine", "q35,accel=tcg", "-m", "128", "-S")
+
+
+@pytest.fixture
+def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Path) -> Any:
+    """Start the installed ``qmpshell`` in tmux as a newcomer would: ``start(*ARGS,
+    machine=..., qemu=..., address=True)`` starts a fresh QEMU (unless ``qemu`` is given),
+    then ``qmpshell ARGS ADDRESS`` in a 100x30 terminal, and returns the
+    :class:`terminal.Tmux` once the prompt shows, before anything has been typed.
+    The terminal answers cursor-position queries, so menus and the toolbar draw."""
+    from terminal import Tmux
+
+    if not INSTALLED.exists():
+        pytest.fail(f"the qmpshell command is not installed beside {sys.executable}")
+    screens: list[Tmux] = []
+    env = dict(shell_env)
+    env.pop("PROMPT_TOOLKIT_NO_CPR")
+    env["PAGER"] = "less"
+    env.pop("LESS", None)
+
+    def start(
+        *args: str,
+        machine: Sequence[str] = NEWCOMER_MACHINE,
+        qemu: QemuProcess | None = None,
+        address: bool = True,
+        prompt: str = r"\((QEMU|qemu|QGA)\) ",
+        width: int = 100,
+        height: int = 30,
+        extra_env: dict[str, str] | None = None,
+    ) -> Tmux:
+        argv = [str(INSTALLED), *args]
+        if address:
+            qemu = qemu or qemu_factory.start(machine)
+            argv.append(qemu.qmp)
+        directory = tmp_path / f"tty{len(screens)}"
+        directory.mkdir()
+        screen = Tmux(directory, {**env, **(extra_env or {})}, argv, width=width, height=height)
+        screens.append(screen)
+        if prompt:
+            screen.wait_for(prompt)
+        return screen
+
+    try:
+        yield start
+    finally:
+        for screen in screens:
+            screen.close()
