@@ -9,7 +9,7 @@ asynchronous path, which prompt_toolkit runs without holding up typing.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
@@ -91,8 +91,12 @@ class ShellCompleter(Completer):
         meta_names: Iterable[str],
         live: LiveNames | None = None,
         commands: Callable[[], list[tuple[str, str]]] | None = None,
+        *,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._schema = schema
+        # Waits for the schema while it is being loaded (a Tab at the first keystroke).
+        self._ready = ready
         self._in_transaction = in_transaction
         self._meta_names = list(meta_names)
         self._live = live
@@ -110,6 +114,10 @@ class ShellCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
+        if self._schema() is None and self._ready is not None and context.kind != s.META:
+            await self._ready()
+            schema = self._schema()
+            context = s.suggest(document.text_before_cursor, schema, self._in_transaction())
         for completion in self._from_schema(context, complete_event):
             yield completion
         for candidate in await self._from_qemu(context):

@@ -12,7 +12,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
 PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
+
+# How long a Tab pressed while the schema loads waits for it before offering what it has.
+SCHEMA_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -79,6 +82,8 @@ class Shell:
         from .live import LiveNames
 
         self._live = LiveNames(client)
+        self._catalogue: asyncio.Future[Any] | None = None  # HMP's, loading or loaded
+        self._watched_load: asyncio.Future[None] | None = None  # the schema load we report
         # One prompt per mode, each with its own history, completion and highlighting.
         self._sessions: dict[str, PromptSession[str]] = {}
 
@@ -117,6 +122,7 @@ class Shell:
                 self.runner.meta.names,
                 None if agent else self._live,
                 agent.completions if agent else None,
+                ready=self._schema_ready,
             )
             lexer = input_lexer(self._fault)
         if self.runner.output.color:
@@ -191,6 +197,52 @@ class Shell:
             parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
         return [("class:bottom-toolbar", " │ ".join(parts) + " ")]
 
+    # -- what completion needs, loaded in the background --------------------------------
+
+    def _preload(self) -> None:
+        """Start loading the schema (and in HMP mode QEMU's command catalogue) without
+        holding up the prompt, so that completion, the input mark and the toolbar work
+        from the first keystroke. Called at start, after each line (``/hmp`` may have
+        switched modes) and after a reconnection."""
+        load = self.runner.preload_schema()
+        if load is not None and load is not self._watched_load:
+            self._watched_load = load
+            load.add_done_callback(self._schema_loaded)
+        if self.runner.mode == "hmp" and self._catalogue is None:
+            self._catalogue = asyncio.ensure_future(self._live.hmp_catalogue())
+            self._catalogue.add_done_callback(lambda _: self._redraw())
+
+    def _schema_loaded(self, load: asyncio.Future[None]) -> None:
+        if load.cancelled():
+            return
+        error = load.exception()
+        if error is not None and not isinstance(error, ConnectionLost):
+            self.runner.output.error(
+                f"the schema could not be read ({error}): lines are sent untyped, "
+                "and completion knows only the meta-commands"
+            )
+        session = self._sessions.get("qmp")
+        if session is not None and session.lexer is not None:
+            from .lexer import input_lexer
+
+            # prompt_toolkit keeps a line's marks until the text or the lexer object
+            # changes: a new lexer marks the line typed while the schema was loading.
+            session.lexer = input_lexer(self._fault)
+        self._redraw()
+
+    async def _schema_ready(self) -> None:
+        """For a Tab pressed while the schema loads: wait for it (briefly), never fail."""
+        load = self.runner.preload_schema()
+        if load is None or load.done():
+            return
+        with suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(load), SCHEMA_WAIT_SECONDS)
+
+    def _redraw(self) -> None:
+        session = self._sessions.get(self.runner.mode)
+        if session is not None and session.app.is_running:
+            session.app.invalidate()
+
     # -- events -------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
@@ -223,6 +275,7 @@ class Shell:
     async def run(self) -> ExitStatus:
 
         self.runner.output.text(banner(self.runner))
+        self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
             with _output_above_prompt():
@@ -256,6 +309,7 @@ class Shell:
             status = await self._run(line)
             if status is not None:
                 return status
+            self._preload()
 
     def _prompt_kind(self) -> str:
         if self.runner.mode == "hmp":
@@ -314,6 +368,8 @@ class Shell:
                     self._reconnecting = False
                 if back:
                     self._live.forget()
+                    self._catalogue = None
+                    self._preload()
                     await self.read_run_state()
                     app.invalidate()
                     continue

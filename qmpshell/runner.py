@@ -60,6 +60,7 @@ class LineRunner:
         self.wait_from = 0
         self._use_schema = use_schema
         self._schema_wanted = use_schema
+        self._schema_load: asyncio.Future[None] | None = None
         self.mode = "qmp"  # or "hmp"
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
 
@@ -68,10 +69,34 @@ class LineRunner:
         return self.parser.in_transaction
 
     async def ensure_schema(self) -> None:
-        """Load the schema once, when first needed (a failed attempt is not repeated)."""
+        """Load the schema once, when first needed (a failed attempt is not repeated).
+
+        One load serves every caller: the interactive shell starts it in the background
+        at connect (:meth:`preload_schema`), and a line typed meanwhile waits for it.
+        """
         if self._schema_wanted:
             self._schema_wanted = False
-            self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+            self._schema_load = asyncio.ensure_future(self._load_schema())
+        load = self._schema_load
+        if load is not None and not load.done():
+            # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
+            await asyncio.shield(load)
+
+    def preload_schema(self) -> asyncio.Future[None] | None:
+        """Start loading the schema now, without waiting for it (the interactive shell, so
+        that completion works from the first keystroke); the load, or None when there is
+        nothing to load."""
+        if self._schema_wanted and self.client.negotiated:
+            self._schema_wanted = False
+            self._schema_load = asyncio.ensure_future(self._load_schema())
+        return self._schema_load
+
+    @property
+    def schema_loading(self) -> bool:
+        return self._schema_load is not None and not self._schema_load.done()
+
+    async def _load_schema(self) -> None:
+        self.parser.schema = await load_schema(self.client, timeout=self.timeout)
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
@@ -82,6 +107,9 @@ class LineRunner:
         elif self._use_schema:
             self.parser.schema = None
             self._schema_wanted = True
+            if self._schema_load is not None and not self._schema_load.done():
+                self._schema_load.cancel()  # it was reading the old connection
+            self._schema_load = None
             if self.client.negotiated:
                 await self.ensure_schema()
         if self.cpu_index is not None:
