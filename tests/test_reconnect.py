@@ -218,6 +218,10 @@ def test_shell_command_waiting_when_qemu_dies(
     child = spawn(shell_env, "--reconnect=30", first.qmp)
     try:
         child.expect(PROMPT)
+        # A first line waits for the schema, which then cannot be what is in flight.
+        type_line(child, "query-name")
+        child.expect(r"OK|\{\}")
+        child.expect(PROMPT)
         os.kill(first.proc.pid, signal.SIGSTOP)
         type_line(child, "query-status")
         time.sleep(0.3)

@@ -82,7 +82,7 @@ def test_event_arrives_while_typing(shell_env: dict[str, str], q35: QemuProcess)
         # One line: local time to the millisecond, the name, no data for RESUME.
         child.expect(r"[^\d]\d\d:\d\d:\d\d\.\d{3} RESUME\r\n")
         # The half-typed line is drawn again below it, intact.
-        child.expect(r"\(QEMU\) " + echoed("query-st"))
+        child.expect(r"\(QEMU\) (?:\x1b\[[0-9;?]*[A-Za-z])*" + echoed("query-st"))
         child.send("atus\r")
         child.expect('"status": "running"')
         quit_at_prompt(child)
