@@ -8,12 +8,43 @@ word is, laying out HMP's text output, and recognising the replies that are fail
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import NamedTuple
 
 from .escape import escape_lines
 
 _ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
 _FAILURE = re.compile(r"(unknown command: |Error: |Error\b)")
+
+
+# HMP's command names (QEMU 7.2 and 10.0, aliases included) that people type at a QMP
+# prompt by habit. Only those that are not also QMP commands get the hint to use /hmp.
+HMP_NAMES = frozenset(
+    """
+    ? announce_self balloon block_job_cancel block_job_complete block_job_pause
+    block_job_resume block_job_set_speed block_resize block_set_io_throttle block_stream
+    boot_set c calc_dirty_rate cancel_vcpu_dirty_limit change client_migrate_info closefd
+    commit cont cpu delvm device_add device_del drive_add drive_backup drive_del
+    drive_mirror dumpdtb eject expire_password gdbserver getfd gpa2hpa gpa2hva gva2gpa
+    help hostfwd_add hostfwd_remove i info loadvm log logfile mce memsave migrate
+    migrate_cancel migrate_continue migrate_incoming migrate_pause migrate_recover
+    migrate_set_capability migrate_set_parameter migrate_start_postcopy mouse_button
+    mouse_move mouse_set nbd_server_add nbd_server_remove nbd_server_start nbd_server_stop
+    netdev_add netdev_del nmi o object_add object_del p pcie_aer_inject_error pmemsave
+    print q qemu-io qom-get qom-list qom-set quit replay_break replay_delete_break
+    replay_seek ringbuf_read ringbuf_write s savevm screendump sendkey set_link
+    set_password set_vcpu_dirty_limit singlestep snapshot_blkdev snapshot_blkdev_internal
+    snapshot_delete_blkdev_internal stop stopcapture sum sync-profile system_powerdown
+    system_reset system_wakeup trace-event watchdog_action wavcapture x xp
+    """.split()  # noqa: SIM905 (a list of words reads better as words)
+)
+
+
+def looks_like_hmp(line: str, qmp_commands: Collection[str]) -> bool:
+    """Whether ``line``, refused as QMP, starts with an HMP command that QMP lacks
+    (``info status``, ``help``, ``sendkey ctrl-alt-f1``)."""
+    words = line.split()
+    return bool(words) and words[0] in HMP_NAMES and words[0] not in qmp_commands
 
 
 class HmpCommand(NamedTuple):

@@ -88,7 +88,11 @@ class MetaCommands:
     async def _qmp(self, args: list[str]) -> bool:
         if args:
             return await self.runner.run_qmp(self._rest)
+        if self.runner.mode == "qmp":
+            self.runner.output.note("already in QMP mode; /hmp switches to the human monitor")
+            return True
         self.runner.mode = "qmp"
+        self.runner.output.note("QMP mode: lines go to QMP again; /hmp switches back")
         return True
 
     async def _help(self, args: list[str]) -> bool:
@@ -164,13 +168,24 @@ class MetaCommands:
         return True
 
     async def _cancel(self, args: list[str]) -> bool:
-        if not self.runner.parser.cancel():
+        if not drop_transaction(self.runner, "cancelled"):
             raise InputError("no transaction block is open")
-        self.runner.output.note("transaction cancelled")
         return True
 
     async def _quit(self, args: list[str]) -> bool:
         raise Quit
+
+
+def drop_transaction(runner: LineRunner, how: str) -> bool:
+    """Leave an open transaction block, saying what was in it (nothing is sent):
+    "transaction of 2 actions cancelled". False when no block was open."""
+    parser = runner.parser
+    count = parser.pending_actions
+    if not parser.cancel():
+        return False
+    actions = f"{count} action{'s' if count != 1 else ''}" if count else "no actions"
+    runner.output.note(f"transaction of {actions} {how}")
+    return True
 
 
 def _count(text: str) -> int:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .client import QMPClient
 from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout
 from .events import Event, run_state_after
-from .meta import Quit
+from .meta import Quit, drop_transaction
 from .runner import LineRunner, is_skipped
 from .scripted import ExitStatus
 from .shorthand import is_incomplete_json
@@ -295,10 +295,11 @@ class Shell:
                 line = await self.session.prompt_async(prompt)
             except KeyboardInterrupt:
                 # Ctrl-C clears the line; on an empty line it leaves a transaction block.
-                if not self.session.default_buffer.text and self.runner.parser.cancel():
-                    output.note("transaction cancelled")
+                if not self.session.default_buffer.text:
+                    drop_transaction(self.runner, "cancelled")
                 continue
             except EOFError:
+                drop_transaction(self.runner, "dropped")
                 return ExitStatus.OK
             except ConnectionLost as exc:
                 if exc is not self._gave_up:  # that one has been told already

@@ -170,7 +170,7 @@ class LineRunner:
                     0,
                 )
         except InputError as exc:
-            self.output.input_error(line, exc, where)
+            self.output.input_error(line, self._hmp_hint(text, exc), where)
             return False
         if message is None:
             return True  # an action taken into the open transaction block
@@ -178,6 +178,19 @@ class LineRunner:
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
         return outcome
+
+    def _hmp_hint(self, text: str, error: InputError) -> InputError:
+        """HMP typed at the QMP prompt (``info status``): say how to send it instead."""
+        from .hmp import looks_like_hmp
+
+        schema = self.parser.schema
+        if self.in_transaction or error.incomplete or text.startswith("{"):
+            return error
+        if schema is not None and "human-monitor-command" not in schema.commands:
+            return error  # no human monitor to send it to (qemu-storage-daemon)
+        if not looks_like_hmp(text, schema.commands if schema is not None else ()):
+            return error
+        return InputError(f"this looks like an HMP command: /hmp {text}", 0)
 
     def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
         if message.get("execute") == "qmp_capabilities" and "return" in reply:

@@ -237,6 +237,11 @@ class Parser:
     def in_transaction(self) -> bool:
         return self._actions is not None
 
+    @property
+    def pending_actions(self) -> int:
+        """How many actions the open transaction block holds (0 when none is open)."""
+        return len(self._actions) if self._actions is not None else 0
+
     def cancel(self) -> bool:
         """Drop an open transaction block; True if there was one."""
         was_open = self._actions is not None

@@ -112,7 +112,7 @@ def test_transaction_block_cancelled(run_shell: Any, qemu: QemuProcess) -> None:
     result = run_shell(qemu.qmp, stdin=script)
     assert result.status == 0, result.stderr
     assert result.messages() == [{"return": {}}] * 2
-    assert "transaction cancelled" in result.stderr
+    assert "transaction of 1 action cancelled" in result.stderr
     assert bitmaps(qemu) == set()
 
 
