@@ -15,7 +15,6 @@ of each branch (``When driver=file:``). Everything here is pure: text in, text o
 
 from __future__ import annotations
 
-import difflib
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from .errors import QMPShellError
 from .schema import Schema
+from .spelling import close_names, did_you_mean, either
 
 DEFAULT_WIDTH = 80
 
@@ -255,7 +255,7 @@ class _Layout:
             if len(group) == 1:
                 self.text(indent, f"When {key}={group[0]}:")
             else:
-                self.text(indent, f"When {key} is {_or(group)}:")
+                self.text(indent, f"When {key} is {either(group)}:")
             self.expanding[variant] = label
             previous = self.new_group()
             try:
@@ -297,7 +297,7 @@ class _Layout:
                 kind, inner = self.kind(alternative, path, depth)
                 words.append(kind)
                 nested = nested or inner
-            return _or(words), nested
+            return either(words), nested
         # An object: listed below its member, unless it is too deep or recursive.
         if type_name in self.expanding:
             return f"object (as {self.expanding[type_name]})", None
@@ -374,13 +374,6 @@ def _enum_values(schema: Schema, type_name: str) -> str:
     )
 
 
-def _or(words: Sequence[str]) -> str:
-    """``a``, ``a or b``, ``a, b or c``."""
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} or {words[-1]}"
-
-
 # -- general help and dispatch -----------------------------------------------------------
 
 _SYNTAX = (
@@ -445,9 +438,9 @@ def help_topic(
     usages = {usage.split()[0]: usage for usage in meta}
     if topic.startswith("/"):
         if topic not in usages:
-            close = difflib.get_close_matches(topic, list(usages), 3)
+            close = close_names(topic, usages)
             raise UnknownTopic(
-                f"unknown meta-command '{topic}'{_did_you_mean(close) or '; /help lists them'}",
+                f"unknown meta-command '{topic}'{did_you_mean(close) or '; /help lists them'}",
                 topic,
                 close,
             )
@@ -468,14 +461,5 @@ def help_topic(
 
 
 def _unknown(topic: str, what: str, names: Iterable[str], also: Sequence[str] = ()) -> UnknownTopic:
-    # Compared in lower case: events are upper case, and "block_job_completed" is close.
-    by_lower = {name.lower(): name for name in names}
-    close = [by_lower[n] for n in difflib.get_close_matches(topic.lower(), list(by_lower), 3)]
-    close += also
-    return UnknownTopic(f"unknown {what} '{topic}'{_did_you_mean(close)}", topic, close)
-
-
-def _did_you_mean(names: Sequence[str]) -> str:
-    if not names:
-        return ""
-    return f"; did you mean {_or([repr(n) for n in names])}?"
+    close = [*close_names(topic, names, fold_case=True), *also]
+    return UnknownTopic(f"unknown {what} '{topic}'{did_you_mean(close)}", topic, close)

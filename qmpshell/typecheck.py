@@ -14,6 +14,7 @@ from typing import Any
 from .errors import InputError
 from .schema import OPEN_ARGUMENTS, Schema
 from .shorthand import Tree, Value, untyped_tree
+from .spelling import close_names, did_you_mean
 from .values import parse_literal, untyped_value
 
 _INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z")
@@ -36,10 +37,7 @@ class Typer:
         """The ``arguments`` object of ``name`` from its argument tree."""
         command = self.schema.command(name)
         if command is None:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(self.schema.commands), 3)
-            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(close_names(name, self.schema.commands))
             raise InputError(f"unknown command '{name}'{hint}", column)
         return self._object(
             command.arg_type, tree, "", f"for {name}", column, open_=name in OPEN_ARGUMENTS
@@ -246,12 +244,7 @@ def _int(text: str) -> Any:
 
 
 def _suggest(name: str, candidates: list[str], prefix: str = "") -> str:
-    import difflib  # only when something is wrong
-
-    close = difflib.get_close_matches(name, candidates, 3, 0.6)
-    if not close:
-        return ""
-    return "; did you mean " + " or ".join(f"'{prefix}{c}'" for c in close) + "?"
+    return did_you_mean(close_names(name, candidates), prefix)
 
 
 def _article(description: str) -> str:

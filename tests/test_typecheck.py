@@ -463,7 +463,7 @@ ERRORS = [
     pytest.param(
         "query-statsu",
         0,
-        "unknown command 'query-statsu'; did you mean 'query-stats' or 'query-status'",
+        "unknown command 'query-statsu'; did you mean 'query-stats', 'query-status'",
         id="unknown-command",
     ),
     pytest.param(
