@@ -171,14 +171,14 @@ class Output:
         place = [where] if where else []
         column = error.column
         if column is not None:
-            place.append(f"column {column + 1}")
+            row, at = row_and_column(line.rstrip("\n"), column)
+            if row:
+                place.append(f"its line {row + 1}")
+            place.append(f"column {at + 1}")
             if _isatty(self.errors):
                 self.stream.flush()
-                if self.prompt_width is not None and "\n" not in line:
-                    self.errors.write(" " * (self.prompt_width + column) + "^\n")
-                else:
-                    shown = line.rstrip("\n")
-                    self.errors.write(f"  {shown}\n  {' ' * column}^\n")
+                for text in caret_lines(line, column, self.prompt_width, self.width):
+                    self.errors.write(text + "\n")
         self.error(f"{', '.join(place)}: {error}" if place else str(error))
 
     def relay(self, text: str) -> None:
@@ -236,3 +236,33 @@ class Output:
 
 def _unblock_sigint() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def row_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The line (0-based) of ``text`` that character ``offset`` is on, and its column."""
+    offset = max(offset, 0)  # past the end: a message that ended too soon
+    row = text.count("\n", 0, offset)
+    return row, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def caret_lines(line: str, offset: int, prompt_width: int | None, width: int) -> list[str]:
+    """The lines that point a caret at character ``offset`` of ``line``.
+
+    Right under the line just typed when it took one row after a prompt of
+    ``prompt_width``; otherwise (a line that wrapped, a message over several lines, a
+    script) the line the fault is on is shown again, cut to the ``width`` around the
+    fault, with the caret beneath it."""
+    text = line.rstrip("\n")
+    row, column = row_and_column(text, offset)
+    if prompt_width is not None and "\n" not in text and prompt_width + len(text) < width:
+        return [" " * (prompt_width + column) + "^"]
+    shown = text.split("\n")[row].expandtabs(1)
+    room = max(width - 4, 10)  # two columns of indent, and an ellipsis at each end
+    start = 0
+    if len(shown) > room:
+        start = min(max(column - room // 2, 0), len(shown) - room)
+        head = "…" if start > 0 else ""
+        tail = "…" if start + room < len(shown) else ""
+        shown = head + shown[start : start + room] + tail
+        start -= len(head)
+    return [f"  {shown}", f"  {' ' * (column - start)}^"]
