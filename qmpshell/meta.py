@@ -6,15 +6,20 @@ a command, so that ``-e`` and the exit status treat them alike.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .events import EventFilter
+from .errors import ConnectionLost, InputError
+from .events import Event, EventFilter
 from .shorthand import build_tree, split_words, untyped_tree
+from .spelling import close_names, did_you_mean
 
 if TYPE_CHECKING:
+    from .client import QMPClient
     from .runner import LineRunner
+    from .schema import Schema
 
 
 NO_HMP = (
@@ -50,6 +55,7 @@ class MetaCommands:
     def __init__(self, runner: LineRunner) -> None:
         self.runner = runner
         self._rest = ""  # the text after the meta-command's name, as typed
+        self.waiting: Waiting | None = None  # while /wait waits
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
             "/events": self._events,
@@ -138,21 +144,35 @@ class MetaCommands:
     async def _wait(self, args: list[str]) -> bool:
         if not args:
             raise InputError("/wait needs an event name (a glob such as BLOCK_JOB_*)")
+        runner = self.runner
         pattern, rest = args[0], args[1:]
-        timeout = self.runner.timeout
+        timeout = runner.timeout
         if rest and "=" not in rest[-1]:
             timeout = _seconds(rest.pop())
         conditions = untyped_tree(build_tree(split_words(" ".join(rest))))
-        found = await self.runner.events.wait(
-            pattern, self.runner.wait_from, conditions, timeout or None
-        )
+        await runner.ensure_schema()
+        if runner.parser.schema is not None:
+            check_wait(runner.parser.schema, pattern, conditions)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        self.waiting = Waiting(pattern, deadline)
+        try:
+            found = await _first_of(
+                runner.events.wait(pattern, runner.wait_from, conditions, timeout or None),
+                runner.client,
+            )
+        finally:
+            self.waiting = None
         if found is None:
-            self.runner.output.error(f"/wait {pattern}: no such event within {timeout:g}s")
+            runner.output.error(f"/wait {pattern}: no such event within {timeout:g}s")
             return False
         number, event = found
-        self.runner.wait_from = number + 1
-        if not self.runner.events.filter.shows(str(event.get("event", ""))):
-            self.runner.output.event(event)  # shown once, as the answer to /wait
+        runner.wait_from = number + 1
+        shown = runner.events.filter.shows(str(event.get("event", "")))
+        if runner.output.interactive:
+            runner.output.matched(event)  # the answer to /wait, even if shown above
+        elif not shown:
+            runner.output.event(event)  # shown once, as the answer to /wait
         return True
 
     async def _pretty(self, args: list[str]) -> bool:
@@ -174,6 +194,63 @@ class MetaCommands:
 
     async def _quit(self, args: list[str]) -> bool:
         raise Quit
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What ``/wait`` is waiting for, for the toolbar: the pattern, and until when (the
+    loop's clock; None: for ever)."""
+
+    pattern: str
+    deadline: float | None
+
+    def describe(self, now: float) -> str:
+        if self.deadline is None:
+            return f"waiting for {self.pattern} (Ctrl-C stops)"
+        left = max(self.deadline - now, 0.0)
+        return f"waiting for {self.pattern}, {left:.0f}s left (Ctrl-C stops)"
+
+
+def check_wait(schema: Schema, pattern: str, conditions: Mapping[str, Any]) -> None:
+    """Refuse a /wait for an event this QEMU never sends, or on data it never has."""
+    import fnmatch
+
+    if not schema.events:
+        return
+    if any(char in pattern for char in "*?["):
+        if not fnmatch.filter([name.upper() for name in schema.events], pattern.upper()):
+            raise InputError(f"no event of this QEMU matches '{pattern}'", 6)
+        return
+    name = pattern.upper()
+    if name not in schema.events:
+        close = close_names(pattern, schema.events, fold_case=True)
+        raise InputError(f"unknown event '{pattern}'{did_you_mean(close)}", 6)
+    data = schema.event_data_type(name)
+    known = {m.name for m in schema.object_members(data)} if data else set()
+    for key in conditions:
+        if key not in known:
+            hint = did_you_mean(close_names(key, known)) or (
+                f"; {name} has no data" if not known else f"; {name} has {', '.join(sorted(known))}"
+            )
+            raise InputError(f"{name} has no data member '{key}'{hint}")
+
+
+async def _first_of(
+    waiting: Awaitable[tuple[int, Event] | None], client: QMPClient
+) -> tuple[int, Event] | None:
+    """The event ``waiting`` finds; ConnectionLost at once if the connection ends first
+    (QEMU quit or died: nothing more will come)."""
+    found = asyncio.ensure_future(waiting)
+    closed = asyncio.ensure_future(client.wait_closed())
+    try:
+        await asyncio.wait({found, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if found.done():  # an event that came with the end still counts
+            return found.result()
+        reason = client.disconnect_reason
+        raise ConnectionLost(f"{reason or 'connection lost'} while waiting for an event")
+    finally:
+        for task in (found, closed):
+            task.cancel()
 
 
 def drop_transaction(runner: LineRunner, how: str) -> bool:

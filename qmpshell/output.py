@@ -125,6 +125,10 @@ class Output:
         else:
             self.message(event)
 
+    def matched(self, event: Any) -> None:
+        """Show the event that ended a ``/wait`` (interactive)."""
+        self.text("matched: " + self.renderer.event(event))
+
     @property
     def width(self) -> int:
         """Columns to lay text out in: the terminal's, or 80 off a terminal."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -23,12 +24,11 @@ from .events import Event, run_state_after
 from .meta import Quit, drop_transaction
 from .runner import LineRunner, is_skipped
 from .scripted import ExitStatus
-from .shorthand import is_incomplete_json
+from .shorthand import split_entries
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import StyleAndTextTuples
-    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     from .reconnect import Reconnector
 
@@ -84,6 +84,10 @@ class Shell:
         self._live = LiveNames(client)
         self._catalogue: asyncio.Future[Any] | None = None  # HMP's, loading or loaded
         self._watched_load: asyncio.Future[None] | None = None  # the schema load we report
+        # Lines pasted (or typed while a line ran) that are still to run, in order, and
+        # the unfinished rest, for the next prompt to start with.
+        self._pending: deque[str] = deque()
+        self._typeahead = ""
         # One prompt per mode, each with its own history, completion and highlighting.
         self._sessions: dict[str, PromptSession[str]] = {}
 
@@ -105,6 +109,7 @@ class Shell:
 
         from .completer import HmpCompleter, ShellCompleter
         from .history import make_history
+        from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
 
         path = self.settings.history if mode == "qmp" else self.settings.hmp_history
@@ -135,7 +140,7 @@ class Shell:
             lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
-            key_bindings=_key_bindings(),
+            key_bindings=key_bindings(self._queue),
             prompt_continuation=_continuation,
             include_default_pygments_style=False,
             completer=completer,
@@ -284,6 +289,33 @@ class Shell:
         finally:
             watcher.cancel()
 
+    def _queue(self, lines: list[str], rest: str) -> None:
+        """Lines to run after the one being accepted (a paste of several), in order, and
+        the text the prompt after them starts with."""
+        self._pending.extend(lines)
+        self._typeahead = rest + self._typeahead
+
+    def _take_typeahead(self, typed: str) -> None:
+        """What was typed while a line ran: complete lines run next, the rest is kept."""
+        lines, rest = split_entries(self._typeahead + typed)
+        self._pending.extend(lines)
+        self._typeahead = rest
+
+    def _next_pending(self, prompt: str) -> str:
+        """The next queued line, shown after its prompt as if typed, and kept in history."""
+        line = self._pending.popleft()
+        rows = line.split("\n")
+        shown = [prompt + rows[0], *(_continuation(len(prompt), 0, 0) + row for row in rows[1:])]
+        self.runner.output.text("\n".join(shown))
+        self.session.history.append_string(line)
+        return line
+
+    def _drop_pending(self) -> None:
+        if self._pending:
+            count = len(self._pending)
+            self._pending.clear()
+            self.runner.output.note(f"{count} more line{'s' if count != 1 else ''} not run")
+
     async def _loop(self) -> ExitStatus:
         output = self.runner.output
         while True:
@@ -292,7 +324,11 @@ class Shell:
             prompt = PROMPTS[self._prompt_kind()]
             output.prompt_width = len(prompt)
             try:
-                line = await self.session.prompt_async(prompt)
+                if self._pending:
+                    line = self._next_pending(prompt)
+                else:
+                    default, self._typeahead = self._typeahead, ""
+                    line = await self.session.prompt_async(prompt, default=default)
             except KeyboardInterrupt:
                 # Ctrl-C clears the line; on an empty line it leaves a transaction block.
                 if not self.session.default_buffer.text:
@@ -324,16 +360,20 @@ class Shell:
         output = self.runner.output
         self._interrupted = False
         self._running = asyncio.ensure_future(self.runner.run_line(line))
+        waits = line.split()[:1] == ["/wait"]
         # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
         # afterwards; while a command runs, the terminal is cooked and Ctrl-C is a signal.
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:
+            if waits:
+                await self._status_while(self._running)
             await self._running
         except asyncio.CancelledError:
             if not self._interrupted:
                 raise
-            output.note("cancelled (a late reply will be ignored)")
+            self._drop_pending()
+            output.note("stopped waiting" if waits else "cancelled (a late reply will be ignored)")
         except Quit:
             return ExitStatus.OK
         except ConnectionLost as exc:
@@ -342,7 +382,9 @@ class Shell:
                 return ExitStatus.CONNECTION
             # The watcher says what happened and brings the connection back; the line
             # stays in the history, to be run again with Up, Enter.
-            if not self._reconnecting:
+            if waits:
+                output.error(str(exc))
+            elif not self._reconnecting:
                 output.error("no reply: the connection was lost; the command may have run or not")
             else:
                 output.error("not connected (waiting for the monitor to come back); not sent")
@@ -352,6 +394,19 @@ class Shell:
             loop.remove_signal_handler(signal.SIGINT)
             self._running = None
         return None
+
+    async def _status_while(self, task: asyncio.Future[bool]) -> None:
+        """A status line in the toolbar's place while ``task`` (a /wait) runs."""
+        from .busy import show_while
+
+        loop = asyncio.get_running_loop()
+
+        def describe() -> str:
+            waiting = self.runner.meta.waiting
+            return waiting.describe(loop.time()) if waiting is not None else "waiting"
+
+        typed = await show_while(task, describe, self._on_sigint, self.session.app.style)
+        self._take_typeahead(typed)
 
     async def _watch_connection(self) -> None:
         """QEMU may go away while the user is typing; say so then, not at the next Enter.
@@ -388,25 +443,6 @@ async def run_interactive(runner: LineRunner, client: QMPClient, settings: Setti
     shell = Shell(runner, client, settings)
     client.add_event_handler(shell.on_event)
     return await shell.run()
-
-
-def _key_bindings() -> KeyBindings:
-    """Enter inside a raw JSON object whose braces are still open starts a new line."""
-    from prompt_toolkit.application.current import get_app
-    from prompt_toolkit.filters import Condition
-    from prompt_toolkit.key_binding import KeyBindings
-
-    bindings = KeyBindings()
-
-    @Condition
-    def json_open() -> bool:
-        return is_incomplete_json(get_app().current_buffer.text)
-
-    @bindings.add("enter", filter=json_open)
-    def _(event: KeyPressEvent) -> None:
-        event.current_buffer.insert_text("\n")
-
-    return bindings
 
 
 @contextmanager

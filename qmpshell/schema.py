@@ -101,6 +101,11 @@ class Schema:
         dict.update(schema._entries, data["types"])
         return schema
 
+    def event_data_type(self, name: str) -> str | None:
+        """The object type of an event's ``data``, or None when it has none."""
+        entry = self.events.get(name)
+        return str(entry["arg-type"]) if entry is not None and "arg-type" in entry else None
+
     def command(self, name: str) -> Command | None:
         return self.commands.get(name)
 

@@ -220,6 +220,29 @@ def is_incomplete_json(text: str) -> bool:
     return False
 
 
+def split_entries(text: str) -> tuple[list[str], str]:
+    """``text`` cut into what is complete — each line, or a raw JSON object over as many
+    lines as its braces take — and the unfinished rest (no newline yet, or an object
+    still open). Blank lines are left out. Pasted text and a script read the same way."""
+    lines = text.split("\n")
+    rest = lines.pop()
+    entries: list[str] = []
+    pending: str | None = None
+    for line in lines:
+        if pending is not None:
+            pending += "\n" + line
+            if not is_incomplete_json(pending):
+                entries.append(pending)
+                pending = None
+        elif is_incomplete_json(line):
+            pending = line
+        elif line.strip():
+            entries.append(line)
+    if pending is not None:
+        rest = pending + "\n" + rest
+    return entries, rest
+
+
 class Parser:
     """Turns lines into QMP messages, keeping the state of an open transaction block.
 

@@ -147,7 +147,7 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
         return Context(COMMAND, current)
     head = words[0].text
     if head.startswith("/"):
-        return _meta_argument(head, words[1:], current)
+        return _meta_argument(schema, head, words[1:], current)
     if head == "!oob":
         if len(words) == 1:
             return Context(COMMAND, current, words=("oob",))
@@ -164,11 +164,17 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
     return _arguments(schema, head, None, words[1:], current)
 
 
-def _meta_argument(head: str, args: list[Word], current: str) -> Context:
+def _meta_argument(schema: Schema | None, head: str, args: list[Word], current: str) -> Context:
     if head == "/help" and not args:
         return Context(TOPIC, current)
     if head == "/wait" and not args:
         return Context(EVENT, current)
+    if head == "/wait" and schema is not None:
+        # /wait EVENT key=value...: the keys are the event's data members.
+        data = schema.event_data_type(args[0].text.upper())
+        if data is None:
+            return Context(NOTHING)
+        return _arguments(schema, head, data, args[1:], current)
     if head == "/events":
         if not args:
             return Context(WORDS, current, words=("list", "filter", "clear"))

@@ -174,3 +174,11 @@ def test_any_text_completes_without_error(schema: Schema, text: str, in_transact
     for _ in complete(schema, text, in_transaction):
         pass
     signature(schema, s.suggest(text, schema, in_transaction))
+
+
+def test_wait_completes_the_event_data_keys(schema: Schema) -> None:
+    assert texts(schema, "/wait DEVICE_DELETED d") == ["device="]
+    assert set(texts(schema, "/wait device_deleted ")) == {"device=", "path="}
+    assert texts(schema, "/wait DEVICE_DELETED device=x ") == ["path="]
+    assert texts(schema, "/wait RESUME ") == []  # no data
+    assert texts(schema, "/wait NO_SUCH_EVENT ") == []

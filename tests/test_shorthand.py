@@ -26,6 +26,7 @@ from qmpshell.shorthand import (
     parse_raw_json,
     render_arguments,
     render_value,
+    split_entries,
     split_words,
     untyped_tree,
 )
@@ -759,3 +760,30 @@ def test_words_separated_by_any_whitespace(
     if arguments:
         expected["arguments"] = {key: untyped_value(value) for key, value in arguments.items()}
     assert_message(Parser().feed(line), expected)
+
+
+@settings(max_examples=FUZZ_EXAMPLES)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(blacklist_characters="\n{\r"), max_size=20),
+            st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)).map(
+                lambda value: json.dumps(value, indent=1)
+            ),
+        ),
+        max_size=8,
+    ),
+    st.text(alphabet=st.characters(blacklist_characters="\n{"), max_size=10),
+)
+def test_split_entries_keeps_lines_and_json_objects_whole(entries: list[str], rest: str) -> None:
+    text = "".join(entry + "\n" for entry in entries) + rest
+    found, left = split_entries(text)
+    assert found == [entry for entry in entries if entry.strip()]
+    assert left == rest
+
+
+def test_split_entries_leaves_an_open_object_unfinished() -> None:
+    assert split_entries('query-name\n{"execute":\n "query-sta') == (
+        ["query-name"],
+        '{"execute":\n "query-sta',
+    )
