@@ -209,16 +209,19 @@ class Output:
         self.text(text)
 
     def _page(self, text: str) -> bool:
-        """Run ``$PAGER`` (default ``less -R``) on ``text``; False if it cannot start.
+        """Run ``$PAGER`` (default ``less``) on ``text``; False if it cannot start.
+
+        ``LESS`` defaults to ``-R -X -F``: colours pass, the text stays on the screen
+        after ``q`` (no alternate screen), and what fits on one screen is not paged.
 
         The shell's own Ctrl-C handling is held off meanwhile: Ctrl-C belongs to the
         pager, and must not cancel anything in the shell once the pager is gone.
         """
         import shlex
 
-        command = shlex.split(os.environ.get("PAGER") or "less -R")
+        command = shlex.split(os.environ.get("PAGER") or "less")
         env = dict(os.environ)
-        env.setdefault("LESS", "-R")
+        env.setdefault("LESS", "-R -X -F")
         self.stream.flush()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
