@@ -181,7 +181,12 @@ def _arguments(
     schema: Schema | None, command: str, arg_type: str | None, args: list[Word], current: str
 ) -> Context:
     if schema is None:
-        return Context(NOTHING)
+        # Before the schema is known, a value can still come from QEMU (QOM paths,
+        # device ids...) or be a host path: say whose value it is, untyped.
+        key, eq, value = current.partition("=")
+        if not eq or not _KEY_TEXT.match(key):
+            return Context(NOTHING)
+        return Context(VALUE, value, command, tuple(key.split(".")), tree=_tolerant_tree(args))
     if arg_type is None:
         info = schema.command(command)
         if info is None:
