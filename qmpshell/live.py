@@ -151,7 +151,7 @@ class LiveNames:
         return found
 
     async def qom_paths(self, typed: str) -> Names:
-        """QOM paths for the ``typed`` beginning of one: the children of the last complete
+        """QOM paths that start with ``typed``: the children of the last complete
         level (``/m`` and ``/`` list the root's, ``/machine/`` those of /machine); when
         ``typed`` names an object already, its children follow, to go on from there."""
         if not typed:
@@ -162,7 +162,7 @@ class LiveNames:
         found = await self.names("qom-path", parent)
         if typed != "/" and any(name == typed for name, _ in found):
             found = found + await self.names("qom-path", typed)
-        return found
+        return [(name, meta) for name, meta in found if name.startswith(typed)]
 
     async def _run(self, command: str, **arguments: Any) -> Any:
         return await self.client.execute(command, arguments or None, timeout=self.timeout)
