@@ -343,7 +343,7 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
         machine: Sequence[str] = NEWCOMER_MACHINE,
         qemu: QemuProcess | None = None,
         address: bool = True,
-        prompt: str = r"\((QEMU|qemu|QGA)\) ",
+        prompt: str = r"\((QEMU|qemu|QGA)\)",
         width: int = 100,
         height: int = 30,
         extra_env: dict[str, str] | None = None,
