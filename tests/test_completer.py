@@ -149,6 +149,11 @@ def test_host_paths_before_the_schema_is_loaded() -> None:
     assert s.suggest("qom-list path=/ma", None) == s.Context(
         s.VALUE, "/ma", "qom-list", ("path",), None, tree={}
     )
+    # device_add's properties come from QEMU: where an argument name goes is known too.
+    context = s.suggest("device_add driver=virtio-blk-pci dr", None)
+    assert (context.kind, context.prefix, context.command) == (s.ARGUMENT, "dr", "device_add")
+    assert context.given == {"driver"}
+    assert texts_now("device_add driver=virtio-blk-pci dr") == []  # none from the schema
 
 
 def test_nothing_where_nothing_fits(schema: Schema) -> None:
