@@ -8,7 +8,6 @@ asynchronous path, which prompt_toolkit runs without holding up typing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -17,11 +16,10 @@ from prompt_toolkit.document import Document
 
 from . import suggest as s
 from .hmp import HmpCommand, argument_kind
+from .hostpaths import hmp_option_host_path, host_path
 from .live import LiveNames, value_source
 from .schema import Member, Schema
 from .shorthand import Tree, Value
-
-_FILE_MEMBER = re.compile(r"(file(name)?|path)\Z")
 
 
 @dataclass(frozen=True)
@@ -130,9 +128,10 @@ class ShellCompleter(Completer):
         for candidate in self._candidates(context):
             if candidate.text.startswith(context.prefix):
                 yield _completion(candidate, context.prefix)
-        if context.kind == s.VALUE and context.path and self._is_file(context):
-            prefix = Document(context.prefix, len(context.prefix))
-            yield from self._paths.get_completions(prefix, complete_event)
+        if context.kind == s.VALUE and context.path and context.command is not None:
+            entry = host_path(context.command, context.path, context.tree, self._schema())
+            if entry is not None:
+                yield from _host_paths(self._paths, entry.prefix, context.prefix, complete_event)
 
     def _candidates(self, context: s.Context) -> list[Candidate]:
         schema = self._schema()
@@ -173,16 +172,6 @@ class ShellCompleter(Completer):
             return value_candidates(schema, context.type)
         return []
 
-    def _is_file(self, context: s.Context) -> bool:
-        schema = self._schema()
-        if schema is None or context.type is None:
-            return False
-        branches = [context.type]
-        if schema.meta_type(context.type) == "alternate":
-            branches += schema.alternatives(context.type)
-        takes_text = any(schema.json_type(t) == "string" for t in branches)
-        return takes_text and _FILE_MEMBER.match(context.path[-1]) is not None
-
     async def _from_qemu(self, context: s.Context) -> list[Candidate]:
         if self._live is None or context.command is None:
             return []
@@ -204,11 +193,23 @@ class ShellCompleter(Completer):
         if not kind:
             return []
         if kind == "qom-path":
-            argument = context.prefix.rsplit("/", 1)[0] if "/" in context.prefix else ""
-            if not context.prefix.startswith("/"):
-                return []
-        names = await self._live.names(kind, argument or "/")
+            names = await self._live.qom_paths(context.prefix)
+        else:
+            names = await self._live.names(kind, argument)
         return [Candidate(name, meta) for name, meta in names]
+
+
+def _host_paths(
+    paths: PathCompleter, lead: str, typed: str, complete_event: CompleteEvent
+) -> Iterator[Completion]:
+    """File names on this machine for ``typed``, the value so far; ``lead`` is what comes
+    before the path in such a value (``file:``), offered until it is typed."""
+    if not typed.startswith(lead):
+        if lead.startswith(typed):
+            yield Completion(lead, -len(typed), display_meta="then a file on this machine")
+        return
+    path = typed[len(lead) :]
+    yield from paths.get_completions(Document(path, len(path)), complete_event)
 
 
 def _completion(candidate: Candidate, prefix: str) -> Completion:
@@ -308,13 +309,54 @@ class HmpCompleter(Completer):
         names = command.arguments
         if len(positional) >= len(names):
             return []
+        if command.name in ("device_add", "drive_add") and ("," in current or "=" in current):
+            return await self._options(command.name, positional, current, complete_event)
         kind = argument_kind(command.name, info, len(positional), names[len(positional)])
         if kind == "file":
             prefix = Document(current, len(current))
             return list(self._paths.get_completions(prefix, complete_event))
-        if not kind:
+        if kind == "qom-path":
+            return [Candidate(n, meta) for n, meta in await self._live.qom_paths(current)]
+        if kind == "qom-properties":
+            kind_argument = positional[0]
+        elif kind:
+            kind_argument = ""
+        else:
             return []
-        return [Candidate(name, meta) for name, meta in await self._live.names(kind)]
+        return [Candidate(n, meta) for n, meta in await self._live.names(kind, kind_argument)]
+
+    async def _options(
+        self, command: str, positional: list[str], current: str, complete_event: CompleteEvent
+    ) -> list[Candidate | Completion]:
+        """The part after the last comma of an options word: ``device_add DRIVER,`` takes
+        that driver's properties (``prop=``) and their live values (``drive=``), drive_add
+        a host path after ``file=``."""
+        head, _, part = current.rpartition(",")
+        key, eq, value = part.partition("=")
+        if eq:
+            if hmp_option_host_path(command, key):
+                document = Document(value, len(value))
+                return list(self._paths.get_completions(document, complete_event))
+            if command != "device_add" or not head:
+                return []
+            kind, argument = value_source("device_add", (key,), None)
+            found = await self._live.names(kind, argument) if kind else []
+            return [_part(name, meta, value) for name, meta in found if name.startswith(value)]
+        if command != "device_add" or positional or not head:
+            return []
+        driver, *given = head.split(",")
+        given_keys = {g.partition("=")[0] for g in given}
+        properties = await self._live.names("device-properties", driver)
+        return [
+            _part(f"{name}=", f"{meta} (property)", part)
+            for name, meta in properties
+            if name.startswith(part) and name not in given_keys
+        ]
+
+
+def _part(text: str, meta: str, typed: str) -> Completion:
+    """A completion of the last part of an options word (``typed``, after the comma)."""
+    return Completion(text, -len(typed), display=text, display_meta=meta or None)
 
 
 def _hmp_names(catalogue: dict[str, HmpCommand]) -> list[Candidate | Completion]:

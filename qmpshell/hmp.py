@@ -12,6 +12,7 @@ from collections.abc import Collection
 from typing import NamedTuple
 
 from .escape import escape_lines
+from .hostpaths import hmp_host_path
 
 _ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
 _FAILURE = re.compile(r"(unknown command: |Error: |Error\b)")
@@ -120,7 +121,8 @@ def snapshot_tags(text: str) -> list[str]:
 def argument_kind(command: str, info: str | None, position: int, name: str) -> str:
     """What the ``position``-th argument (named ``name`` in the synopsis) of ``command``
     takes, for completion: ``devices``, ``block-devices``, ``snapshots``,
-    ``device-types``, ``file``, or ``""``. ``info`` is the subcommand of ``info``."""
+    ``device-types``, ``qom-path``, ``qom-properties``, ``file`` (a host path, by the
+    table in :mod:`qmpshell.hostpaths`), or ``""``. ``info`` is the subcommand of ``info``."""
     if command == "device_del":
         return "devices"
     if command == "device_add" and position == 0:
@@ -131,6 +133,10 @@ def argument_kind(command: str, info: str | None, position: int, name: str) -> s
         return "block-devices"
     if info in ("block", "blockstats") or (name == "device" and command.startswith("block")):
         return "block-devices"
-    if name in ("filename", "file", "target") or name.endswith("file"):
+    if command in ("qom-list", "qom-get", "qom-set") and position == 0:
+        return "qom-path"
+    if command in ("qom-get", "qom-set") and position == 1:
+        return "qom-properties"
+    if hmp_host_path(command, name):
         return "file"
     return ""

@@ -19,11 +19,17 @@ from .hmp import HmpCommand, parse_listing, snapshot_tags
 
 Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
 
+_DIGITS = re.compile(r"(\d+)")
 _NETWORK_LINE = re.compile(r"^[ \\]*([^:\s]+): index=\d+,type=([\w-]+)", re.MULTILINE)
 
 CACHE_SECONDS = 2.0
 LOOKUP_SECONDS = 1.0
 TYPES_CACHE_SECONDS = 300.0  # device types do not change while QEMU runs
+_LASTING = frozenset({"device-types", "device-properties", "types"})
+
+MAX_NAMES = 2000  # candidates kept from one lookup (QEMU's lists are not to be trusted)
+MAX_ENTRIES = 20000  # entries of one reply looked at
+MAX_WALK = 400  # QOM objects listed when looking for buses
 
 # Commands whose `device` argument names a block device (not a job, not a qdev id).
 _BLOCK_DEVICE_COMMANDS = frozenset(
@@ -60,6 +66,14 @@ def value_source(command: str, path: tuple[str, ...], tree_path: str | None) -> 
         return "qom-properties", tree_path
     if command == "device_add" and top and name == "driver":
         return "device-types", ""
+    if command == "device_add" and top and name == "drive":
+        return "drives", ""
+    if command == "device_add" and top and name == "bus":
+        return "buses", ""
+    if name == "iothread":
+        return "objects-of", "iothread"
+    if name == "memdev":
+        return "objects-of", "memory-backend"
     if command == "device_del" and top and name == "id":
         return "devices", ""
     if command == "object-del" and top and name == "id":
@@ -100,6 +114,10 @@ class LiveNames:
             "device-properties": self._device_properties,
             "qom-path": self._children,
             "qom-properties": self._properties,
+            "drives": self._drives,
+            "buses": self._buses,
+            "objects-of": self._objects_of,
+            "types": self._types,
         }
 
     def forget(self) -> None:
@@ -115,17 +133,36 @@ class LiveNames:
         key = (kind, argument)
         now = time.monotonic()
         cached = self._cache.get(key)
-        ttl = (
-            TYPES_CACHE_SECONDS if kind in ("device-types", "device-properties") else CACHE_SECONDS
-        )
+        ttl = TYPES_CACHE_SECONDS if kind in _LASTING else CACHE_SECONDS
         if cached is not None and now - cached[0] < ttl:
             return cached[1]
         try:
-            found = await asyncio.wait_for(fetch(argument), self.timeout)
-        except (QMPShellError, asyncio.TimeoutError, KeyError, TypeError, AttributeError):
+            found = tidy(await asyncio.wait_for(fetch(argument), self.timeout))
+        except (
+            QMPShellError,
+            asyncio.TimeoutError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            ValueError,
+        ):
             return []
         self._cache[key] = (now, found)
         return found
+
+    async def qom_paths(self, typed: str) -> Names:
+        """QOM paths that start with ``typed``: the children of the last complete
+        level (``/m`` and ``/`` list the root's, ``/machine/`` those of /machine); when
+        ``typed`` names an object already, its children follow, to go on from there."""
+        if not typed:
+            return await self.names("qom-path", "/")
+        if not typed.startswith("/"):
+            return []  # QEMU's partial paths are not walked
+        parent = typed.rsplit("/", 1)[0] or "/"
+        found = await self.names("qom-path", parent)
+        if typed != "/" and any(name == typed for name, _ in found):
+            found = found + await self.names("qom-path", typed)
+        return [(name, meta) for name, meta in found if name.startswith(typed)]
 
     async def _run(self, command: str, **arguments: Any) -> Any:
         return await self.client.execute(command, arguments or None, timeout=self.timeout)
@@ -199,6 +236,62 @@ class LiveNames:
             self._hmp_catalogue = (commands, infos)
         return self._hmp_catalogue
 
+    async def _drives(self, _: str) -> Names:
+        """What device_add's drive= takes: block nodes by node-name and block backends
+        (-drive, blockdev-add of old) by name. Implicit nodes (``#block123``) left out."""
+        found: Names = [
+            (n["node-name"], f"node ({n.get('drv', '?')})")
+            for n in (await self._run("query-named-block-nodes"))[:MAX_ENTRIES]
+            if n.get("node-name") and not str(n["node-name"]).startswith("#")
+        ]
+        for block in (await self._run("query-block"))[:MAX_ENTRIES]:
+            if block.get("device"):
+                found.append((block["device"], "block backend"))
+        return found
+
+    async def _types(self, implements: str) -> Names:
+        types = await self._run("qom-list-types", implements=implements, abstract=True)
+        return [(t["name"], "type") for t in types[:MAX_ENTRIES]]
+
+    async def _objects_of(self, implements: str) -> Names:
+        """The ids of the objects under /objects whose type is (or implements) a type:
+        iothreads, memory backends."""
+        kinds = {name for name, _ in await self.names("types", implements)}
+        entries = await self._run("qom-list", path="/objects")
+        found: Names = []
+        for entry in entries[:MAX_ENTRIES]:
+            kind = _child_type(entry.get("type"))
+            if str(entry.get("type", "")).startswith("child<") and kind in kinds:
+                found.append((entry["name"], kind))
+        return found
+
+    async def _buses(self, _: str) -> Names:
+        """The buses of the machine, by the name device_add's bus= takes (``pcie.0``):
+        children in the QOM tree below /machine whose type is a bus. Only containers
+        and devices are walked (buses hang off devices), level by level, bounded."""
+        buses = {name for name, _ in await self.names("types", "bus")}
+        devices = {name for name, _ in await self.names("types", "device")}
+        if not buses:
+            return []
+        found: Names = []
+        level, walked = ["/machine"], 0
+        while level and walked < MAX_WALK:
+            level = level[: MAX_WALK - walked]
+            walked += len(level)
+            listings = await asyncio.gather(*(self._run("qom-list", path=p) for p in level))
+            below: list[str] = []
+            for path, entries in zip(level, listings):
+                for entry in entries[:MAX_ENTRIES]:
+                    if not str(entry.get("type", "")).startswith("child<"):
+                        continue
+                    kind = _child_type(entry["type"])
+                    if kind in buses:
+                        found.append((entry["name"], f"bus ({kind})"))
+                    elif kind == "container" or kind in devices:
+                        below.append(f"{path}/{entry['name']}")
+            level = below
+        return found
+
     async def _device_types(self, _: str) -> Names:
         types = await self._run("qom-list-types", implements="device", abstract=False)
         return sorted((t["name"], "device type") for t in types)
@@ -206,6 +299,26 @@ class LiveNames:
     async def _device_properties(self, driver: str) -> Names:
         properties = await self._run("device-list-properties", typename=driver)
         return [(p["name"], str(p.get("type", "property"))) for p in properties]
+
+
+def tidy(names: Names) -> Names:
+    """Names as a menu shows them: each once, in natural order (``device[2]`` before
+    ``device[10]``), at most :data:`MAX_NAMES`; anything that is not text dropped."""
+    seen: dict[str, str] = {}
+    for name, meta in names[:MAX_ENTRIES]:
+        if isinstance(name, str) and name and name not in seen:
+            seen[name] = str(meta)
+    return sorted(seen.items(), key=lambda item: natural_key(item[0]))[:MAX_NAMES]
+
+
+def natural_key(text: str) -> tuple[tuple[int, str], ...]:
+    """Sort key reading runs of digits as numbers (by length, then digits: no int() of
+    a hostile ten-thousand-digit run)."""
+    parts = _DIGITS.split(text)
+    return tuple(
+        (len(part.lstrip("0")), part.lstrip("0")) if i % 2 else (-1, part.casefold())
+        for i, part in enumerate(parts)
+    )
 
 
 def _is_child(entry: dict[str, Any]) -> bool:

@@ -187,7 +187,18 @@ def _arguments(
     schema: Schema | None, command: str, arg_type: str | None, args: list[Word], current: str
 ) -> Context:
     if schema is None:
-        return Context(NOTHING)
+        # Before the schema is known, names can still come from QEMU (QOM paths, device
+        # ids, device_add's properties...) and a value be a host path: say where the
+        # cursor is, untyped.
+        key, eq, value = current.partition("=")
+        if not _KEY_TEXT.match(key):
+            return Context(NOTHING)
+        tree = _tolerant_tree(args)
+        if eq:
+            return Context(VALUE, value, command, tuple(key.split(".")), tree=tree)
+        if "." in key:
+            return Context(NOTHING)
+        return Context(ARGUMENT, key, command, given=frozenset(tree), tree=tree)
     if arg_type is None:
         info = schema.command(command)
         if info is None:

@@ -115,6 +115,45 @@ def test_help_and_wait_topics(schema: Schema) -> None:
 def test_file_paths_for_file_members(schema: Schema, tmp_path: object) -> None:
     found = texts(schema, "blockdev-add driver=file filename=/proc/self/statu")
     assert found == ["s"]  # the rest of /proc/self/status
+    assert texts(schema, "blockdev-add driver=raw file.driver=file file.filename=/proc/self/statu")
+    assert texts(schema, "memsave val=0 size=1 filename=/proc/self/statu") == ["s"]
+    assert texts(schema, "blockdev-add driver=nbd server.type=unix server.path=/proc/self/statu")
+
+
+def test_no_host_files_where_the_member_is_only_called_so(schema: Schema) -> None:
+    # A QOM path, a file on an SSH server, a block node: names, not this machine's files.
+    assert texts(schema, "qom-list path=/proc/self/statu") == []
+    assert texts(schema, "qom-get path=/") == []
+    assert texts(schema, "blockdev-add driver=ssh path=/proc/self/statu") == []
+    assert texts(schema, "blockdev-add driver=raw file.filename=/proc/self/statu") == []
+
+
+def test_host_path_after_a_protocol(schema: Schema) -> None:
+    assert complete(schema, "dump-guest-memory paging=false protocol=") == [
+        ("file:", "then a file on this machine")
+    ]
+    assert texts(schema, "dump-guest-memory paging=false protocol=fi") == ["file:"]
+    assert texts(schema, "dump-guest-memory paging=false protocol=file:/proc/self/statu") == ["s"]
+    assert texts(schema, "dump-guest-memory paging=false protocol=fd:") == []
+
+
+def test_host_paths_before_the_schema_is_loaded() -> None:
+    completer = ShellCompleter(lambda: None, lambda: False, META)
+    event = CompleteEvent(completion_requested=True)
+
+    def texts_now(line: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(line), event)]
+
+    assert texts_now("blockdev-add driver=file filename=/proc/self/statu") == ["s"]
+    assert texts_now("qom-list path=/proc/self/statu") == []
+    assert s.suggest("qom-list path=/ma", None) == s.Context(
+        s.VALUE, "/ma", "qom-list", ("path",), None, tree={}
+    )
+    # device_add's properties come from QEMU: where an argument name goes is known too.
+    context = s.suggest("device_add driver=virtio-blk-pci dr", None)
+    assert (context.kind, context.prefix, context.command) == (s.ARGUMENT, "dr", "device_add")
+    assert context.given == {"driver"}
+    assert texts_now("device_add driver=virtio-blk-pci dr") == []  # none from the schema
 
 
 def test_nothing_where_nothing_fits(schema: Schema) -> None:
