@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .client import QMPClient
-from .errors import CommandError, ProtocolError, QMPShellError
+from .errors import CommandError, ConnectError, ProtocolError, QMPShellError
 
 
 class AgentCommand(NamedTuple):
@@ -75,6 +75,8 @@ async def connect_agent(client: QMPClient, timeout: float | None) -> GuestAgent:
     agent = GuestAgent(client)
     try:
         await agent.sync(timeout)
+    except ConnectError:  # not an agent at all (a QMP monitor): said as it is
+        raise
     except QMPShellError as exc:
         raise ProtocolError(f"no guest agent answers at {client.address}: {exc}") from None
     await agent.load_info(timeout)

@@ -7,8 +7,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
 
 from .address import Address, AddressError, LibvirtAddress, parse_address
 from .client import QMPClient, Runstate
@@ -26,9 +25,6 @@ from .scripted import (
     stdin_is_terminal,
 )
 from .transcript import Transcript
-
-if TYPE_CHECKING:
-    from .reconnect import Reconnector
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -425,6 +421,7 @@ async def _run_session(
                     negotiate=not args.skip_negotiation,
                     enable_oob=True,
                     timeout=timeout,
+                    on_silence=_silence_note(output, timeout),
                 )
             agent = None
             if target.agent:
@@ -432,7 +429,8 @@ async def _run_session(
 
                 agent = await connect_agent(client, timeout)
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
-            output.error(str(exc))
+            qmp = getattr(exc, "reason", None) == "qmp"  # a QMP monitor given to --ga
+            output.error(f"{exc}: drop --ga" if qmp else str(exc))
             return ExitStatus.CONNECTION
         if isinstance(target.address, LibvirtAddress):
             output.note(TAINTED.format(domain=target.address.domain))
@@ -477,9 +475,7 @@ async def _run_session(
                 window=window,
                 reconnect=reconnect.back if reconnect else None,
             )
-            if reconnect is None:
-                return await script
-            return await _with_reconnection(script, reconnect)
+            return await (script if reconnect is None else reconnect.run_script(script))
         from .history import history_path
         from .repl import Settings, run_interactive
 
@@ -502,22 +498,15 @@ async def _run_session(
             transcript.close()
 
 
-async def _with_reconnection(
-    script: Coroutine[Any, Any, ExitStatus], reconnect: Reconnector
-) -> ExitStatus:
-    """Run a script while reconnecting the moment the connection is lost (the script may
-    be waiting for its input then); end it when reconnecting is given up."""
-    task = asyncio.ensure_future(script)
-    watcher = asyncio.ensure_future(reconnect.watch())
-    watcher.add_done_callback(lambda _: task.cancel())
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if not reconnect.gave_up:
-            raise
-        return ExitStatus.CONNECTION
-    finally:
-        watcher.cancel()
+def _silence_note(output: Output, timeout: float | None) -> Callable[[], None]:
+    """What to say when the greeting is late: QEMU greets a second client only once the
+    first has gone (and a guest agent never greets)."""
+    wait = f"waiting up to {timeout:g} s" if timeout else "waiting"
+    text = (
+        "no greeting yet: another client may hold this monitor (or is it a guest agent? "
+        f"try --ga); {wait} (Ctrl-C gives up)"
+    )
+    return lambda: output.note(text)
 
 
 def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:
