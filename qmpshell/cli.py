@@ -421,7 +421,7 @@ async def _run_session(
                     negotiate=not args.skip_negotiation,
                     enable_oob=True,
                     timeout=timeout,
-                    on_silence=_silence_note(output, timeout),
+                    on_silence=_busy_note(output, timeout, target.address),
                 )
             agent = None
             if target.agent:
@@ -429,8 +429,8 @@ async def _run_session(
 
                 agent = await connect_agent(client, timeout)
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
-            qmp = getattr(exc, "reason", None) == "qmp"  # a QMP monitor given to --ga
-            output.error(f"{exc}: drop --ga" if qmp else str(exc))
+            hint = {"qmp": ": drop --ga", "agent": ": try --ga"}  # the other protocol
+            output.error(f"{exc}{hint.get(getattr(exc, 'reason', ''), '')}")
             return ExitStatus.CONNECTION
         if isinstance(target.address, LibvirtAddress):
             output.note(TAINTED.format(domain=target.address.domain))
@@ -498,14 +498,15 @@ async def _run_session(
             transcript.close()
 
 
-def _silence_note(output: Output, timeout: float | None) -> Callable[[], None]:
-    """What to say when the greeting is late: QEMU greets a second client only once the
-    first has gone (and a guest agent never greets)."""
-    wait = f"waiting up to {timeout:g} s" if timeout else "waiting"
-    text = (
-        "no greeting yet: another client may hold this monitor (or is it a guest agent? "
-        f"try --ga); {wait} (Ctrl-C gives up)"
-    )
+def _busy_note(
+    output: Output, timeout: float | None, address: Address
+) -> Callable[[], None] | None:
+    """What to say when a monitor's greeting is late: QEMU greets a second client only
+    once the first has gone (libvirt's greeting is its own, and may just be slow)."""
+    if isinstance(address, LibvirtAddress):
+        return None
+    wait = f"waiting {timeout:g} s" if timeout else "waiting"
+    text = f"no greeting yet: another client may hold this monitor; {wait} (Ctrl-C gives up)"
     return lambda: output.note(text)
 
 

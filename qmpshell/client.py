@@ -35,7 +35,8 @@ from .errors import (
     ReplyTimeout,
     SessionEnded,
 )
-from .greeting import Greeting, await_greeting
+from .greeting import PROBE, Greeting, answers_probe, await_greeting
+from .message import asks_to_quit, id_key
 from .transcript import Transcript
 from .transport import SocketTransport, Transport
 
@@ -55,14 +56,6 @@ class Runstate(enum.Enum):
     CONNECTING = "connecting"
     RUNNING = "running"
     DISCONNECTED = "disconnected"
-
-
-def _id_key(ident: Any) -> Any:
-    """A hashable key for a JSON id that keeps 1 and "1" apart."""
-    kind = type(ident)
-    if kind is str or kind is int:
-        return (kind, ident)
-    return ("json", json.dumps(ident, sort_keys=True))
 
 
 class EventStream:
@@ -209,7 +202,17 @@ class QMPClient:
         assert self._greeting_waiter is not None
         if self.guest_agent:
             return Greeting({})
-        return await await_greeting(self._greeting_waiter, self.address, timeout, on_silence)
+        transport = self._transport
+
+        def silent() -> None:  # busy, or a guest agent: one answers the probe at once
+            if isinstance(transport, SocketTransport) and not transport.is_closing():
+                if self.transcript is not None:
+                    self.transcript.record("send", PROBE)
+                transport.send(PROBE)
+            if on_silence is not None:
+                on_silence()
+
+        return await await_greeting(self._greeting_waiter, self.address, timeout, silent)
 
     async def _negotiate(self, enable_oob: bool, timeout: float | None) -> None:
         assert self.greeting is not None
@@ -242,8 +245,8 @@ class QMPClient:
             raise self._lost_error()
         if self.transcript is not None:
             self.transcript.record("send", message)
-        if _asks_to_quit(message):
-            self._quit_key = _id_key(message.get("id"))
+        if asks_to_quit(message):
+            self._quit_key = id_key(message.get("id"))
         transport.send(message)
 
     def send_nowait(self, message: Message) -> None:
@@ -278,7 +281,7 @@ class QMPClient:
         :class:`ReplyTimeout` or :class:`ConnectionLost`; cancelling it drops its reply.
         """
         if "id" in message:
-            key = _id_key(message["id"])
+            key = id_key(message["id"])
             if key in self._pending and not self._pending[key][0].done():
                 raise QMPShellError(f"id {json.dumps(message['id'])} is already in use")
         else:
@@ -366,13 +369,15 @@ class QMPClient:
             if "QMP" in message:
                 self.greeting = Greeting.from_message(message)
                 waiter.set_result(message)
+            elif answers_probe(message):
+                self._fail(ConnectError(f"{self.address} is a guest agent, not QMP", "agent"))
             else:
                 self._fail(ProtocolError(f"expected a QMP greeting, got {_short(message)}"))
             return
         if "return" not in message and "error" not in message:
             return  # neither reply nor event; it is in the transcript, nothing waits for it
         if "id" in message:
-            key = _id_key(message["id"])
+            key = id_key(message["id"])
         else:
             # A reply to input the server could not parse carries no id; without oob,
             # replies come in order, so it answers the oldest command still waiting.
@@ -494,18 +499,6 @@ class QMPClient:
             self._transport.close()
             await self.wait_closed()
         self.state = Runstate.DISCONNECTED
-
-
-def _asks_to_quit(message: Message) -> bool:
-    """Whether a command tells QEMU to quit: QMP's ``quit``, HMP's ``quit`` or ``q``."""
-    name = message.get("execute")
-    if name == "quit":
-        return True
-    arguments = message.get("arguments")
-    if name != "human-monitor-command" or not isinstance(arguments, dict):
-        return False
-    line = arguments.get("command-line")
-    return isinstance(line, str) and line.split() in (["quit"], ["q"])  # HMP: no arguments
 
 
 def _short(message: Message) -> str:

@@ -18,7 +18,7 @@ class ConnectError(QMPShellError):
 
     ``reason`` is a short machine-friendly word (``"not-found"``, ``"refused"``,
     ``"permission"``, ``"not-a-socket"``, ``"resolve"``, ``"timeout"``, ``"os"``; ``"qmp"``:
-    a QMP monitor where a guest agent was expected).
+    a QMP monitor where a guest agent was expected, ``"agent"`` the other way round).
     """
 
     def __init__(self, message: str, reason: str = "os") -> None:

@@ -2,7 +2,10 @@
 
 QEMU accepts a second client on a monitor socket but greets it only once the first has
 left, so a silent server is usually a busy one: :func:`await_greeting` lets the caller
-say so after :data:`PATIENCE` seconds, and goes on waiting until the timeout.
+say so after :data:`PATIENCE` seconds, and goes on waiting until the timeout. A guest
+agent is silent too, but answers at once: the client sends it :data:`PROBE` then. A busy
+QEMU reads the probe only after its greeting, refuses it (nothing is negotiated yet) with
+the probe's id, which the client knows of no command, so the reply is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ Message = dict[str, Any]
 
 # A greeting comes at once; a second of silence means someone else holds the monitor.
 PATIENCE = 1.0
+
+PROBE_ID = "qmpshell-agent-probe"
+PROBE: Message = {"execute": "guest-ping", "id": PROBE_ID}
 
 # The start of a QMP greeting, compact or pretty=on. A JSON string cannot hold an
 # unescaped quote, so this occurs only as the structure of a message, never inside one.
@@ -55,6 +61,11 @@ class Greeting(NamedTuple):
     def version_text(self) -> str:
         text = ".".join(str(n) for n in self.version)
         return f"{text} ({self.package})" if self.package else text
+
+
+def answers_probe(message: Message) -> bool:
+    """Whether a message before any greeting is a guest agent's answer to :data:`PROBE`."""
+    return message.get("id") == PROBE_ID and "return" in message
 
 
 def starts_with_greeting(data: bytes) -> bool:
