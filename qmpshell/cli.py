@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "address",
         nargs="?",
         metavar="ADDRESS",
-        help="UNIX socket path, HOST:PORT or [IPV6]:PORT (default: $QMP_SOCKET)",
+        help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
+        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET)",
     )
     parser.add_argument(
         "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"

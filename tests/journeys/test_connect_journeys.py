@@ -154,5 +154,7 @@ def test_help_shows_the_address_forms(newcomer: Any) -> None:
     screen = newcomer("--help", address=False, prompt=None, height=60)
     assert screen.wait_exit() == 0
     text = screen.screen(scrollback=True)
-    for form in ("unix:PATH", "tcp:HOST:PORT", "HOST:PORT", "[::1]:PORT", "/tmp/qmp.sock"):
+    forms = ("unix:PATH", "/tmp/qmp.sock", "tcp:HOST:PORT", " HOST:PORT", "[IPV6]:PORT")
+    forms += ("[::1]:4444",)
+    for form in forms:
         assert form in text, form
