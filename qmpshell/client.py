@@ -160,6 +160,8 @@ class QMPClient:
                 self.negotiated = True
             elif negotiate:
                 await self._negotiate(enable_oob, timeout)
+            if isinstance(self._failure, ConnectError):  # as it opened (--ga on QMP)
+                raise self._failure
         except BaseException:
             self._abort()
             raise
