@@ -73,7 +73,7 @@ _qmpshell() {
             --version
         return 0
     fi
-    # ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT
+    # ADDRESS: a UNIX socket
     _qmpshell_files
 }
 

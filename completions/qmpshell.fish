@@ -42,7 +42,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l libvirt -r -f -d 'talk 
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l connect -r -f -d 'the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'bash zsh fish' -d 'print the completion script for SHELL'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
-# ADDRESS: UNIX socket path, HOST:PORT or [IPV6]:PORT
+# ADDRESS: a UNIX socket
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -F
 complete -c qmpshell -n __qmpshell_qemu_binary -x -a '(__fish_complete_command)'
 complete -c qmpshell -n '__qmpshell_after_dashes; and not __qmpshell_qemu_binary' -F

@@ -9,10 +9,17 @@ parser) and ``guest-sync-delimited`` with a random id; everything before the age
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import base64
+import binascii
+from typing import Any, NamedTuple
 
 from .client import QMPClient
-from .errors import CommandError, ProtocolError, QMPShellError
+from .errors import CommandError, ConnectError, ProtocolError, QMPShellError
+from .escape import escape_lines
+
+# How much of a program's output (decoded bytes per stream) guest-exec-status shows; the
+# reply itself holds up to 16 MB of it.
+EXEC_OUTPUT_SHOWN = 64 * 1024
 
 
 class AgentCommand(NamedTuple):
@@ -75,7 +82,38 @@ async def connect_agent(client: QMPClient, timeout: float | None) -> GuestAgent:
     agent = GuestAgent(client)
     try:
         await agent.sync(timeout)
+    except ConnectError:  # not an agent at all (a QMP monitor): said as it is
+        raise
     except QMPShellError as exc:
         raise ProtocolError(f"no guest agent answers at {client.address}: {exc}") from None
     await agent.load_info(timeout)
     return agent
+
+
+def exec_output(reply: dict[str, Any], limit: int = EXEC_OUTPUT_SHOWN) -> str:
+    """What ``guest-exec-status`` caught of a program's output (``out-data``,
+    ``err-data``: base64), decoded as text to show beneath the reply: control characters
+    escaped, at most ``limit`` bytes of each stream; "" when there is none."""
+    value = reply.get("return")
+    if not isinstance(value, dict):
+        return ""
+    blocks = []
+    for stream in ("out", "err"):
+        data = value.get(f"{stream}-data")
+        if not isinstance(data, str) or not data:
+            continue
+        try:
+            raw = base64.b64decode(data[: -(-limit // 3) * 4], validate=True)
+        except (binascii.Error, ValueError):
+            blocks.append(f"{stream}-data: not valid base64")
+            continue
+        text = escape_lines(raw[:limit].decode("utf-8", "replace")).rstrip("\n")
+        notes = []
+        left = len(data) // 4 * 3 - data[-2:].count("=") - min(len(raw), limit)
+        if left > 0:
+            notes.append(f"{left} more bytes not shown")
+        if value.get(f"{stream}-truncated") is True:
+            notes.append("qemu-ga cut it short")
+        tail = f"\n({'; '.join(notes)})" if notes else ""
+        blocks.append(f"{stream}-data (decoded):\n{text}{tail}")
+    return "\n".join(blocks)

@@ -7,8 +7,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
 
 from .address import Address, AddressError, LibvirtAddress, parse_address
 from .client import QMPClient, Runstate
@@ -26,9 +25,6 @@ from .scripted import (
     stdin_is_terminal,
 )
 from .transcript import Transcript
-
-if TYPE_CHECKING:
-    from .reconnect import Reconnector
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -86,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "address",
         nargs="?",
         metavar="ADDRESS",
-        help="UNIX socket path, HOST:PORT or [IPV6]:PORT (default: $QMP_SOCKET)",
+        help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
+        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET)",
     )
     parser.add_argument(
         "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
@@ -425,6 +422,7 @@ async def _run_session(
                     negotiate=not args.skip_negotiation,
                     enable_oob=True,
                     timeout=timeout,
+                    on_silence=_busy_note(output, timeout, target.address),
                 )
             agent = None
             if target.agent:
@@ -432,7 +430,8 @@ async def _run_session(
 
                 agent = await connect_agent(client, timeout)
         except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
-            output.error(str(exc))
+            hint = {"qmp": ": drop --ga", "agent": ": try --ga"}  # the other protocol
+            output.error(f"{exc}{hint.get(getattr(exc, 'reason', ''), '')}")
             return ExitStatus.CONNECTION
         if isinstance(target.address, LibvirtAddress):
             output.note(TAINTED.format(domain=target.address.domain))
@@ -477,9 +476,7 @@ async def _run_session(
                 window=window,
                 reconnect=reconnect.back if reconnect else None,
             )
-            if reconnect is None:
-                return await script
-            return await _with_reconnection(script, reconnect)
+            return await (script if reconnect is None else reconnect.run_script(script))
         from .history import history_path
         from .repl import Settings, run_interactive
 
@@ -502,22 +499,16 @@ async def _run_session(
             transcript.close()
 
 
-async def _with_reconnection(
-    script: Coroutine[Any, Any, ExitStatus], reconnect: Reconnector
-) -> ExitStatus:
-    """Run a script while reconnecting the moment the connection is lost (the script may
-    be waiting for its input then); end it when reconnecting is given up."""
-    task = asyncio.ensure_future(script)
-    watcher = asyncio.ensure_future(reconnect.watch())
-    watcher.add_done_callback(lambda _: task.cancel())
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if not reconnect.gave_up:
-            raise
-        return ExitStatus.CONNECTION
-    finally:
-        watcher.cancel()
+def _busy_note(
+    output: Output, timeout: float | None, address: Address
+) -> Callable[[], None] | None:
+    """What to say when a monitor's greeting is late: QEMU greets a second client only
+    once the first has gone (libvirt's greeting is its own, and may just be slow)."""
+    if isinstance(address, LibvirtAddress):
+        return None
+    wait = f"waiting {timeout:g} s" if timeout else "waiting"
+    text = f"no greeting yet: another client may hold this monitor; {wait} (Ctrl-C gives up)"
+    return lambda: output.note(text)
 
 
 def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:

@@ -20,19 +20,23 @@ import asyncio
 import enum
 import json
 from collections.abc import Callable
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 from .address import Address, LibvirtAddress
 from .decoder import MessageDecoder, describe_bytes
 from .errors import (
     CommandError,
+    ConnectError,
     ConnectionLost,
     NegotiationError,
     NotQMPError,
     ProtocolError,
     QMPShellError,
     ReplyTimeout,
+    SessionEnded,
 )
+from .greeting import PROBE, Greeting, answers_probe, await_greeting
+from .message import asks_to_quit, id_key
 from .transcript import Transcript
 from .transport import SocketTransport, Transport
 
@@ -52,47 +56,6 @@ class Runstate(enum.Enum):
     CONNECTING = "connecting"
     RUNNING = "running"
     DISCONNECTED = "disconnected"
-
-
-class Greeting(NamedTuple):
-    """The server's greeting, with the fields a user wants at hand."""
-
-    raw: Message
-    version: tuple[int, int, int] = (0, 0, 0)
-    package: str = ""
-    capabilities: tuple[str, ...] = ()
-
-    @classmethod
-    def from_message(cls, message: Message) -> Greeting:
-        body = message.get("QMP")
-        if not isinstance(body, dict):
-            body = {}
-        version = body.get("version", {})
-        qemu = version.get("qemu", {}) if isinstance(version, dict) else {}
-        try:
-            numbers = tuple(int(qemu.get(k, 0)) for k in ("major", "minor", "micro"))
-        except (TypeError, ValueError, AttributeError):
-            numbers = (0, 0, 0)
-        caps = body.get("capabilities", [])
-        return cls(
-            raw=message,
-            version=numbers,  # type: ignore[arg-type]
-            package=str(version.get("package", "")) if isinstance(version, dict) else "",
-            capabilities=tuple(str(c) for c in caps) if isinstance(caps, list) else (),
-        )
-
-    @property
-    def version_text(self) -> str:
-        text = ".".join(str(n) for n in self.version)
-        return f"{text} ({self.package})" if self.package else text
-
-
-def _id_key(ident: Any) -> Any:
-    """A hashable key for a JSON id that keeps 1 and "1" apart."""
-    kind = type(ident)
-    if kind is str or kind is int:
-        return (kind, ident)
-    return ("json", json.dumps(ident, sort_keys=True))
 
 
 class EventStream:
@@ -139,6 +102,7 @@ class QMPClient:
         self.oob_enabled = False
         self.negotiated = False  # qmp_capabilities sent by connect() and accepted
         self._negotiating = False
+        self._quit_key: Any = None  # the id of a quit sent and not refused
         self._transport: Transport | None = None
         self._pending: dict[Any, _Pending] = {}
         self._watchdog: asyncio.TimerHandle | None = None
@@ -166,6 +130,7 @@ class QMPClient:
         negotiate: bool = True,
         enable_oob: bool = False,
         timeout: float | None = None,
+        on_silence: Callable[[], None] | None = None,
     ) -> Greeting:
         """Connect, read the greeting and (unless told not to) negotiate capabilities.
 
@@ -173,7 +138,8 @@ class QMPClient:
         :class:`~qmpshell.address.TcpAddress`) or a domain libvirt manages
         (:class:`~qmpshell.address.LibvirtAddress`, whose capabilities libvirt has
         negotiated already). ``timeout`` bounds each step: the connection, the greeting,
-        the negotiation.
+        the negotiation. ``on_silence()`` is called if the greeting is a second late
+        (another client holds the monitor, most likely: see :mod:`qmpshell.greeting`).
         Raises :class:`ConnectError`, :class:`NotQMPError` or :class:`NegotiationError`.
         """
         if self.state is Runstate.CONNECTING or self.state is Runstate.RUNNING:
@@ -189,11 +155,13 @@ class QMPClient:
             negotiate = False
         try:
             transport = await self._open(address, timeout)
-            greeting = await self._wait_greeting(timeout)
+            greeting = await self._wait_greeting(timeout, on_silence)
             if transport.negotiated_already:
                 self.negotiated = True
             elif negotiate:
                 await self._negotiate(enable_oob, timeout)
+            if isinstance(self._failure, ConnectError):  # as it opened (--ga on QMP)
+                raise self._failure
         except BaseException:
             self._abort()
             raise
@@ -212,6 +180,7 @@ class QMPClient:
         self.oob_enabled = False
         self.negotiated = False
         self._negotiating = False
+        self._quit_key = None
         for queue in self._streams:  # streams of the last connection have ended
             self.remove_event_handler(queue.put_nowait)
         self._streams.clear()
@@ -229,20 +198,23 @@ class QMPClient:
         await transport.open(timeout)
         return transport
 
-    async def _wait_greeting(self, timeout: float | None) -> Greeting:
+    async def _wait_greeting(
+        self, timeout: float | None, on_silence: Callable[[], None] | None
+    ) -> Greeting:
         assert self._greeting_waiter is not None
         if self.guest_agent:
             return Greeting({})
-        try:
-            message = await asyncio.wait_for(asyncio.shield(self._greeting_waiter), timeout)
-        except asyncio.TimeoutError:
-            raise NotQMPError(
-                f"no QMP greeting from {self.address} within {timeout:g}s: another client "
-                "may be connected to this monitor (QEMU serves one at a time), "
-                "or it is not a QMP monitor",
-                "no-greeting",
-            ) from None
-        return Greeting.from_message(message)
+        transport = self._transport
+
+        def silent() -> None:  # busy, or a guest agent: one answers the probe at once
+            if isinstance(transport, SocketTransport) and not transport.is_closing():
+                if self.transcript is not None:
+                    self.transcript.record("send", PROBE)
+                transport.send(PROBE)
+            if on_silence is not None:
+                on_silence()
+
+        return await await_greeting(self._greeting_waiter, self.address, timeout, silent)
 
     async def _negotiate(self, enable_oob: bool, timeout: float | None) -> None:
         assert self.greeting is not None
@@ -275,6 +247,8 @@ class QMPClient:
             raise self._lost_error()
         if self.transcript is not None:
             self.transcript.record("send", message)
+        if asks_to_quit(message):
+            self._quit_key = id_key(message.get("id"))
         transport.send(message)
 
     def send_nowait(self, message: Message) -> None:
@@ -309,7 +283,7 @@ class QMPClient:
         :class:`ReplyTimeout` or :class:`ConnectionLost`; cancelling it drops its reply.
         """
         if "id" in message:
-            key = _id_key(message["id"])
+            key = id_key(message["id"])
             if key in self._pending and not self._pending[key][0].done():
                 raise QMPShellError(f"id {json.dumps(message['id'])} is already in use")
         else:
@@ -397,17 +371,21 @@ class QMPClient:
             if "QMP" in message:
                 self.greeting = Greeting.from_message(message)
                 waiter.set_result(message)
+            elif answers_probe(message):
+                self._fail(ConnectError(f"{self.address} is a guest agent, not QMP", "agent"))
             else:
                 self._fail(ProtocolError(f"expected a QMP greeting, got {_short(message)}"))
             return
         if "return" not in message and "error" not in message:
             return  # neither reply nor event; it is in the transcript, nothing waits for it
         if "id" in message:
-            key = _id_key(message["id"])
+            key = id_key(message["id"])
         else:
             # A reply to input the server could not parse carries no id; without oob,
             # replies come in order, so it answers the oldest command still waiting.
             key = next((k for k, w in self._pending.items() if not w[0].done()), None)
+        if key == self._quit_key and "error" in message:
+            self._quit_key = None  # refused: QEMU stays
         waiting = self._pending.pop(key, None)
         if waiting is None or waiting[0].done():
             return  # a command given up on (timed out, cancelled): dropped
@@ -425,9 +403,11 @@ class QMPClient:
         waiter = self._greeting_waiter
         return waiter is None or not waiter.done()
 
-    def _fail(self, error: ProtocolError) -> None:
+    def _fail(self, error: ProtocolError | ConnectError) -> None:
         """The stream is unusable: close it and tell everyone waiting why."""
-        if self._before_greeting:
+        if isinstance(error, ConnectError):  # the wrong kind of server (--ga on QMP)
+            self._failure = error
+        elif self._before_greeting:
             self._failure = NotQMPError(f"{self.address} is not a QMP server: {error}")
         else:
             self._failure = ConnectionLost(f"connection to {self.address} dropped: {error}")
@@ -447,8 +427,10 @@ class QMPClient:
         """The transport says the connection has ended: ``exc`` is why (None: closed by
         the peer; a :class:`ConnectionLost` says it in its own words), ``unfinished`` what
         was left of a message cut short."""
-        if self._failure is None:
-            if self._before_greeting:
+        if self._failure is None or self.quitting:
+            if self.quitting:
+                self._failure = SessionEnded("QEMU quit; session ended")
+            elif self._before_greeting:
                 self._failure = NotQMPError(
                     f"{self.address} closed the connection without a QMP greeting"
                 )
@@ -477,6 +459,12 @@ class QMPClient:
             queue.put_nowait(None)
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
+
+    @property
+    def quitting(self) -> bool:
+        """A ``quit`` was sent and not refused: the end of the connection is expected,
+        and when it comes, :attr:`disconnect_reason` is a :class:`SessionEnded`."""
+        return self._quit_key is not None
 
     @property
     def is_connected(self) -> bool:

@@ -17,7 +17,8 @@ class ConnectError(QMPShellError):
     """The address could not be reached (no such socket, refused, permission denied...).
 
     ``reason`` is a short machine-friendly word (``"not-found"``, ``"refused"``,
-    ``"permission"``, ``"not-a-socket"``, ``"resolve"``, ``"timeout"``, ``"os"``).
+    ``"permission"``, ``"not-a-socket"``, ``"resolve"``, ``"timeout"``, ``"os"``; ``"qmp"``:
+    a QMP monitor where a guest agent was expected, ``"agent"`` the other way round).
     """
 
     def __init__(self, message: str, reason: str = "os") -> None:
@@ -42,6 +43,11 @@ class NegotiationError(QMPShellError):
 
 class ConnectionLost(QMPShellError):
     """The connection closed (QEMU quit, crashed or was killed) or failed while in use."""
+
+
+class SessionEnded(ConnectionLost):
+    """The connection closed after a ``quit`` the client sent: the end that was asked
+    for, not a failure (QEMU may close before its reply to ``quit`` is read)."""
 
 
 class ReplyTimeout(QMPShellError):

@@ -110,6 +110,17 @@ class Output:
             return
         self._show_long(self.renderer.reply(reply))
 
+    def exec_status(self, reply: Any) -> None:
+        """Show a guest agent's ``guest-exec-status`` reply; on a terminal, the program's
+        output decoded beneath it (scripted output stays one JSON line per message)."""
+        self.reply(reply)
+        if self.interactive and isinstance(reply, dict):
+            from .agent import exec_output
+
+            text = exec_output(reply)
+            if text:
+                self.long_text(text)
+
     def hmp(self, text: str) -> None:
         """Show what an HMP command printed, as QEMU wrote it (nothing if it was silent)."""
         from .hmp import output_text

@@ -10,12 +10,14 @@ log, the transcript) go on as before.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from .address import Address
 from .client import QMPClient
-from .errors import QMPShellError
+from .errors import QMPShellError, SessionEnded
 from .output import Output
+from .scripted import ExitStatus
 
 INTERVAL = 0.25  # between attempts; a restarted QEMU is found within this
 
@@ -57,10 +59,27 @@ class Reconnector:
 
     async def watch(self) -> None:
         """Reconnect the moment the connection is lost, not at the next command; return
-        when reconnecting has been given up."""
+        when reconnecting has been given up, or when QEMU quit as asked."""
         while not self.gave_up:
             await self.client.wait_closed()
+            if isinstance(self.client.disconnect_reason, SessionEnded):
+                return
             await self.back()
+
+    async def run_script(self, script: Coroutine[Any, Any, ExitStatus]) -> ExitStatus:
+        """Run a script while reconnecting the moment the connection is lost (the script
+        may be waiting for its input then); end it when reconnecting is given up."""
+        task = asyncio.ensure_future(script)
+        watcher = asyncio.ensure_future(self.watch())
+        watcher.add_done_callback(lambda _: task.cancel() if self.gave_up else None)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if not self.gave_up:
+                raise
+            return ExitStatus.CONNECTION
+        finally:
+            watcher.cancel()
 
     async def _reconnect(self) -> bool:
         """Try until connected (True) or until the limit has passed (False)."""

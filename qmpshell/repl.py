@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import QMPClient
-from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout
+from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout, SessionEnded
 from .events import Event, run_state_after
 from .meta import Quit, drop_transaction
 from .runner import LineRunner, is_skipped
-from .scripted import ExitStatus
+from .scripted import ExitStatus, wait_quit
 from .shorthand import split_entries
 
 if TYPE_CHECKING:
@@ -321,6 +321,9 @@ class Shell:
         while True:
             if self._gave_up is not None:
                 return ExitStatus.CONNECTION
+            lost = self.client.disconnect_reason
+            if lost is not None and self.settings.reconnect is None:
+                return self._ended(lost)  # lost as the last command ended
             prompt = PROMPTS[self._prompt_kind()]
             output.prompt_width = len(prompt)
             try:
@@ -338,9 +341,7 @@ class Shell:
                 drop_transaction(self.runner, "dropped")
                 return ExitStatus.OK
             except ConnectionLost as exc:
-                if exc is not self._gave_up:  # that one has been told already
-                    output.error(str(exc))
-                return ExitStatus.CONNECTION
+                return self._ended(exc)
             if is_skipped(line):
                 continue
             status = await self._run(line)
@@ -369,6 +370,10 @@ class Shell:
             if waits:
                 await self._status_while(self._running)
             await self._running
+            if self.client.quitting:  # QEMU accepted quit: show what it says last, end
+                await wait_quit(self.client, self.runner.timeout)
+                reason = self.client.disconnect_reason
+                return self._ended(reason or SessionEnded("QEMU quit; session ended"))
         except asyncio.CancelledError:
             if not self._interrupted:
                 raise
@@ -377,9 +382,8 @@ class Shell:
         except Quit:
             return ExitStatus.OK
         except ConnectionLost as exc:
-            if self.settings.reconnect is None:
-                output.error(str(exc))
-                return ExitStatus.CONNECTION
+            if self.settings.reconnect is None or isinstance(exc, SessionEnded):
+                return self._ended(exc)
             # The watcher says what happened and brings the connection back; the line
             # stays in the history, to be run again with Up, Enter.
             if waits:
@@ -408,6 +412,15 @@ class Shell:
         typed = await show_while(task, describe, self._on_sigint, self.session.app.style)
         self._take_typeahead(typed)
 
+    def _ended(self, reason: QMPShellError) -> ExitStatus:
+        """The connection is gone: QEMU quit as asked (0), or it was lost (3)."""
+        if isinstance(reason, SessionEnded):
+            self.runner.output.note(str(reason))
+            return ExitStatus.OK
+        if reason is not self._gave_up:  # that one has been told already
+            self.runner.output.error(str(reason))
+        return ExitStatus.CONNECTION
+
     async def _watch_connection(self) -> None:
         """QEMU may go away while the user is typing; say so then, not at the next Enter.
         With ``--reconnect``, bring the connection back under the half-typed line."""
@@ -415,7 +428,8 @@ class Shell:
         while True:
             await self.client.wait_closed()
             app = self.session.app
-            if reconnect is not None:
+            error = self.client.disconnect_reason or ConnectionLost("closed")
+            if reconnect is not None and not isinstance(error, SessionEnded):
                 self._reconnecting = True
                 app.invalidate()
                 try:
@@ -430,9 +444,7 @@ class Shell:
                     app.invalidate()
                     continue
                 self._gave_up = ConnectionLost("gave up reconnecting")
-                error: QMPShellError = self._gave_up
-            else:
-                error = self.client.disconnect_reason or ConnectionLost("closed")
+                error = self._gave_up
             if app.is_running:
                 app.exit(exception=error)
             return

@@ -174,7 +174,10 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
-        outcome = self.send(message, where, self.output.reply, self._qmp_succeeded)
+        show = self.output.reply
+        if self.agent is not None and message.get("execute") == "guest-exec-status":
+            show = self.output.exec_status  # with the program's output decoded
+        outcome = self.send(message, where, show, self._qmp_succeeded)
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
         return outcome

@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import suppress
 from typing import IO
 
-from .errors import ConnectionLost
+from .client import QMPClient
+from .errors import ConnectionLost, SessionEnded
 from .meta import Quit
 from .runner import LineRunner, is_skipped
 
@@ -108,8 +109,8 @@ async def run_script(
                         in_flight.append((number, outcome))
                         await settle(window - 1)
                     break
-                except ConnectionLost:
-                    if reconnect is None:
+                except ConnectionLost as exc:
+                    if reconnect is None or isinstance(exc, SessionEnded):
                         raise
                     lost = await settle_after_loss()
                     if lost:
@@ -120,7 +121,13 @@ async def run_script(
                         break
             if failed and exit_on_error:
                 break
+            if runner.client.quitting:  # nothing can run after it
+                await settle(0)
+                await wait_quit(runner.client, runner.timeout)
+                break
         await settle(0)
+    except SessionEnded:
+        pass  # QEMU went before its reply to quit was read: the end asked for
     except ConnectionLost as exc:
         lost = await settle_after_loss()
         runner.output.error(f"{exc}; no reply to {lost}" if lost else str(exc))
@@ -132,6 +139,13 @@ async def run_script(
             if isinstance(pending, Coroutine):
                 pending.close()
     return ExitStatus.COMMAND_FAILED if failed else ExitStatus.OK
+
+
+async def wait_quit(client: QMPClient, timeout: float | None) -> None:
+    """After QEMU accepted ``quit``: wait until it has closed the connection, so that
+    what it says last (``SHUTDOWN``, on some versions after the reply) is shown."""
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(client.wait_closed(), timeout)
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .address import TcpAddress, UnixAddress
 from .decoder import MessageDecoder
 from .errors import ConnectError, ProtocolError
+from .greeting import starts_with_greeting
 
 if TYPE_CHECKING:
     from .client import QMPClient
@@ -74,6 +75,7 @@ class SocketTransport(asyncio.Protocol):
         self._decoder = decoder
         self._wire: asyncio.Transport | None = None
         self._outbox: list[bytes] = []
+        self._heard = False  # anything received yet
 
     async def open(self, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
@@ -102,6 +104,14 @@ class SocketTransport(asyncio.Protocol):
         client = self._client
         if client._transport is not self:
             return  # an earlier connection of a client that has connected again
+        if not self._heard:
+            self._heard = True
+            if client.guest_agent and starts_with_greeting(data):
+                # An agent says nothing first; this greeting would be lost in a resync.
+                client._fail(
+                    ConnectError(f"{self._address} is a QMP monitor, not a guest agent", "qmp")
+                )
+                return
         try:
             messages = self._decoder.feed(data)
         except ProtocolError as exc:

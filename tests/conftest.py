@@ -326,7 +326,8 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
     """Start the installed ``qmpshell`` in tmux as a newcomer would: ``start(*ARGS,
     machine=..., qemu=..., address=True)`` starts a fresh QEMU (unless ``qemu`` is given),
     then ``qmpshell ARGS ADDRESS`` in a 100x30 terminal, and returns the
-    :class:`terminal.Tmux` once the prompt shows, before anything has been typed.
+    :class:`terminal.Tmux` once the prompt shows (``prompt=None``: at once), before
+    anything has been typed.
     The terminal answers cursor-position queries, so menus and the toolbar draw."""
     from terminal import Tmux
 
@@ -343,7 +344,7 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
         machine: Sequence[str] = NEWCOMER_MACHINE,
         qemu: QemuProcess | None = None,
         address: bool = True,
-        prompt: str = r"\((QEMU|qemu|QGA)\)",
+        prompt: str | None = r"(?m)\((QEMU|qemu|QGA)\)( |$)",  # tmux trims the space
         width: int = 100,
         height: int = 30,
         extra_env: dict[str, str] | None = None,
@@ -365,3 +366,55 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
     finally:
         for screen in screens:
             screen.close()
+
+
+# -- a guest agent that may run programs ---------------------------------------------------
+
+# What an agent on this host must not do to it: shut it down, suspend it, freeze or trim
+# its filesystems, set its clock, users, CPUs or memory, open its files.
+AGENT_BLOCKED_ON_HOST = (
+    "guest-shutdown",
+    "guest-suspend-disk",
+    "guest-suspend-ram",
+    "guest-suspend-hybrid",
+    "guest-fsfreeze-freeze",
+    "guest-fsfreeze-freeze-list",
+    "guest-fstrim",
+    "guest-set-time",
+    "guest-set-vcpus",
+    "guest-set-memory-blocks",
+    "guest-set-user-password",
+    "guest-file-open",
+)
+
+
+@dataclass
+class AgentProcess:
+    proc: subprocess.Popen[bytes]
+    path: str
+
+
+@pytest.fixture
+def exec_agent() -> Iterator[AgentProcess]:
+    """A real ``qemu-ga`` on this host with ``guest-exec`` allowed (it runs programs
+    here, as the user the tests run as: tests run only ``echo`` and ``sh -c printf``);
+    everything in :data:`AGENT_BLOCKED_ON_HOST` blocked."""
+    binary = shutil.which("qemu-ga")
+    if binary is None:
+        pytest.fail("qemu-ga is not installed (apt-get install qemu-guest-agent)")
+    directory = tempfile.mkdtemp(prefix="qs-ga-")
+    path = os.path.join(directory, "qga.sock")
+    os.mkdir(os.path.join(directory, "state"))
+    proc = subprocess.Popen(
+        [binary, "-m", "unix-listen", "-p", path, "-t", os.path.join(directory, "state"),
+         "-b", ",".join(AGENT_BLOCKED_ON_HOST)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: proc.poll() is None and os.path.exists(path), f"{path} to appear")
+        yield AgentProcess(proc, path)
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(directory, ignore_errors=True)

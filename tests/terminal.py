@@ -78,8 +78,13 @@ class Tmux:
 
     def exit_status(self) -> int | None:
         """The command's exit status once it has ended, else None."""
-        fields = self._tmux("display", "-p", "#{pane_dead} #{pane_dead_status}").split()
-        return int(fields[1]) if fields[:1] == ["1"] and len(fields) > 1 else None
+        fields = self._tmux("display", "-p", "#{pane_dead} #{pane_pid} #{pane_dead_status}")
+        dead, pid, *status = fields.split()
+        if dead != "1":
+            return None
+        # tmux 3.3 may mark a pane dead (its pty closed) and never reap the process:
+        # then the zombie's own record holds the status.
+        return int(status[0]) if status else _zombie_status(int(pid))
 
     def wait_exit(self, timeout: float = 10) -> int:
         """Wait until the command ends; its exit status."""
@@ -94,3 +99,17 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+
+
+def _zombie_status(pid: int) -> int | None:
+    """The exit status of a process that has ended but was not reaped, as a shell
+    reports it (128 + N when killed by signal N); None while it runs."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] != "Z":
+        return None
+    code = int(fields[-1])  # exit_code, as waitpid(2) gives it
+    return code >> 8 if code & 0x7F == 0 else 128 + (code & 0x7F)

@@ -7,6 +7,7 @@ freezing filesystems, setting the clock...) blocked, so tests cannot harm the ma
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import AgentProcess
 from terminal import Tmux
 
 from qmpshell.address import UnixAddress
@@ -202,3 +204,43 @@ def test_agent_not_answering(run_shell: Any, agent: Agent) -> None:
         os.kill(agent.proc.pid, signal.SIGCONT)
     assert result.status == 3
     assert "no guest agent answers at" in result.stderr
+
+
+# -- guest-exec-status: the program's output decoded --------------------------------------
+
+
+def test_exec_output_decoded_escaped_and_bounded() -> None:
+    from qmpshell.agent import exec_output
+
+    out = base64.b64encode(b"hello\x1b[2J\tthere\n").decode()
+    err = base64.b64encode(b"x" * 10 + b"\xff").decode()
+    reply = {"return": {"exited": True, "out-data": out, "err-data": err}}
+    assert exec_output(reply) == (
+        "out-data (decoded):\nhello\\x1b[2J\tthere\nerr-data (decoded):\nxxxxxxxxxx\ufffd"
+    )
+    cut = exec_output({"return": {"out-data": out, "out-truncated": True}}, limit=5)
+    assert cut == "out-data (decoded):\nhello\n(11 more bytes not shown; qemu-ga cut it short)"
+    assert exec_output({"return": {"out-data": "not base64!"}}) == "out-data: not valid base64"
+    assert exec_output({"return": {"exited": False}}) == ""
+    assert exec_output({"error": {"class": "GenericError"}}) == ""
+
+
+def test_exec_status_in_a_script_is_the_reply_as_it_came(
+    run_shell: Any, exec_agent: AgentProcess, tmp_path: Path
+) -> None:
+    """stdout stays one JSON line per message (``jq -r '.return["out-data"] | @base64d'``
+    decodes it); the transcript keeps what was received."""
+    log = tmp_path / "ga.jsonl"
+    args = ["--ga", exec_agent.path, "-l", str(log)]
+    started = run_shell(*args, "-c", 'guest-exec path=/bin/echo arg=["hello"] capture-output=true')
+    pid = started.messages()[0]["return"]["pid"]
+    for _ in range(100):  # echo ends at once; the agent notices within its own poll
+        result = run_shell(*args, "-c", f"guest-exec-status pid={pid}")
+        (reply,) = result.messages()
+        if reply["return"]["exited"]:
+            break
+    assert (result.status, result.stderr) == (0, "")
+    assert base64.b64decode(reply["return"]["out-data"]) == b"hello\n"
+    assert "decoded" not in result.stdout
+    received = [json.loads(line)["msg"] for line in log.read_text().splitlines()]
+    assert received[-1]["return"] == reply["return"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from conftest import QemuFactory, QemuProcess
 
 from qmpshell import QMPClient, parse_address
 from qmpshell.client import Runstate
-from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout
+from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
 from qmpshell.transcript import Transcript
 
 T = TypeVar("T")
@@ -111,9 +112,35 @@ def test_event_stream_ends_when_qemu_quits(qemu: QemuProcess) -> None:
             names = [event["event"] async for event in stream]
             assert names == ["SHUTDOWN"]
             await qmp.wait_closed()
-            assert isinstance(qmp.disconnect_reason, ConnectionLost)
-            with pytest.raises(ConnectionLost):
+            # The end asked for: a ConnectionLost of its own kind.
+            assert isinstance(qmp.disconnect_reason, SessionEnded)
+            assert str(qmp.disconnect_reason) == "QEMU quit; session ended"
+            with pytest.raises(SessionEnded):
                 await qmp.execute("query-status")
+
+    run(body)
+
+
+@pytest.mark.parametrize("line", ["quit", "q", " quit "])
+def test_hmp_quit_is_the_end_asked_for(qemu: QemuProcess, line: str) -> None:
+    async def body() -> None:
+        async with QMPClient() as qmp:
+            await qmp.connect(parse_address(qemu.qmp))
+            with contextlib.suppress(ConnectionLost):  # the reply may be lost with QEMU
+                await qmp.execute("human-monitor-command", {"command-line": line})
+            await qmp.wait_closed()
+            assert isinstance(qmp.disconnect_reason, SessionEnded)
+
+    run(body)
+
+
+def test_hmp_quit_with_arguments_is_refused_and_qemu_stays(qemu: QemuProcess) -> None:
+    async def body() -> None:
+        async with QMPClient() as qmp:
+            await qmp.connect(parse_address(qemu.qmp))
+            await qmp.execute("human-monitor-command", {"command-line": "quit now"})
+            assert not qmp.quitting
+            assert "status" in await qmp.execute("query-status")
 
     run(body)
 
@@ -128,6 +155,7 @@ def test_killed_while_waiting(qemu: QemuProcess) -> None:
             os.kill(qemu.proc.pid, signal.SIGKILL)
             with pytest.raises(ConnectionLost, match=r"connection to .* (lost|closed)"):
                 await waiting
+            assert not isinstance(qmp.disconnect_reason, SessionEnded)  # not asked for
 
     run(body)
 

@@ -263,13 +263,45 @@ def test_missing_socket_exits_3(run_shell: Any, tmp_path: Path) -> None:
     assert result.stderr == f"qmpshell: no such socket: {tmp_path / 'nothing.sock'}\n"
 
 
-def test_connection_lost_exits_3(run_shell: Any, qemu: QemuProcess) -> None:
+def test_script_ends_at_quit(run_shell: Any, qemu: QemuProcess) -> None:
+    """Nothing can run after quit: the script ends there, calmly (exit 0, nothing on
+    stderr), once QEMU has closed the connection."""
     result = run_shell("-c", "quit", "-c", "query-status", qemu.qmp)
-    assert result.status == 3
+    assert (result.status, result.stderr) == (0, "")
     shutdown, reply = result.messages()
     assert shutdown["event"] == "SHUTDOWN"
     assert reply == {"return": {}}
-    assert "connection to" in result.stderr and result.stderr.count("\n") == 1
+    qemu.proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("line", ["quit", "q"])
+def test_hmp_quit_ends_the_script(run_shell: Any, qemu: QemuProcess, line: str) -> None:
+    result = run_shell("-H", qemu.qmp, stdin=f"{line}\ninfo status\n")
+    assert (result.status, result.stderr) == (0, "")
+    assert [m["event"] for m in result.messages()] == ["SHUTDOWN"]
+
+
+def test_quit_by_another_client_is_a_lost_connection(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """Only a quit the shell sent is the end asked for: QEMU quit by someone else between
+    two lines is a lost connection (one line, exit 3)."""
+    proc = _start_shell(shell_env, qemu.qmp)
+    assert proc.stdin is not None
+    proc.stdin.write(b"query-name\n")
+    proc.stdin.flush()
+    _readline(proc)
+    other = qemu.other_client()
+    other.sock.sendall(b'{"execute": "quit"}\n')
+    qemu.proc.wait(timeout=10)
+    other.close()
+    _readline(proc)  # the SHUTDOWN event reached the shell too
+    proc.stdin.write(b"query-status\n")
+    proc.stdin.flush()
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 3
+    assert err.decode().startswith("qmpshell: connection to ")
+    assert err.count(b"\n") == 1
 
 
 def test_quit_as_last_command_exits_0(run_shell: Any, qemu: QemuProcess) -> None:
