@@ -18,15 +18,23 @@ def usb_machine(qemu_factory: QemuFactory) -> QemuProcess:
     return qemu_factory.start(USB)
 
 
-@pytest.fixture
-def screen(shell_env: dict[str, str], usb_machine: QemuProcess, tmp_path: Path) -> Iterator[Tmux]:
+@pytest.fixture(params=["cold", "after a command"])
+def screen(
+    request: pytest.FixtureRequest,
+    shell_env: dict[str, str],
+    usb_machine: QemuProcess,
+    tmp_path: Path,
+) -> Iterator[Tmux]:
+    """The shell in a terminal, each test run twice: from the first keystroke, and after
+    a first command has been run (as the tests did when the schema came with it)."""
     env = dict(shell_env)
     env.pop("PROMPT_TOOLKIT_NO_CPR")  # tmux answers the cursor queries menus need
     argv = [sys.executable, "-m", "qmpshell", "--color", "never", usb_machine.qmp]
     terminal = Tmux(tmp_path, env, argv)
     terminal.wait_for(r"\(QEMU\)")
-    terminal.type("query-name", "Enter")  # the schema is loaded after the first command
-    terminal.wait_for("OK")
+    if request.param == "after a command":
+        terminal.type("query-name", "Enter")
+        terminal.wait_for("OK")
     try:
         yield terminal
     finally:
@@ -100,9 +108,7 @@ def test_netdev_ids(shell_env: dict[str, str], qemu_factory: QemuFactory, tmp_pa
     env.pop("PROMPT_TOOLKIT_NO_CPR")
     screen = Tmux(tmp_path, env, [sys.executable, "-m", "qmpshell", "--color", "never", qemu.qmp])
     try:
-        screen.wait_for(r"\(QEMU\)")
-        screen.type("query-name", "Enter")
-        screen.wait_for("OK")
+        screen.wait_for(r"\(QEMU\)")  # no command first: the names come from QEMU at once
         pick(screen, "netdev_del id=u", r"uplink3\s+netdev \(user\)", "id=uplink3\n")
     finally:
         screen.close()

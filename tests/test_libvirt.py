@@ -421,15 +421,17 @@ def test_interactive_events(shell_env: dict[str, str], vm: Any) -> None:
     assert child.exitstatus == 0
 
 
-def test_tab_completion(shell_env: dict[str, str], vm: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", ["", "query-name"], ids=["cold", "after a command"])
+def test_tab_completion(shell_env: dict[str, str], vm: Any, tmp_path: Path, first: str) -> None:
     env = dict(shell_env)
     env.pop("PROMPT_TOOLKIT_NO_CPR")  # tmux answers the cursor queries menus need
     argv = [sys.executable, "-m", "qmpshell", "--color", "never", "--libvirt", vm.name()]
     screen = Tmux(tmp_path, env, argv)
     try:
         screen.wait_for(PROMPT)
-        screen.type("query-name", "Enter")  # the schema is loaded with the first command
-        screen.wait_for(rf'"name": "{re.escape(vm.name())}"')
+        if first:
+            screen.type(first, "Enter")
+            screen.wait_for(rf'"name": "{re.escape(vm.name())}"')
         screen.type("query-versi")
         screen.wait_for(r"query-version\s+command")  # the menu, as you type
         screen.type("Tab")
