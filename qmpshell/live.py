@@ -18,6 +18,7 @@ from .errors import QMPShellError
 from .hmp import HmpCommand, parse_listing, snapshot_tags
 
 Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
+Catalogue = tuple[dict[str, HmpCommand], dict[str, HmpCommand]]  # HMP's commands, info's
 
 _DIGITS = re.compile(r"(\d+)")
 _NETWORK_LINE = re.compile(r"^[ \\]*([^:\s]+): index=\d+,type=([\w-]+)", re.MULTILINE)
@@ -100,7 +101,8 @@ class LiveNames:
         self.client = client
         self.timeout = timeout
         self._cache: dict[tuple[str, str], tuple[float, Names]] = {}
-        self._hmp_catalogue: tuple[dict[str, HmpCommand], dict[str, HmpCommand]] | None = None
+        self._hmp_catalogue: Catalogue | None = None
+        self._catalogue_load: asyncio.Future[Catalogue] | None = None
         self._fetchers: dict[str, Callable[[str], Awaitable[Names]]] = {
             "block-nodes": self._block_nodes,
             "block-devices": self._block_devices,
@@ -124,6 +126,7 @@ class LiveNames:
         """Drop everything looked up (a new connection may be to another QEMU)."""
         self._cache.clear()
         self._hmp_catalogue = None
+        self._catalogue_load = None
 
     async def names(self, kind: str, argument: str = "") -> Names:
         """The names of ``kind`` (see :func:`value_source`); [] when QEMU cannot say."""
@@ -224,16 +227,23 @@ class LiveNames:
     async def _hmp(self, line: str) -> str:
         return str(await self._run("human-monitor-command", **{"command-line": line}))
 
-    async def hmp_catalogue(self) -> tuple[dict[str, HmpCommand], dict[str, HmpCommand]]:
+    async def hmp_catalogue(self) -> Catalogue:
         """HMP's commands and ``info`` subcommands, from QEMU's own ``help`` and ``info``
         (read once); empty when QEMU will not say."""
-        if self._hmp_catalogue is None:
-            try:
-                commands = parse_listing(await self._hmp("help"))
-                infos = parse_listing(await self._hmp("help info"), "info ")
-            except (QMPShellError, asyncio.TimeoutError):
-                return {}, {}
-            self._hmp_catalogue = (commands, infos)
+        if self._hmp_catalogue is not None:
+            return self._hmp_catalogue
+        # One reading for every caller: the shell's preload and a Tab pressed meanwhile.
+        if self._catalogue_load is None or self._catalogue_load.done():
+            self._catalogue_load = asyncio.ensure_future(self._read_catalogue())
+        return await asyncio.shield(self._catalogue_load)
+
+    async def _read_catalogue(self) -> Catalogue:
+        try:
+            commands = parse_listing(await self._hmp("help"))
+            infos = parse_listing(await self._hmp("help info"), "info ")
+        except (QMPShellError, asyncio.TimeoutError):
+            return {}, {}
+        self._hmp_catalogue = (commands, infos)
         return self._hmp_catalogue
 
     async def _drives(self, _: str) -> Names:
