@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +21,7 @@ from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout, S
 from .events import Event, run_state_after
 from .meta import Quit, drop_transaction
 from .runner import LineRunner, is_skipped
+from .screen import continuation, output_above_prompt, status_line
 from .scripted import ExitStatus, wait_quit
 from .shorthand import split_entries
 
@@ -101,7 +100,6 @@ class Shell:
     # -- prompt_toolkit pieces ----------------------------------------------------------
 
     def _make_session(self, mode: str) -> PromptSession[str]:
-        from prompt_toolkit import PromptSession
         from prompt_toolkit.completion import Completer
         from prompt_toolkit.history import History, InMemoryHistory
         from prompt_toolkit.lexers import Lexer
@@ -111,6 +109,7 @@ class Shell:
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
+        from .screen import fitting_session
 
         path = self.settings.history if mode == "qmp" else self.settings.hmp_history
         history: History = make_history(path) if path else InMemoryHistory()
@@ -135,13 +134,13 @@ class Shell:
             style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
         else:  # no colour at all, but the mark on a line that will not parse stays
             style = {INPUT_ERROR: "underline"}
-        return PromptSession(
+        return fitting_session()(
             history=history,
             lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
             key_bindings=key_bindings(self._queue),
-            prompt_continuation=_continuation,
+            prompt_continuation=continuation,
             include_default_pygments_style=False,
             completer=completer,
             complete_while_typing=self.settings.complete_while_typing,
@@ -182,7 +181,8 @@ class Shell:
 
     def _status(self) -> StyleAndTextTuples:
         greeting = self.client.greeting
-        parts = [" " + (self.settings.target or _shorten(str(self.client.address)))]
+        target = self.settings.target or str(self.client.address)
+        parts = []
         if self.runner.agent is not None:
             parts.append("guest agent " + self.runner.agent.version)
         elif greeting:
@@ -200,7 +200,8 @@ class Shell:
         log = self.runner.events
         if log.unseen:
             parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
-        return [("class:bottom-toolbar", " │ ".join(parts) + " ")]
+        width = self.session.app.output.get_size().columns
+        return [("class:bottom-toolbar", status_line(target, parts, width))]
 
     # -- what completion needs, loaded in the background --------------------------------
 
@@ -283,7 +284,7 @@ class Shell:
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
-            with _output_above_prompt():
+            with output_above_prompt():
                 await self.read_run_state()
                 return await self._loop()
         finally:
@@ -305,7 +306,7 @@ class Shell:
         """The next queued line, shown after its prompt as if typed, and kept in history."""
         line = self._pending.popleft()
         rows = line.split("\n")
-        shown = [prompt + rows[0], *(_continuation(len(prompt), 0, 0) + row for row in rows[1:])]
+        shown = [prompt + rows[0], *(continuation(len(prompt), 0, 0) + row for row in rows[1:])]
         self.runner.output.text("\n".join(shown))
         self.session.history.append_string(line)
         return line
@@ -455,31 +456,3 @@ async def run_interactive(runner: LineRunner, client: QMPClient, settings: Setti
     shell = Shell(runner, client, settings)
     client.add_event_handler(shell.on_event)
     return await shell.run()
-
-
-@contextmanager
-def _output_above_prompt() -> Iterator[None]:
-    """prompt_toolkit's patch_stdout, with a shorter pause between batches of output:
-    its default of 0.2 s would hold an event back that long in a flood. 5 ms still
-    bundles a flood into few repaints."""
-    from prompt_toolkit.patch_stdout import StdoutProxy
-
-    with StdoutProxy(raw=True, sleep_between_writes=0.005) as proxy:
-        stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = proxy
-        try:
-            yield
-        finally:
-            sys.stdout, sys.stderr = stdout, stderr
-
-
-def _shorten(text: str, width: int = 40) -> str:
-    """A long socket path, cut in the middle so that both ends stay readable."""
-    if len(text) <= width:
-        return text
-    half = (width - 1) // 2
-    return text[:half] + "…" + text[-half:]
-
-
-def _continuation(width: int, line_number: int, wrap_count: int) -> Any:
-    return "." * (width - 1) + " "

@@ -10,7 +10,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from qmpshell.key_bindings import key_bindings
-from qmpshell.repl import _continuation
+from qmpshell.screen import continuation as _continuation
 
 
 def prompt_with(keys: str, queued: list[Any] | None = None, **options: Any) -> str:

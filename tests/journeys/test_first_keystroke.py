@@ -126,3 +126,13 @@ def test_tab_while_the_schema_loads(newcomer: Any, qemu_factory: QemuFactory) ->
         screen.wait_for("OK|return")
     other = SyncQMP(qemu.aux)
     other.close()
+
+
+def test_a_tiny_terminal_still_has_a_prompt(newcomer: Any) -> None:
+    screen = newcomer(width=40, height=8)  # the fixture waits for the prompt itself
+    assert "Window too small" not in screen.screen()
+    screen.wait_for(r"prelaunch │ QMP")  # the state and mode stay; the path gives way
+    screen.type("query-sta")
+    screen.wait_for(r"query-stats\s+command")
+    screen.type("tus", "Enter")
+    screen.wait_for(r'"status": "prelaunch"')
