@@ -346,9 +346,11 @@ class HmpCompleter(Completer):
             return []
         driver, *given = head.split(",")
         given_keys = {g.partition("=")[0] for g in given}
-        properties = await self._live.names("device-properties", driver)
+        # id and bus are device_add's own, not properties of the driver: first.
+        own = [("id", "the new device's id"), ("bus", "the bus to plug it into")]
+        properties = own + await self._live.names("device-properties", driver)
         return [
-            _part(f"{name}=", f"{meta} (property)", part)
+            _part(f"{name}=", meta if (name, meta) in own else f"{meta} (property)", part)
             for name, meta in properties
             if name.startswith(part) and name not in given_keys
         ]

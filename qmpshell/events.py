@@ -33,6 +33,7 @@ class EventFilter:
         self._all = text.lower() == "all"
         self._none = text.lower() == "none"
         patterns = [p for p in re.split(r"[,\s]+", text) if p]
+        self.patterns = tuple(patterns)
         self._match = re.compile(
             "|".join(fnmatch.translate(p) for p in patterns), re.IGNORECASE
         ).match

@@ -7,6 +7,7 @@ a command, so that ``-e`` and the exit status treat them alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -135,6 +136,15 @@ class MetaCommands:
                 return True
             log.filter = EventFilter(" ".join(args[1:]))
             output.note(f"showing: {log.filter}")
+            await self.runner.ensure_schema()
+            schema = self.runner.parser.schema
+            for pattern in log.filter.patterns:
+                if schema is not None and pattern.lower() not in ("all", "none"):
+                    with contextlib.suppress(InputError):
+                        check_wait(schema, pattern, {})
+                        continue
+                    close = close_names(pattern, schema.events, fold_case=True)
+                    output.note(f"no event of this QEMU matches '{pattern}'{did_you_mean(close)}")
             return True
         if action == "clear":
             log.clear()
@@ -155,6 +165,7 @@ class MetaCommands:
             check_wait(runner.parser.schema, pattern, conditions)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
+        started = runner.events.total  # events from here on are shown as they come
         self.waiting = Waiting(pattern, deadline)
         try:
             found = await _first_of(
@@ -169,8 +180,8 @@ class MetaCommands:
         number, event = found
         runner.wait_from = number + 1
         shown = runner.events.filter.shows(str(event.get("event", "")))
-        if runner.output.interactive:
-            runner.output.matched(event)  # the answer to /wait, even if shown above
+        if runner.output.interactive and (number < started or not shown):
+            runner.output.matched(event)  # came before /wait (maybe far above), or hidden
         elif not shown:
             runner.output.event(event)  # shown once, as the answer to /wait
         return True

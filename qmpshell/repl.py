@@ -151,7 +151,7 @@ class Shell:
         """The span of ``text`` the parser would refuse, for the input highlighter."""
         if not text.strip() or text.lstrip()[:1] in ("/", "#"):
             return None
-        error = self.runner.parser.check(text)
+        error = self.runner.check(text)
         if error is None or error.incomplete or error.column is None:
             return None
         start = min(error.column, max(len(text) - 1, 0))

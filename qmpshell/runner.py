@@ -170,7 +170,7 @@ class LineRunner:
                     0,
                 )
         except InputError as exc:
-            self.output.input_error(line, self._hmp_hint(text, exc), where)
+            self.output.input_error(line, self._hint(text, exc), where)
             return False
         if message is None:
             return True  # an action taken into the open transaction block
@@ -182,18 +182,24 @@ class LineRunner:
             return await outcome  # done before the next line: it changes what lines mean
         return outcome
 
-    def _hmp_hint(self, text: str, error: InputError) -> InputError:
-        """HMP typed at the QMP prompt (``info status``): say how to send it instead."""
-        from .hmp import looks_like_hmp
+    def check(self, line: str) -> InputError | None:
+        """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
+        would say it, without sending anything (the input mark while typing)."""
+        error = self.parser.check(line)
+        return None if error is None else self._hint(line.strip(), error)
+
+    def _hint(self, text: str, error: InputError) -> InputError:
+        """A line meant for elsewhere (``info status``, ``help``, ``exit``): say where."""
+        from .hmp import misdirected
 
         schema = self.parser.schema
         if self.in_transaction or error.incomplete or text.startswith("{"):
             return error
-        if schema is not None and "human-monitor-command" not in schema.commands:
-            return error  # no human monitor to send it to (qemu-storage-daemon)
-        if not looks_like_hmp(text, schema.commands if schema is not None else ()):
-            return error
-        return InputError(f"this looks like an HMP command: /hmp {text}", 0)
+        commands = schema.commands if schema is not None else ()
+        # qemu-storage-daemon has no human monitor to send HMP to.
+        has_hmp = schema is None or "human-monitor-command" in schema.commands
+        said = misdirected(text, commands, has_hmp)
+        return error if said is None else InputError(said, 0)
 
     def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
@@ -288,13 +294,20 @@ class LineRunner:
         if self.cpu_index is not None:
             arguments["cpu-index"] = self.cpu_index
         message = {"execute": "human-monitor-command", "arguments": arguments}
-        return self.send(message, where, self._show_hmp, _hmp_succeeded)
+        return self.send(message, where, lambda reply: self._show_hmp(text, reply), _hmp_succeeded)
 
-    def _show_hmp(self, reply: Message) -> None:
-        if isinstance(reply.get("return"), str):
-            self.output.hmp(reply["return"])
-        else:
+    def _show_hmp(self, line: str, reply: Message) -> None:
+        text = reply.get("return")
+        if not isinstance(text, str):
             self.output.reply(reply)
+            return
+        self.output.hmp(text)
+        from .hmp import unknown_hmp_command
+
+        name = unknown_hmp_command(text)
+        schema = self.parser.schema
+        if name and schema is not None and name in schema.commands:
+            self.output.note(f"this looks like a QMP command: /qmp {line}")
 
     async def _select_cpu(self, text: str) -> bool:
         """``cpu N``, as in QEMU's monitor: later commands act on that CPU. Checked here,

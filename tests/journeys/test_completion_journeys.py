@@ -108,6 +108,8 @@ def test_device_properties_as_arguments(newcomer: Any) -> None:
 def test_hmp_device_add_properties_and_names(newcomer: Any) -> None:
     screen = newcomer("-H", machine=FURNISHED)
     screen.type("device_add virtio-blk-pci,", "Tab")
+    screen.wait_for(r"id=\s+the new device's id")  # device_add's own, first
+    screen.wait_for(r"bus=\s+the bus to plug it into")
     screen.wait_for(r"account-failed=\s+OnOffAuto \(property\)")
     pick(screen, "dri", r"drive=\s+str \(property\)", r"virtio-blk-pci,drive=\s*\n")
     screen.type("C-u")

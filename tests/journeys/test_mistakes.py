@@ -69,3 +69,24 @@ def test_ctrl_c_leaves_a_transaction_and_says_so(newcomer: Any) -> None:
     screen.type("C-c")
     screen.wait_for(r"transaction of 1 action cancelled")
     screen.wait_for(r"(?m)^\(QEMU\)\s*$")
+
+
+def test_help_and_exit_typed_as_commands(newcomer: Any) -> None:
+    screen = newcomer()
+    screen.type("help", "Enter")
+    screen.wait_for(r"qmpshell's help is /help; HMP's is /hmp help")
+    screen.type("exit", "Enter")
+    screen.wait_for(r"'exit' is not a QMP command: /quit or Ctrl-D leaves")
+
+
+def test_qmp_typed_in_hmp_mode(newcomer: Any) -> None:
+    screen = newcomer("-H")
+    screen.type("query-status", "Enter")
+    screen.wait_for(r"this looks like a QMP command: /qmp query-status")
+
+
+def test_mark_and_caret_agree_on_hmp_at_the_qmp_prompt(newcomer: Any) -> None:
+    screen = newcomer("--color", "always")
+    screen.type("info status")
+    # Marked from the first word, as the error on Enter will say (column 1).
+    screen.wait_for(r"\x1b\[[0-9;]*4[0-9;]*m(?:\x1b\[[0-9;]*m)*info", escapes=True)

@@ -64,9 +64,23 @@ def test_wait_shows_what_it_waits_for_then_the_event(
         other.cmd("cont")
     finally:
         other.close()
-    screen.wait_for(r"matched: \d\d:\d\d:\d\d\.\d{3} RESUME")
-    screen.wait_for(r"(?m)^\(QEMU\)\s*$")
+    text = screen.wait_for(r"(?s)\d\d:\d\d:\d\d\.\d{3} RESUME\s*\n\(QEMU\)")
+    assert text.count("RESUME") == 2, text  # typed once, shown once as it came
     screen.wait_for(r"running")  # the toolbar is back
+
+
+def test_wait_for_an_event_that_came_already_says_which(newcomer: Any) -> None:
+    screen = newcomer()  # paused in prelaunch: cont runs it
+    screen.type("cont", "Enter")
+    screen.wait_for(r"RESUME")
+    screen.type("/wait RESUME", "Enter")  # it came after the last command: found at once
+    screen.wait_for(r"matched: \d\d:\d\d:\d\d\.\d{3} RESUME")
+
+
+def test_event_filter_typo_is_said(newcomer: Any) -> None:
+    screen = newcomer()
+    screen.type("/events filter RESUM,STOP", "Enter")
+    screen.wait_for(r"no event of this QEMU matches 'RESUM'; did you mean 'RESUME'")
 
 
 def test_ctrl_c_stops_waiting_and_keeps_what_was_typed(newcomer: Any) -> None:
