@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from .address import Address, AddressError, LibvirtAddress, parse_address
+from .address import Address, LibvirtAddress
 from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
@@ -24,6 +24,7 @@ from .scripted import (
     run_script,
     stdin_is_terminal,
 )
+from .target import Target, choose_target
 from .transcript import Transcript
 
 DEFAULT_TIMEOUT = 30.0
@@ -240,67 +241,6 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-class Target:
-    """What to talk to: a monitor address, a guest agent, or a QEMU to launch."""
-
-    def __init__(
-        self, address: Address | None = None, launch: list[str] | None = None, agent: bool = False
-    ) -> None:
-        self.address = address
-        self.launch = launch
-        self.agent = agent
-
-
-def _target(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]
-) -> Target | None:
-    """What the options say to talk to; None when there is nothing to talk to (the
-    domains were only listed)."""
-    if args.connect is not None and args.libvirt is None:
-        parser.error("--connect goes with --libvirt")
-    try:
-        if args.libvirt is not None:
-            if args.address or args.ga or args.launch or qemu:
-                parser.error("--libvirt excludes an address, --ga and --launch")
-            return _libvirt_target(args.libvirt, args.connect)
-        if qemu or args.launch:
-            if args.address or args.ga:
-                parser.error("give an address or a QEMU to launch, not both")
-            if args.reconnect is not None:
-                parser.error("--reconnect does not apply to a QEMU that qmpshell launches")
-            if not qemu:
-                from .launch import default_command
-
-                qemu = default_command()
-            return Target(launch=qemu)
-        if args.ga:
-            if args.address:
-                parser.error("give either an address or --ga")
-            return Target(parse_address(args.ga), agent=True)
-        text = args.address or os.environ.get("QMP_SOCKET")
-        if not text:
-            parser.error("no address given and QMP_SOCKET is not set")
-        return Target(parse_address(text))
-    except AddressError as exc:
-        parser.error(str(exc))
-
-
-def _libvirt_target(domain: str, uri: str | None) -> Target | None:
-    """The domain given, or the one the user chooses from the list of those running."""
-    if not domain:
-        from .domains import choose_domain
-
-        chosen = choose_domain(uri, ask=stdin_is_terminal())
-        if chosen is None:
-            return None
-        domain = chosen
-    else:
-        from .libvirt_transport import libvirt_modules
-
-        libvirt_modules()  # said now, in one line, when libvirt-python is missing
-    return Target(LibvirtAddress(domain, uri))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -321,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(completion_script(args.completions))
         return ExitStatus.OK
     try:
-        target = _target(parser, args, qemu)
+        target = choose_target(parser, args, qemu)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
         print(f"qmpshell: {exc}", file=sys.stderr)
         return ExitStatus.CONNECTION

@@ -35,6 +35,7 @@ from .errors import (
     ReplyTimeout,
     SessionEnded,
 )
+from .eventstream import EventStream
 from .greeting import PROBE, Greeting, answers_probe, await_greeting
 from .message import asks_to_quit, id_key
 from .transcript import Transcript
@@ -56,28 +57,6 @@ class Runstate(enum.Enum):
     CONNECTING = "connecting"
     RUNNING = "running"
     DISCONNECTED = "disconnected"
-
-
-class EventStream:
-    """An async iterator over events, from the moment it is created until disconnection."""
-
-    def __init__(self, client: QMPClient) -> None:
-        self._client = client
-        self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
-        client.add_event_handler(self._queue.put_nowait)
-        client._streams.append(self._queue)
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Message:
-        event = await self._queue.get()
-        if event is None:
-            raise StopAsyncIteration
-        return event
-
-    def close(self) -> None:
-        self._client.remove_event_handler(self._queue.put_nowait)
 
 
 class QMPClient:
@@ -108,7 +87,7 @@ class QMPClient:
         self._watchdog: asyncio.TimerHandle | None = None
         self._greeting_waiter: asyncio.Future[Message] | None = None
         self._handlers: list[EventHandler] = []
-        self._streams: list[asyncio.Queue[Message | None]] = []
+        self._streams: list[EventStream] = []
         self._failure: QMPShellError | None = None
         self._closed: asyncio.Future[None] | None = None
         # Own ids are integers (QEMU handles them measurably faster than strings), from a
@@ -181,8 +160,8 @@ class QMPClient:
         self.negotiated = False
         self._negotiating = False
         self._quit_key = None
-        for queue in self._streams:  # streams of the last connection have ended
-            self.remove_event_handler(queue.put_nowait)
+        for stream in self._streams:  # streams of the last connection have ended
+            self.remove_event_handler(stream.put)
         self._streams.clear()
 
     async def _open(self, address: Address, timeout: float | None) -> Transport:
@@ -355,7 +334,10 @@ class QMPClient:
 
     def events(self) -> EventStream:
         """An async iterator of events from now on; it ends when the connection does."""
-        return EventStream(self)
+        stream = EventStream(self.remove_event_handler)
+        self.add_event_handler(stream.put)
+        self._streams.append(stream)
+        return stream
 
     # -- receiving ---------------------------------------------------------------
 
@@ -455,8 +437,8 @@ class QMPClient:
         for future in waiters:
             if not future.done():
                 future.set_exception(error)
-        for queue in self._streams:
-            queue.put_nowait(None)
+        for stream in self._streams:
+            stream.end()
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
 
