@@ -74,7 +74,9 @@ def test_lists_are_in_natural_order(qemu_factory: QemuFactory) -> None:
 
 def test_qom_paths_level_by_level(q35: QemuProcess) -> None:
     root = run(q35, lambda live: live.qom_paths(""))
-    assert [n for n, _ in root] == ["/chardevs", "/machine", "/objects"]
+    names = [n for n, _ in root]
+    assert names == sorted(names)  # QEMU 10 has /backend too
+    assert {"/chardevs", "/machine", "/objects"} <= set(names)
     assert run(q35, lambda live: live.qom_paths("/")) == root
     assert [n for n, _ in run(q35, lambda live: live.qom_paths("/m"))] == ["/machine"]
     # A path that names an object already goes on to its children.
