@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AgentProcess
+from conftest import AGENT_BLOCKED_ON_HOST, AgentProcess
 from terminal import Tmux
 
 from qmpshell.address import UnixAddress
@@ -33,22 +33,8 @@ from qmpshell.events import EventLog
 from qmpshell.output import Output
 from qmpshell.runner import LineRunner
 
-BLOCKED = [
-    "guest-shutdown",
-    "guest-suspend-disk",
-    "guest-suspend-ram",
-    "guest-suspend-hybrid",
-    "guest-fsfreeze-freeze",
-    "guest-fsfreeze-freeze-list",
-    "guest-fstrim",
-    "guest-set-time",
-    "guest-set-vcpus",
-    "guest-set-memory-blocks",
-    "guest-set-user-password",
-    "guest-exec",
-    "guest-file-open",
-    "guest-network-get-interfaces",
-]
+# What the host's agent must not do (conftest), nor run programs or list the host's NICs.
+BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
 
 
 @dataclass
