@@ -119,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         "-e", "--exit-on-error", action="store_true", help="stop at the first failed command"
     )
     parser.add_argument(
+        "-r",
+        "--return-value",
+        action="store_true",
+        help="scripts: print only the return value of each reply (errors go to stderr) and "
+        "no events unless --events is given",
+    )
+    parser.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
@@ -142,9 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--events",
         metavar="FILTER",
-        default="all",
-        help="which events to show: all, none, or NAME,GLOB,... (default all; "
-        "all are logged either way, see /events)",
+        help="which events to show: all, none, or NAME,GLOB,... (default all, none with "
+        "-r; all are logged either way, see /events)",
     )
     parser.add_argument(
         "--color",
@@ -271,13 +277,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitStatus.OK
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
+    scripted = bool(args.commands) or not stdin_is_terminal()
+    events = args.events
+    if events is None:
+        events = "none" if args.return_value and scripted else "all"
     try:
-        event_filter = EventFilter(args.events)
+        event_filter = EventFilter(events)
     except InputError as exc:
         parser.error(f"--events: {exc}")
-    scripted = bool(args.commands) or not stdin_is_terminal()
     if scripted:
         output = Output(pretty=args.pretty, verbose=args.verbose)
+        output.return_only = args.return_value
     else:
         from .render import color_enabled
 

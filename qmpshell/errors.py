@@ -50,6 +50,11 @@ class SessionEnded(ConnectionLost):
     for, not a failure (QEMU may close before its reply to ``quit`` is read)."""
 
 
+class DuplicateId(QMPShellError):
+    """A command's id is that of another still in flight: the replies could not be told
+    apart, so it is not sent."""
+
+
 class ReplyTimeout(QMPShellError):
     """No reply came for a command within the timeout."""
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .address import LibvirtAddress
 from .errors import ConnectError, ConnectionLost, QMPShellError
+from .message import RawMessage
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -365,7 +366,7 @@ class LibvirtTransport:
         """On the worker: one command through libvirt, its reply to the client."""
         if self._closing:
             return
-        reply = self._monitor_command({k: v for k, v in message.items() if k != "id"})
+        reply = self._monitor_command({k: v for k, v in message.items() if k != "id"}, message)
         if reply is None:
             return
         if "id" in message:
@@ -375,16 +376,22 @@ class LibvirtTransport:
         except self._libvirt.libvirtError:
             self._to_loop(self._deliver, reply)
 
-    def _monitor_command(self, command: Message) -> Message | None:
-        """The reply to ``command`` (without its id: libvirt sets its own and refuses
-        others), or None when the connection turns out to be lost."""
+    def _monitor_command(self, command: Message, message: Message) -> Message | None:
+        """The reply to ``command`` (``message`` without its id: libvirt sets its own and
+        refuses others), or None when the connection turns out to be lost. A raw line
+        the client only added its id to goes as written (libvirt parses and re-writes
+        every command itself, so QEMU sees libvirt's version of it either way)."""
         libvirt, qemu = self._libvirt, self._qemu
         line = _hmp_line(command)
+        if isinstance(message, RawMessage) and message.added_id is not None:
+            sent = message.text
+        else:
+            sent = json.dumps(command)
         try:
             if line is not None:
                 flag = qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP
                 return {"return": qemu.qemuMonitorCommand(self._domain, line, flag)}
-            text = qemu.qemuMonitorCommand(self._domain, json.dumps(command), 0)
+            text = qemu.qemuMonitorCommand(self._domain, sent, 0)
         except libvirt.libvirtError as exc:
             if self._gone(exc):
                 return None

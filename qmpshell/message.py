@@ -3,17 +3,72 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 Message = dict[str, Any]
 
+# QEMU keeps an integer id exactly from -2**63 to 2**64-1; beyond that it holds (and echoes)
+# the nearest double, and a double with an integral value comes back written as an integer.
+_EXACT = range(-(1 << 63), 1 << 64)
+
 
 def id_key(ident: Any) -> Any:
-    """A hashable key for a JSON id that keeps 1 and "1" apart."""
+    """A hashable key for a JSON id, equal for an id and QEMU's echo of it: 1 and "1"
+    apart, 1.0 and 1 together (QEMU sends ``1.0`` back as ``1``), big numbers as the
+    double QEMU makes of them."""
     kind = type(ident)
-    if kind is str or kind is int:
-        return (kind, ident)
-    return ("json", json.dumps(ident, sort_keys=True))
+    if kind is str:
+        return (str, ident)
+    if kind is int and ident in _EXACT:
+        return (int, ident)
+    return ("json", json.dumps(_as_qemu_holds(ident), sort_keys=True))
+
+
+def _as_qemu_holds(value: Any) -> Any:
+    kind = type(value)
+    if kind is int and value not in _EXACT:
+        value = float(value)
+        kind = float
+    if kind is float and math.isfinite(value) and value.is_integer() and int(value) in _EXACT:
+        return int(value)
+    if kind is dict:
+        return {key: _as_qemu_holds(item) for key, item in value.items()}
+    if kind is list:
+        return [_as_qemu_holds(item) for item in value]
+    return value
+
+
+class RawMessage(dict):  # type: ignore[type-arg]
+    """A message as the user wrote it (raw JSON): the parsed object, to read (the
+    command's name, its id, secrets), and the text, which is what goes to QEMU, so that
+    QEMU judges what the user wrote (numbers, key order, duplicate keys).
+
+    ``faithful`` is False when the parsed object says less than the text: a key given
+    twice (Python keeps the last) or a number beyond a double's range (read as
+    infinity). The client adds its own id with :meth:`with_id`, to the text as well.
+    """
+
+    def __init__(self, text: str, value: Message, *, faithful: bool = True) -> None:
+        super().__init__(value)
+        self.text = text
+        self.faithful = faithful
+        self.added_id: int | None = None
+
+    def with_id(self, ident: int) -> RawMessage:
+        message = RawMessage(self.text, {**self, "id": ident}, faithful=self.faithful)
+        message.added_id = ident
+        return message
+
+    @property
+    def wire(self) -> str:
+        """The text to send: as written, with the client's id (if it added one) first."""
+        if self.added_id is None:
+            return self.text
+        body = self.text[1:]
+        separator = "" if body.lstrip().startswith("}") else ","
+        return f'{{"id": {self.added_id}{separator}{body}'
 
 
 def asks_to_quit(message: Message) -> bool:
@@ -26,3 +81,31 @@ def asks_to_quit(message: Message) -> bool:
         return False
     line = arguments.get("command-line")
     return isinstance(line, str) and line.split() in (["quit"], ["q"])  # HMP: no arguments
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite number (which JSON cannot write: a peer's 1e999
+    read as infinity) as a string, "Infinity", "-Infinity" or "NaN"; the very same object
+    when it holds none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        items = {key: json_safe(item) for key, item in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    if isinstance(value, list):
+        listed = [json_safe(item) for item in value]
+        return value if all(a is b for a, b in zip(listed, value)) else listed
+    return value
+
+
+def dumps(value: Any, encode: Callable[[Any], str] | None = None) -> str:
+    """JSON text of ``value``, valid JSON always (see :func:`json_safe`); ``encode``, a
+    :meth:`json.JSONEncoder.encode` made with ``allow_nan=False``, lays it out."""
+    encode = encode or _STRICT.encode
+    try:
+        return encode(value)
+    except ValueError:  # a non-finite number: rare, so only then the walk
+        return encode(json_safe(value))
+
+
+_STRICT = json.JSONEncoder(allow_nan=False)

@@ -17,7 +17,8 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import InputError
-from .escape import escape_json
+from .escape import escape_json, escape_text
+from .message import RawMessage, dumps
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -30,8 +31,8 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
 
 
 class Output:
@@ -56,6 +57,7 @@ class Output:
         self._errors = errors
         self.pretty = pretty
         self.verbose = verbose
+        self.return_only = False  # -r: scripted replies as their return value only
         self.interactive = interactive
         self.color = color
         self.pager = pager
@@ -96,8 +98,11 @@ class Output:
 
     def format(self, message: Any) -> str:
         """The text of one message as scripted mode lays it out (DEL and C1 controls
-        escaped, as JSON allows: JSON escapes only C0 itself)."""
-        return escape_json(self._encode(message))
+        escaped, as JSON allows: JSON escapes only C0 itself); valid JSON always (a
+        peer's 1e999 is written as "Infinity"); a raw line as it was sent."""
+        if isinstance(message, RawMessage):
+            return escape_json(message.wire)
+        return escape_json(dumps(message, self._encode))
 
     def message(self, message: Any) -> None:
         """Show one QMP message as JSON (a command echoed by ``-v``, scripted output)."""
@@ -109,6 +114,19 @@ class Output:
             self.message(reply)
             return
         self._show_long(self.renderer.reply(reply))
+
+    def return_value(self, reply: Any, what: str) -> None:
+        """``-r``: only the ``return`` value of a reply on stdout (``| jq .status``); an
+        error reply as one line on stderr, saying ``what`` failed."""
+        if isinstance(reply, dict) and "return" in reply:
+            self.message(reply["return"])
+            return
+        error = reply.get("error") if isinstance(reply, dict) else None
+        if isinstance(error, dict):
+            said = f"{error.get('class', 'GenericError')}: {error.get('desc', '')}"
+        else:
+            said = f"not a reply: {self.format(reply)}"
+        self.error(f"{what}: {escape_text(said)}")
 
     def exec_status(self, reply: Any) -> None:
         """Show a guest agent's ``guest-exec-status`` reply; on a terminal, the program's

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Union
 
 from .client import QMPClient
-from .errors import InputError, ReplyTimeout
+from .errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
 from .events import EventLog
 from .introspection import load_schema
 from .meta import MetaCommands
@@ -63,6 +63,9 @@ class LineRunner:
         self._schema_load: asyncio.Future[None] | None = None
         self.mode = "qmp"  # or "hmp"
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
+        # Told ``where`` of each line whose reply the lost connection took, the moment
+        # it happens (scripts with --reconnect); None: the loss propagates to the awaiter.
+        self.on_lost: Callable[[str], None] | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -152,6 +155,11 @@ class LineRunner:
         text = line.strip()
         return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
 
+    def is_raw(self, line: str) -> bool:
+        """Whether a line is raw JSON, sent as written: nothing goes behind it until its
+        reply has come, so that a reply QEMU sends without id is surely its own."""
+        return self.mode == "qmp" and not self.in_transaction and line.lstrip().startswith("{")
+
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
         outcome = await self._submit_qmp(line, where)
@@ -177,6 +185,10 @@ class LineRunner:
         show = self.output.reply
         if self.agent is not None and message.get("execute") == "guest-exec-status":
             show = self.output.exec_status  # with the program's output decoded
+        if self.output.return_only and not self.output.interactive:
+            command = message.get("execute", message.get("exec-oob", "command"))
+            what = f"{where}: {command}" if where else str(command)
+            show = lambda reply: self.output.return_value(reply, what)  # noqa: E731
         outcome = self.send(message, where, show, self._qmp_succeeded)
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
@@ -231,14 +243,37 @@ class LineRunner:
         def on_reply(reply: Message) -> None:
             show({k: v for k, v in reply.items() if k != "id"} if own_id else reply)
 
-        future = self.client.send_request(message, timeout=self.timeout, on_reply=on_reply)
+        prefix = f"{where}: " if where else ""
+
+        def on_stray(count: int) -> None:
+            errors = "error" if count == 1 else "errors"
+            self.output.error(
+                f"{prefix}QEMU answered with {count} more {errors} without id as its JSON "
+                "parser recovered (only the first is shown)"
+            )
+
+        try:
+            future = self.client.send_request(
+                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray
+            )
+        except DuplicateId as exc:
+            self.output.error(f"{prefix}{exc}")
+            return False
 
         def report_timeout(done: asyncio.Future[Message]) -> None:
             # Said when it happens, even if nobody awaits this reply yet (scripts).
-            if not done.cancelled() and isinstance(done.exception(), ReplyTimeout):
+            if done.cancelled():
+                return
+            error = done.exception()
+            if isinstance(error, ReplyTimeout):
                 command = message.get("execute", message.get("exec-oob", "command"))
-                prefix = f"{where}: " if where else ""
-                self.output.error(f"{prefix}{command}: {done.exception()}")
+                self.output.error(f"{prefix}{command}: {error}")
+            elif (
+                isinstance(error, ConnectionLost)
+                and not isinstance(error, SessionEnded)
+                and self.on_lost is not None
+            ):
+                self.on_lost(where)
 
         future.add_done_callback(report_timeout)
         return self._outcome(future, message, judge)

@@ -20,6 +20,7 @@ from .client import QMPClient
 from .errors import ConnectionLost, SessionEnded
 from .meta import Quit
 from .runner import LineRunner, is_skipped
+from .shorthand import OpenObject, opens_object
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
 
@@ -51,94 +52,215 @@ async def run_script(
 
     Up to ``window`` commands are sent before their replies have come, so a script runs
     at QEMU's pace rather than a round trip per line; replies are still shown in order,
-    with events where QEMU put them. Meta-commands wait until nothing is in flight. With
+    with events where QEMU put them. Meta-commands wait until nothing is in flight, and
+    nothing is sent behind a raw JSON line until its reply has come (a reply without id,
+    QEMU's word on input it could not parse, can then only be that line's). With
     ``exit_on_error`` the window is 1, so that nothing is sent after a failure.
 
     When the connection is lost and ``reconnect`` is given, the commands in flight are
-    reported as unanswered (they count as failed: QEMU may or may not have run them), a
-    line not yet sent is sent after ``reconnect()`` succeeds, and the script goes on.
+    reported at once as unanswered (they count as failed: QEMU may or may not have run
+    them), a line not yet sent is sent after ``reconnect()`` succeeds, and the script
+    goes on.
     """
-    if exit_on_error:
-        window = 1
-    in_flight: deque[tuple[int, Awaitable[bool]]] = deque()  # (line number, outcome)
-    unanswered: list[int] = []  # lines sent whose reply the lost connection took
-    failed = False
+    return await _Script(runner, exit_on_error, window, reconnect).run(lines)
 
-    async def settle(keep: int) -> None:
-        nonlocal failed
-        while len(in_flight) > keep:
-            number, outcome = in_flight.popleft()
-            try:
-                if not await outcome:
-                    failed = True
-            except ConnectionLost:
-                unanswered.append(number)
-                raise
 
-    async def settle_after_loss() -> str:
-        """Show what came before the loss; say which lines got no reply (they count as
-        failed), as "line 4" or "lines 4-9", or "" when none."""
-        nonlocal failed
-        while in_flight:
-            with suppress(ConnectionLost):
-                await settle(0)
-        if not unanswered:
-            return ""
-        failed = True
-        which = "line" if len(unanswered) == 1 else "lines"
-        text = f"{which} {_ranges(unanswered)}"
-        unanswered.clear()
-        return text
+class _Script:
+    def __init__(
+        self,
+        runner: LineRunner,
+        exit_on_error: bool,
+        window: int,
+        reconnect: Callable[[], Awaitable[bool]] | None,
+    ) -> None:
+        self.runner = runner
+        self.output = runner.output
+        self.exit_on_error = exit_on_error
+        self.window = 1 if exit_on_error else window
+        self.reconnect = reconnect
+        self.in_flight: deque[tuple[int, Awaitable[bool]]] = deque()  # (line, outcome)
+        self.failed: list[int] = []  # the lines that failed, for the summary
+        self.commands = 0  # lines run (blank lines and comments aside)
+        self.unanswered: list[int] = []  # lines whose reply the lost connection took
+        self.transaction_line = 0  # where the open transaction block began
+        self.open_object: OpenObject | None = None  # a raw object not closed yet
+        self._losses: list[int] = []
+        if reconnect is not None:
+            runner.on_lost = self._lost
 
-    number = 0
-    try:
+    async def run(self, lines: AsyncIterator[str]) -> ExitStatus:
+        runner = self.runner
+        try:
+            async for number, line in self._entries(lines):
+                if line is None:
+                    continue
+                await self._run_line(number, line)
+                if self.failed and self.exit_on_error:
+                    break
+                if runner.client.quitting:  # nothing can run after it
+                    await self._settle(0)
+                    await wait_quit(runner.client, runner.timeout)
+                    break
+            else:
+                self._end_of_input()
+            await self._settle(0)
+        except SessionEnded:
+            pass  # QEMU went before its reply to quit was read: the end asked for
+        except ConnectionLost as exc:
+            lost = await self._settle_after_loss()
+            self.output.error(f"{exc}; no reply to {lost}" if lost else str(exc))
+            return ExitStatus.CONNECTION
+        except Quit:
+            pass
+        except _GaveUp:
+            return ExitStatus.CONNECTION
+        finally:
+            runner.on_lost = None
+            for _, pending in self.in_flight:  # nobody will await them now
+                if isinstance(pending, Coroutine):
+                    pending.close()
+        if not self.failed:
+            return ExitStatus.OK
+        if self.exit_on_error:
+            self.output.error(f"stopped at line {self.failed[-1]}, which failed (-e)")
+        elif self.commands > 1:
+            count = len(self.failed)
+            which = "line" if count == 1 else "lines"
+            self.output.error(
+                f"{count} of {self.commands} failed: {which} {_ranges(sorted(self.failed))}"
+            )
+        return ExitStatus.COMMAND_FAILED
+
+    async def _entries(self, lines: AsyncIterator[str]) -> AsyncIterator[tuple[int, str | None]]:
+        """Each line with its number, a raw JSON object over several lines as one (with
+        its first line's number); None for a line that only continues an object."""
+        number = 0
+        opened: OpenObject | None = None
         async for line in lines:
             number += 1
+            line = line.rstrip("\n")
+            if opened is not None:
+                opened.add(line)
+                if opened.closed:
+                    self.open_object = None
+                    yield opened.first_line, opened.text
+                    opened = None
+                else:
+                    yield number, None
+                continue
             if is_skipped(line):
                 continue
-            while True:
-                sent = False
-                try:
-                    if runner.is_barrier(line):
-                        await settle(0)
-                    outcome = await runner.submit(line, f"line {number}")
-                    sent = True
-                    if isinstance(outcome, bool):
-                        failed = failed or not outcome
-                    else:
-                        in_flight.append((number, outcome))
-                        await settle(window - 1)
+            if self.runner.mode == "qmp" and not self.runner.in_transaction:
+                opened = opens_object(line)
+                if opened is not None:
+                    opened.first_line = number
+                    self.open_object = opened
+                    yield number, None
+                    continue
+            yield number, line
+
+    async def _run_line(self, number: int, line: str) -> None:
+        runner = self.runner
+        self.commands += 1
+        was_open = runner.in_transaction
+        while True:
+            try:
+                if runner.is_barrier(line):
+                    await self._settle(0)
+                outcome = await runner.submit(line, f"line {number}")
+                if isinstance(outcome, bool):
+                    if not outcome:
+                        self.failed.append(number)
+                else:
+                    self.in_flight.append((number, outcome))
+                    # Behind a raw line nothing goes until its reply (see run_script).
+                    await self._settle(0 if runner.is_raw(line) else self.window - 1)
+                break
+            except ConnectionLost as exc:
+                if self.reconnect is None or isinstance(exc, SessionEnded):
+                    raise
+                if runner.is_barrier(line):  # /wait ended by the loss: that line failed
+                    self.output.error(f"line {number}: {exc}")
+                    self.failed.append(number)
+                    await self._back()
                     break
-                except ConnectionLost as exc:
-                    if reconnect is None or isinstance(exc, SessionEnded):
-                        raise
-                    lost = await settle_after_loss()
-                    if lost:
-                        runner.output.error(f"{lost}: no reply, the connection was lost")
-                    if not await reconnect():
-                        return ExitStatus.CONNECTION
-                    if sent:
-                        break
-            if failed and exit_on_error:
-                break
-            if runner.client.quitting:  # nothing can run after it
-                await settle(0)
-                await wait_quit(runner.client, runner.timeout)
-                break
-        await settle(0)
-    except SessionEnded:
-        pass  # QEMU went before its reply to quit was read: the end asked for
-    except ConnectionLost as exc:
-        lost = await settle_after_loss()
-        runner.output.error(f"{exc}; no reply to {lost}" if lost else str(exc))
-        return ExitStatus.CONNECTION
-    except Quit:
-        pass
-    finally:
-        for _, pending in in_flight:  # nobody will await them now
-            if isinstance(pending, Coroutine):
-                pending.close()
-    return ExitStatus.COMMAND_FAILED if failed else ExitStatus.OK
+                await self._back()  # not sent: send it again once connected
+        if runner.in_transaction and not was_open:
+            self.transaction_line = number
+
+    async def _back(self) -> None:
+        assert self.reconnect is not None
+        if not await self.reconnect():
+            raise _GaveUp
+
+    def _end_of_input(self) -> None:
+        """Input ended: an object or a transaction block still open is an error, and
+        nothing of it is sent."""
+        opened = self.open_object
+        if opened is not None:
+            self.output.error(
+                f"line {opened.first_line}: the JSON object that starts here is not closed "
+                "at the end of input; it was not sent"
+            )
+            self.failed.append(opened.first_line)
+            self.commands += 1
+        if self.runner.in_transaction:
+            drop = self.runner.parser.cancel()
+            assert drop
+            self.output.error(
+                f"line {self.transaction_line}: the transaction( that starts here is not "
+                "closed with ')' at the end of input; nothing of it was sent"
+            )
+            self.failed.append(self.transaction_line)
+
+    async def _settle(self, keep: int) -> None:
+        while len(self.in_flight) > keep:
+            number, outcome = self.in_flight.popleft()
+            try:
+                succeeded = await outcome
+            except SessionEnded:
+                raise
+            except ConnectionLost:
+                if self.reconnect is None:
+                    self.unanswered.append(number)
+                    raise
+                succeeded = False  # said the moment it happened (_lost)
+            if not succeeded:
+                self.failed.append(number)
+
+    async def _settle_after_loss(self) -> str:
+        """Show what came before the loss; say which lines got no reply (they count as
+        failed), as "line 4" or "lines 4-9", or "" when none."""
+        while self.in_flight:
+            with suppress(ConnectionLost):
+                await self._settle(0)
+        if not self.unanswered:
+            return ""
+        self.failed.extend(self.unanswered)
+        which = "line" if len(self.unanswered) == 1 else "lines"
+        text = f"{which} {_ranges(self.unanswered)}"
+        self.unanswered.clear()
+        return text
+
+    def _lost(self, where: str) -> None:
+        """The connection took the reply of this line (``--reconnect``): said now, where
+        it happened in the output, not when the script gets to it; the lines that lost
+        theirs together are said together."""
+        if not self._losses:
+            asyncio.get_running_loop().call_soon(self._say_lost)
+        self._losses.append(int(where.rpartition(" ")[2]))
+
+    def _say_lost(self) -> None:
+        numbers, self._losses = sorted(self._losses), []
+        which, them = ("line", "it") if len(numbers) == 1 else ("lines", "them")
+        self.output.error(
+            f"{which} {_ranges(numbers)}: no reply, the connection was lost "
+            f"(QEMU may or may not have run {them})"
+        )
+
+
+class _GaveUp(Exception):
+    """--reconnect gave up: the script ends with the connection's status."""
 
 
 async def wait_quit(client: QMPClient, timeout: float | None) -> None:
@@ -160,9 +282,11 @@ def _ranges(numbers: list[int]) -> str:
 
 
 async def iterate(lines: Iterable[str]) -> AsyncIterator[str]:
-    """Lines already at hand (``-c``), as an async iterator."""
-    for line in lines:
-        yield line
+    """Lines already at hand (``-c``), as an async iterator; a value with newlines in it
+    (``-c "$(cat example.json)"``) gives its lines, as a file would."""
+    for value in lines:
+        for line in value.split("\n"):
+            yield line
 
 
 async def read_lines(stream: IO[str]) -> AsyncIterator[str]:

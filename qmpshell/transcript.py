@@ -3,18 +3,23 @@
 Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
 is written and flushed the moment its message passes, so a crash loses nothing. Secrets
 (see :mod:`qmpshell.redaction`) are written as ``"<redacted>"`` unless asked for.
+
+Every line is valid JSON whatever passed: a raw line whose object says less than its
+text (a key given twice, a number like 1E400 beyond a double) is written as
+``"raw": <the text sent>`` instead of ``"msg"`` (as ``"msg"`` after all when it holds a
+secret, redacted); a number JSON cannot write (a peer's 1e999) becomes "Infinity".
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
 from typing import IO, Any
 
-from .redaction import redact
+from .message import RawMessage, dumps
+from .redaction import has_secret, redact
 
 
 class Transcript:
@@ -35,9 +40,13 @@ class Transcript:
         if self._file is None:
             return
         # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
-        if not self.secrets:
-            message = redact(message)
-        line = json.dumps({"time": time.time(), "dir": direction, "msg": message})
+        entry: dict[str, Any] = {"time": time.time(), "dir": direction}
+        secret = not self.secrets and has_secret(message)
+        if isinstance(message, RawMessage) and not message.faithful and not secret:
+            entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
+        else:
+            entry["msg"] = redact(message) if secret else message
+        line = dumps(entry)
         try:
             self._file.write(line + "\n")
             self._file.flush()

@@ -27,6 +27,7 @@ from .address import TcpAddress, UnixAddress
 from .decoder import MessageDecoder
 from .errors import ConnectError, ProtocolError
 from .greeting import starts_with_greeting
+from .message import RawMessage
 
 if TYPE_CHECKING:
     from .client import QMPClient
@@ -45,7 +46,8 @@ class Transport(Protocol):
         """Reach the server; raise :class:`ConnectError` (with ``timeout`` passed too)."""
 
     def send(self, message: Message) -> None:
-        """Send one message (its ``id`` set by the client); never blocks."""
+        """Send one message (its ``id`` set by the client); never blocks. A
+        :class:`~qmpshell.message.RawMessage` goes as its text (``wire``), not re-written."""
 
     def begin_resync(self) -> None:
         """Guest agent resynchronisation: reset the peer's parser and skip what arrives
@@ -135,8 +137,9 @@ class SocketTransport(asyncio.Protocol):
 
     def send(self, message: Message) -> None:
         # Commands sent in one turn of the loop (a script refilling its pipeline after a
-        # burst of replies) leave in one write.
-        self._outbox.append(json.dumps(message).encode() + b"\n")
+        # burst of replies) leave in one write. A raw line goes as the user wrote it.
+        text = message.wire if isinstance(message, RawMessage) else json.dumps(message)
+        self._outbox.append(text.encode("utf-8", "surrogatepass") + b"\n")
         if len(self._outbox) == 1:
             asyncio.get_running_loop().call_soon(self._flush_outbox)
 

@@ -402,6 +402,7 @@ def test_nesting_too_deep(run_shell: Any, qemu: QemuProcess) -> None:
     assert result.stderr.splitlines() == [
         "qmpshell: line 1, column 1: invalid JSON: nested too deeply",
         "qmpshell: line 2, column 40: value nested too deeply",
+        "qmpshell: 2 of 2 failed: lines 1-2",
     ]
 
 

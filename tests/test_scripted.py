@@ -218,11 +218,11 @@ def test_error_reply_exits_1_and_goes_on(run_shell: Any, qemu: QemuProcess) -> N
 
 
 def test_parse_error_exits_1_with_one_line(run_shell: Any, qemu: QemuProcess) -> None:
-    result = run_shell(qemu.qmp, stdin='query-name\n{"execute": \nquery-name\n')
+    result = run_shell(qemu.qmp, stdin='query-name\n{"execute": }\nquery-name\n')
     assert result.status == 1
     assert len(result.messages()) == 2
-    assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("qmpshell: line 2, column 14: invalid JSON")
+    assert result.stderr.splitlines()[1:] == ["qmpshell: 1 of 3 failed: line 2"]
+    assert result.stderr.startswith("qmpshell: line 2, column 13: invalid JSON")
 
 
 def test_exit_on_error_stops_at_first_failure(run_shell: Any, q35: QemuProcess) -> None:
