@@ -112,15 +112,20 @@ def test_script_reports_lines_left_without_reply(
     script.send("query-status")
     time.sleep(0.3)
     first.proc.kill()
+    # Said the moment the connection is lost, while the script idles, before anything
+    # that comes later.
+    lost = _stderr_line(script.proc.stderr, "no reply")
+    assert lost == (
+        "qmpshell: line 2: no reply, the connection was lost (QEMU may or may not have run it)\n"
+    )
     _stderr_line(script.proc.stderr, "; waiting for")
     qemu_factory.start(reuse=first.directory)
     script.send("query-name")
     assert script.reply() == {"return": {}}
     status, stderr = script.finish()
-    assert status == 1
-    # Said when the script comes to that line's reply (commands are pipelined).
-    assert "qmpshell: line 2: no reply, the connection was lost\n" in stderr
+    assert status == 1  # the line that lost its reply failed; the connection is back
     assert "reconnected" in stderr
+    assert stderr.endswith("qmpshell: 1 of 3 failed: line 2\n")
 
 
 def test_reconnect_gives_up_after_its_limit(shell_env: dict[str, str], qemu: QemuProcess) -> None:

@@ -159,6 +159,7 @@ def test_refused_before_sending(run_shell: Any, qemu: QemuProcess, tmp_path: Pat
         "qmpshell: line 2, column 1: missing required argument 'driver' for blockdev-add",
         lines[2],
         "qmpshell: line 4, column 14: unknown argument 'x': query-status takes no arguments",
+        "qmpshell: 4 of 4 failed: lines 1-4",
     ]
     assert lines[2].startswith("qmpshell: line 3, column 21: invalid value 'rawx' for 'driver';")
     assert "null-co" in lines[2] and "did you mean 'raw'?" in lines[2]
