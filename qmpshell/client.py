@@ -28,7 +28,6 @@ from .errors import (
     CommandError,
     ConnectError,
     ConnectionLost,
-    DuplicateId,
     NegotiationError,
     NotQMPError,
     ProtocolError,
@@ -38,54 +37,13 @@ from .errors import (
 )
 from .eventstream import EventStream
 from .greeting import PROBE, Greeting, answers_probe, await_greeting
-from .message import RawMessage, asks_to_quit, id_key
+from .inflight import InFlight, ReplyHandler, Request, StrayHandler
+from .message import asks_to_quit, id_key
 from .transcript import Transcript
 from .transport import SocketTransport, Transport
 
 Message = dict[str, Any]
 EventHandler = Callable[[Message], None]
-ReplyHandler = Callable[[Message], None]
-StrayHandler = Callable[[int], None]
-OWN_ID_BASE = 7_100_000_000
-# Requests given up on (timed out, cancelled) whose late reply is still awaited, to drop
-# it and to keep their ids apart: at most this many are remembered.
-ABANDONED_LIMIT = 4096
-
-
-class _Request:
-    """A request in flight: its future, who shows its reply (and hears of the further
-    id-less replies QEMU sent for it), when it times out, whether it runs out of band."""
-
-    __slots__ = ("deadline", "future", "on_reply", "on_stray", "oob", "timeout")
-
-    def __init__(
-        self,
-        future: asyncio.Future[Message],
-        on_reply: ReplyHandler | None,
-        on_stray: StrayHandler | None,
-        deadline: float | None,
-        timeout: float,
-        oob: bool,
-    ) -> None:
-        self.future = future
-        self.on_reply = on_reply
-        self.on_stray = on_stray
-        self.deadline = deadline
-        self.timeout = timeout
-        self.oob = oob
-
-
-class _Fence:
-    """After a reply without id (QEMU's parser choked on a request), QEMU may send more
-    of them as it resynchronises: they belong to the same request, until the reply to a
-    probe sent behind it comes back."""
-
-    __slots__ = ("owner", "probe", "strays")
-
-    def __init__(self, owner: _Request, probe: Any) -> None:
-        self.owner = owner
-        self.probe = probe  # the id key of the probe
-        self.strays = 0
 
 
 class Runstate(enum.Enum):
@@ -122,19 +80,12 @@ class QMPClient:
         self._negotiating = False
         self._quit_key: Any = None  # the id of a quit sent and not refused
         self._transport: Transport | None = None
-        # In the order sent (QEMU answers in that order, out-of-band commands aside);
-        # requests given up on stay until their late reply comes.
-        self._pending: dict[Any, _Request] = {}
-        self._fence: _Fence | None = None
-        self._watchdog: asyncio.TimerHandle | None = None
+        self._requests = InFlight()
         self._greeting_waiter: asyncio.Future[Message] | None = None
         self._handlers: list[EventHandler] = []
         self._streams: list[EventStream] = []
         self._failure: QMPShellError | None = None
         self._closed: asyncio.Future[None] | None = None
-        # Own ids are integers (QEMU handles them measurably faster than strings), from a
-        # base no one types by hand, so they do not meet the ids users write.
-        self._next_id = OWN_ID_BASE
 
     async def __aenter__(self) -> QMPClient:
         return self
@@ -195,8 +146,7 @@ class QMPClient:
         """Forget what the last connection left (a client may connect again once it has
         disconnected); the event handlers, the transcript and the id counter stay."""
         self._transport = None
-        self._pending.clear()
-        self._fence = None
+        self._requests.clear()
         self._failure = None
         self.greeting = None
         self.oob_enabled = False
@@ -277,18 +227,8 @@ class QMPClient:
         """Send a command whose reply nobody will wait for (guest agent commands that
         do not reply on success); a reply that comes anyway is dropped by its id."""
         if "id" not in message:
-            message = self._with_own_id(message)
+            message = self._requests.with_own_id(message)
         self._send(message)
-
-    def _with_own_id(self, message: Message) -> Message:
-        """The message with an id of the client's own: the next number not in use (a
-        user's raw line may carry any id, one of ours copied from a transcript too)."""
-        self._next_id += 1
-        while (int, self._next_id) in self._pending:
-            self._next_id += 1
-        if isinstance(message, RawMessage):
-            return message.with_id(self._next_id)
-        return {**message, "id": self._next_id}
 
     def begin_resync(self) -> None:
         """Guest agent resynchronisation, first half: write the 0xFF byte that resets the
@@ -319,51 +259,12 @@ class QMPClient:
         An id already in flight (or given up on, whose reply may still come) raises
         :class:`DuplicateId`: its reply could not be told apart.
         """
-        if "id" in message:
-            key = id_key(message["id"])
-            if key in self._pending:
-                raise DuplicateId(
-                    f"id {_short_id(message['id'])} is taken by a command still in flight "
-                    "(or given up on, whose reply may still come); use another id"
-                )
-        else:
-            message = self._with_own_id(message)
-            key = (int, self._next_id)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Message] = loop.create_future()
+        message, key = self._requests.key_for(message)
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._send(message)
-        deadline = loop.time() + timeout if timeout else None
         oob = "exec-oob" in message
-        self._pending[key] = _Request(future, on_reply, on_stray, deadline, timeout or 0.0, oob)
-        if deadline is not None and (self._watchdog is None or deadline < self._watchdog.when()):
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-            self._watchdog = loop.call_at(deadline, self._expire_overdue)
+        self._requests.add(key, future, on_reply, on_stray, timeout, oob)
         return future
-
-    def _expire_overdue(self) -> None:
-        """Fail the requests whose time is up; then sleep until the next deadline. One
-        timer for all requests in flight, not one each: scripts keep dozens in flight.
-        A request given up on stays known until its late reply comes (to drop it, and so
-        that its id is not reused meanwhile), up to :data:`ABANDONED_LIMIT` of them."""
-        self._watchdog = None
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        next_deadline = None
-        abandoned = []
-        for key, request in self._pending.items():
-            future, deadline = request.future, request.deadline
-            if future.done():
-                abandoned.append(key)
-            elif deadline is not None and deadline <= now:
-                abandoned.append(key)
-                future.set_exception(ReplyTimeout(f"no reply within {request.timeout:g}s"))
-            elif deadline is not None and (next_deadline is None or deadline < next_deadline):
-                next_deadline = deadline
-        for key in abandoned[: max(0, len(abandoned) - ABANDONED_LIMIT)]:
-            del self._pending[key]
-        if next_deadline is not None:
-            self._watchdog = loop.call_at(next_deadline, self._expire_overdue)
 
     async def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send a command message as given and return its whole reply message.
@@ -427,22 +328,11 @@ class QMPClient:
             return
         if "return" not in message and "error" not in message:
             return  # neither reply nor event; it is in the transcript, nothing waits for it
-        if "id" in message:
-            key = id_key(message["id"])
-            if self._fence is not None and key == self._fence.probe:
-                self._close_fence()
-        elif self._fence is not None:
-            self._fence.strays += 1  # QEMU's parser still resynchronising: not news
-            return
-        else:
-            # A reply to input QEMU could not parse carries no id; without oob, replies
-            # come in order, so it answers the oldest command not yet answered.
-            key = next((k for k, r in self._pending.items() if not r.oob), None)
-        if key == self._quit_key and "error" in message:
+        key, request, unparsed = self._requests.answered(message)
+        if key is not None and key == self._quit_key and "error" in message:
             self._quit_key = None  # refused: QEMU stays
-        request = self._pending.pop(key, None)
-        if request is not None and "id" not in message:
-            self._open_fence(request)
+        if request is not None and unparsed:
+            self._fence(request)
         if request is None or request.future.done():
             return  # a command given up on (timed out, cancelled): dropped
         if request.on_reply is not None:
@@ -453,27 +343,15 @@ class QMPClient:
                 return
         request.future.set_result(message)
 
-    def _open_fence(self, owner: _Request) -> None:
-        """Send a probe behind the request QEMU could not parse: the replies without id
+    def _fence(self, owner: Request) -> None:
+        """QEMU could not parse a request: send a probe behind it; the replies without id
         that come before the probe's are more of QEMU's words about that request."""
         probe: Message = {"execute": "guest-ping" if self.guest_agent else "query-version"}
         try:
             future = self.send_request(probe, timeout=owner.timeout or None)
         except ConnectionLost:
             return
-        fence = self._fence = _Fence(owner, (int, self._next_id))
-
-        def done(future: asyncio.Future[Message]) -> None:
-            if not future.cancelled() and future.exception() is not None and self._fence is fence:
-                self._close_fence()  # no reply to the probe (timed out, connection lost)
-
-        future.add_done_callback(done)
-
-    def _close_fence(self) -> None:
-        fence, self._fence = self._fence, None
-        assert fence is not None
-        if fence.strays and fence.owner.on_stray is not None:
-            fence.owner.on_stray(fence.strays)
+        future.add_done_callback(self._requests.raise_fence(owner))
 
     @property
     def _before_greeting(self) -> bool:
@@ -522,17 +400,10 @@ class QMPClient:
                     f"connection to {self.address} closed by peer{unfinished}"
                 )
         self.state = Runstate.DISCONNECTED
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
         error = self._failure
-        waiters = [request.future for request in self._pending.values()]
-        self._fence = None
-        if self._greeting_waiter is not None:
-            waiters.append(self._greeting_waiter)
-        for future in waiters:
-            if not future.done():
-                future.set_exception(error)
+        self._requests.fail_all(error)
+        if self._greeting_waiter is not None and not self._greeting_waiter.done():
+            self._greeting_waiter.set_exception(error)
         for stream in self._streams:
             stream.end()
         if self._closed is not None and not self._closed.done():
@@ -579,10 +450,6 @@ class QMPClient:
             self._transport.close()
             await self.wait_closed()
         self.state = Runstate.DISCONNECTED
-
-
-def _short_id(ident: Any) -> str:
-    return describe_bytes(json.dumps(ident).encode(), 40)
 
 
 def _short(message: Message) -> str:

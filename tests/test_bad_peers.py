@@ -44,7 +44,7 @@ from fakepeer import (
 )
 
 from qmpshell.address import TcpAddress, UnixAddress, parse_address
-from qmpshell.client import OWN_ID_BASE, QMPClient, Runstate
+from qmpshell.client import QMPClient, Runstate
 from qmpshell.errors import (
     CommandError,
     ConnectError,
@@ -53,6 +53,7 @@ from qmpshell.errors import (
     NotQMPError,
     ReplyTimeout,
 )
+from qmpshell.inflight import OWN_ID_BASE
 
 T = TypeVar("T")
 Message = dict[str, Any]
