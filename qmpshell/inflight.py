@@ -21,7 +21,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .decoder import describe_bytes
 from .errors import DuplicateId, ReplyTimeout
 from .message import RawMessage, id_key
 
@@ -100,7 +99,8 @@ class InFlight:
             return message, (int, self._next_id)
         key = id_key(message["id"])
         if key in self._pending:
-            shown = describe_bytes(json.dumps(message["id"]).encode(), 40)
+            shown = json.dumps(message["id"])  # ASCII: no control character gets through
+            shown = shown if len(shown) <= 40 else shown[:39] + "…"
             raise DuplicateId(
                 f"id {shown} is taken by a command still in flight (or given up on, whose "
                 "reply may still come); use another id"

@@ -21,9 +21,12 @@ def id_key(ident: Any) -> Any:
     kind = type(ident)
     if kind is str:
         return (str, ident)
-    if kind is int and ident in _EXACT:
+    if kind is not int or ident not in _EXACT:
+        ident = _as_qemu_holds(ident)
+        kind = type(ident)
+    if kind is int:
         return (int, ident)
-    return ("json", json.dumps(_as_qemu_holds(ident), sort_keys=True))
+    return ("json", json.dumps(ident, sort_keys=True))
 
 
 def _as_qemu_holds(value: Any) -> Any:
