@@ -24,7 +24,7 @@ def qemu_echo(value: Any) -> Any:
     if isinstance(value, int) and value in _I64:
         return value
     if isinstance(value, (int, float)):
-        return json.loads("%.17g" % float(value))
+        return json.loads(f"{float(value):.17g}")
     if isinstance(value, list):
         return [qemu_echo(item) for item in value]
     return {key: qemu_echo(item) for key, item in value.items()}

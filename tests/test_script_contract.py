@@ -180,7 +180,8 @@ def test_raw_line_goes_as_written(run_shell: Any, qemu: QemuProcess, tmp_path: P
     ("line", "said"),
     [
         (
-            '{"execute": "qom-set", "arguments": {"path": "/machine", "property": "x", "value": NaN}}',
+            '{"execute": "qom-set", "arguments": {"path": "/machine", "property": "x", '
+            '"value": NaN}}',
             "line 1, column 84: invalid JSON: NaN is not JSON (QEMU would refuse it)",
         ),
         (
