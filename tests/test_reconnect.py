@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -52,6 +53,14 @@ class Script:
         self.proc.stdin.close()
         status = self.proc.wait(timeout=30)
         return status, self.proc.stderr.read()
+
+
+def _wait_until(done: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Poll for a state the test can see (the transcript is written as a line is sent)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"not seen within {timeout:g}s: {what}"
+        time.sleep(0.01)
 
 
 def _stderr_line(stream: IO[str] | None, pattern: str) -> str:
@@ -101,7 +110,8 @@ def test_script_reports_lines_left_without_reply(
     first = qemu_factory.start(("-machine", "q35,accel=tcg", "-m", "128", "-S"))
     other = first.other_client()
     other.cmd("stop")
-    script = Script(shell_env, "--reconnect", first.qmp)
+    log = Path(first.directory) / "session.jsonl"
+    script = Script(shell_env, "--reconnect", "-l", str(log), first.qmp)
     script.send("query-name")
     assert script.reply() == {"return": {}}
     # QEMU stopped with SIGSTOP cannot answer; killed, it never will.
@@ -110,7 +120,7 @@ def test_script_reports_lines_left_without_reply(
 
     os.kill(first.proc.pid, signal.SIGSTOP)
     script.send("query-status")
-    time.sleep(0.3)
+    _wait_until(lambda: '"execute": "query-status"' in log.read_text(), "query-status sent")
     first.proc.kill()
     # Said the moment the connection is lost, while the script idles, before anything
     # that comes later.
