@@ -162,11 +162,15 @@ def argument_kind(command: str, info: str | None, position: int, name: str) -> s
 # by its text alone. The rule, and where in QEMU (7.2 and 10.0) each form comes from, is
 # written up in docs/hmp-failures.md; keep the two in step.
 
-# The last line after any argument that monitor/hmp.c could not parse (a missing or
-# extra argument, a bad number, expression, size, "on"/"off", option list ...). The line
-# before says what was wrong, but may have gone to QEMU's stderr instead (the options of
-# device_add and netdev_add are parsed before the monitor is made current).
-_TRY_HELP = re.compile(r'Try "help [^"]*" for more information$')
+# A last line that is a failure. monitor/hmp.c ends with "Try ..." after any argument it
+# could not parse (a missing or extra argument, a bad number, expression, size, "on"/
+# "off", option list ...); the line before says what was wrong, but may have gone to
+# QEMU's stderr instead (the options of device_add and netdev_add are parsed before the
+# monitor is made current). A memory dump (x, xp: monitor/hmp-cmds-target.c, 7.2
+# monitor/misc.c) stops at the first line it cannot read, after those it could.
+_LAST_LINE_FAILURE = re.compile(
+    r'Try "help [^"]*" for more information$|[0-9a-f]+: Cannot access memory$'
+)
 
 # A first line that is a failure whatever the command (patterns anchored at its start).
 _FAILURE_FORMS = (
@@ -181,7 +185,7 @@ _FAILURE_FORMS = (
     # error_report()/error_report_err() and monitor_printf() in the handlers (the files
     # are QEMU 10.0's; 7.2 had several in monitor/misc.c and monitor/hmp-cmds.c).
     r"Could not open ",  # block.c (drive_add), monitor/hmp-cmds.c (gdbserver)
-    r"[Ff]ailed to ",  # block/file-posix.c locks, audio/audio-hmp-cmds.c, stats
+    r"[Ff]ailed to ",  # block/file-posix.c locks, audio/audio-hmp-cmds.c, info stats
     r"Device '[^']*' (not found|has no medium)$",  # block/monitor/block-hmp-cmds.c
     r"Deleting device added with blockdev-add is not supported$",  # drive_del
     r"'commit' error for '",  # commit
@@ -191,7 +195,7 @@ _FAILURE_FORMS = (
     r"Unknown (driver|protocol):? '",  # block.c (drive_add)
     r"Block format '[^']*' does not support the option '",  # block.c
     r"Duplicate ID '",  # util/qemu-option.c
-    r"Parameter '",  # util/qemu-option.c, qapi/qobject-input-visitor.c
+    r"Parameter '",  # include/qapi/qmp/qerror.h, for util/qemu-option.c and QAPI
     r"[Ii]nvalid ",  # system/bootdevice.c, ui/ui-hmp-cmds.c sendkey, net/slirp.c,
     # target/i386/helper.c mce, stats/stats-hmp-cmds.c, monitor/hmp-cmds.c cpu
     r"Expected 'password' after 'vnc'$",  # 7.2 monitor/hmp-cmds.c change
@@ -203,10 +207,10 @@ _FAILURE_FORMS = (
     r"Can not dump without CPU$",  # 7.2 monitor/misc.c memory dumps
     r"Incorrect period length specified!$",  # migration/dirtyrate.c
     r"Either dirty ring or dirty bitmap can be specified!$",  # migration/dirtyrate.c
-    r"[Aa]udiodev '[^']*' not found$",  # audio/audio-hmp-cmds.c wavcapture
+    r"[Aa]udiodev '[^']*' not found$",  # wavcapture: 7.2 monitor/misc.c, audio/audio.c
     r"Mouse at index '[^']*' not found$",  # 7.2 ui/input.c mouse_set
     r"Input device '[^']*' is not a mouse$",  # 7.2 ui/input.c mouse_set
-    r"This accelerator does not support setting one-insn-per-tb$",
+    r"This accelerator does not support setting one-insn-per-tb$",  # 10.0 only
     r"replay support not available$",  # replay/stubs-system.c
     r"bdrv_snapshot_list: error ",  # block/monitor/block-hmp-cmds.c info snapshots
     r"no block device can store vmstate for snapshot$",  # block/snapshot.c
@@ -260,11 +264,13 @@ def is_failure(text: str, line: str = "") -> bool:
     take (``Error: ...``, ``unknown command: ...``, ``Could not open ...``), or, for
     commands that report failures in free text (``drive_add``, ``drive_del``, ``log``
     ...), anything but what their success prints; and by the last line, which after an
-    argument HMP could not parse is ``Try "help CMD" for more information``. Outputs of
-    ``info`` and ``help`` take none of these forms. Without ``line`` only the forms count.
+    argument HMP could not parse is ``Try "help CMD" for more information`` (and after
+    a memory dump that hit unreadable memory ``ADDRESS: Cannot access memory``). The
+    normal outputs of ``info`` and ``help`` take none of these forms. Without ``line``
+    only the forms count.
     """
     lines = [each for each in text.replace("\r\n", "\n").split("\n") if each.strip()]
-    if lines and _TRY_HELP.match(lines[-1]):
+    if lines and _LAST_LINE_FAILURE.match(lines[-1]):
         return True
     significant = [each for each in lines if not _NOTICE.match(each)]
     first = significant[0] if significant else ""

@@ -86,6 +86,8 @@ REPLIES = [
     ("gva2gpa 0x1000", "Unmapped\r\n", True),
     ("gva2gpa 0x1000", "gpa: 0x1000\r\n", False),
     ("x/4c 0", "0000000000000000: 'E' 'r' 'r' 'o'\r\n", False),
+    ("xp /8x 0x7fffff0", "0000000007fffff0: 0x00000000 0x00000000 0x00000000 0x00000000"
+     "\r\n0000000008000000: Cannot access memory\r\n", True),
     # successes that mention errors
     ("info status", "VM status: paused (io-error)\r\n", False),
     ("info status", "VM status: paused (internal-error)\r\n", False),

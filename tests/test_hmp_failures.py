@@ -142,6 +142,8 @@ FAILURES = [
     Row('memsave 0 16 "/tmp/qmpshell-never"', "No CPU available", "none"),
     Row("mce 0 0 0 0 0 0", "Invalid MCE status code"),
     Row("gpa2hva 0x100000000000", "No memory is mapped at address 0x100000000000"),
+    Row("xp /4x 0x100000000000", "0000100000000000: Cannot access memory"),
+    Row("xp /8x 0x7fffff0", "0000000007fffff0: 0x00000000 "),  # RAM ends half-way
     Row("sendkey ctrl-alt-nosuchkey", "invalid parameter: nosuchkey"),
     Row("boot_set zzz", "Invalid boot device 'z'"),
     Row("trace-event nosuch on", 'unknown event "nosuch"'),
