@@ -203,6 +203,8 @@ _FAILURE_FORMS = (
     r"unexpected (argument|option) ",  # trace/trace-hmp-cmds.c, one-insn-per-tb
     r"argument vcpu must be positive",  # 7.2 monitor/misc.c trace-event
     r"No memory is mapped at address ",  # monitor/hmp-cmds-target.c gpa2hva, gpa2hpa
+    r"Memory at address \S+ is not RAM$",  # monitor/hmp-cmds-target.c gpa2hva, gpa2hpa
+    r"(Size of memory region at |Cannot (open|read) (/proc/self/)?pagemap|Page not present$)",
     r"(No CPU available|No cpu|CPU#\d+ not available)$",  # hmp-cmds-target.c, memsave
     r"Can not dump without CPU$",  # 7.2 monitor/misc.c memory dumps
     r"Incorrect period length specified!$",  # migration/dirtyrate.c

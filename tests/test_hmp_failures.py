@@ -142,6 +142,7 @@ FAILURES = [
     Row('memsave 0 16 "/tmp/qmpshell-never"', "No CPU available", "none"),
     Row("mce 0 0 0 0 0 0", "Invalid MCE status code"),
     Row("gpa2hva 0x100000000000", "No memory is mapped at address 0x100000000000"),
+    Row("gpa2hpa 0xfed00000", "Memory at address 0xfed00000 is not RAM"),  # the HPET
     Row("xp /4x 0x100000000000", "0000100000000000: Cannot access memory"),
     Row("xp /8x 0x7fffff0", "0000000007fffff0: 0x00000000 "),  # RAM ends half-way
     Row("sendkey ctrl-alt-nosuchkey", "invalid parameter: nosuchkey"),
