@@ -374,4 +374,5 @@ def _hmp_succeeded(message: Message, reply: Message) -> bool:
     from .hmp import is_failure
 
     text = reply.get("return")
-    return isinstance(text, str) and not is_failure(text)
+    line = str(message.get("arguments", {}).get("command-line", ""))
+    return isinstance(text, str) and not is_failure(text, line)
