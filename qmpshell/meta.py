@@ -56,6 +56,7 @@ class MetaCommands:
     def __init__(self, runner: LineRunner) -> None:
         self.runner = runner
         self._rest = ""  # the text after the meta-command's name, as typed
+        self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
         self.waiting: Waiting | None = None  # while /wait waits
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
@@ -73,7 +74,10 @@ class MetaCommands:
     def names(self) -> list[str]:
         return list(self._table)
 
-    async def run(self, line: str) -> bool:
+    async def run(self, line: str, where: str = "") -> bool:
+        """Run one meta-command; ``where`` (``line 4``) prefixes what it reports."""
+        self._at = where
+        self._where = f"{where}: " if where else ""
         words = line.split()
         handler = self._table.get(words[0])
         if handler is None:
@@ -87,14 +91,14 @@ class MetaCommands:
             runner.output.error(NO_HMP)
             return False
         if args:
-            return await runner.run_hmp(self._rest)
+            return await runner.run_hmp(self._rest, self._at)
         runner.mode = "hmp"
         runner.output.note("HMP mode: lines go to the human monitor; /qmp goes back")
         return True
 
     async def _qmp(self, args: list[str]) -> bool:
         if args:
-            return await self.runner.run_qmp(self._rest)
+            return await self.runner.run_qmp(self._rest, self._at)
         if self.runner.mode == "qmp":
             self.runner.output.note("already in QMP mode; /hmp switches to the human monitor")
             return True
@@ -111,7 +115,7 @@ class MetaCommands:
         try:
             text = help_topic(runner.parser.schema, " ".join(args), HELP, width=runner.output.width)
         except UnknownTopic as exc:
-            runner.output.error(str(exc))
+            runner.output.error(f"{self._where}{exc}")
             return False
         runner.output.long_text(text)
         return True
@@ -175,7 +179,7 @@ class MetaCommands:
         finally:
             self.waiting = None
         if found is None:
-            runner.output.error(f"/wait {pattern}: no such event within {timeout:g}s")
+            runner.output.error(f"{self._where}/wait {pattern}: no such event within {timeout:g}s")
             return False
         number, event = found
         runner.wait_from = number + 1

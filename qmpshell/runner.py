@@ -66,6 +66,9 @@ class LineRunner:
         # Told ``where`` of each line whose reply the lost connection took, the moment
         # it happens (scripts with --reconnect); None: the loss propagates to the awaiter.
         self.on_lost: Callable[[str], None] | None = None
+        # Awaited before a line is refused (scripts: the replies to earlier lines first,
+        # so that with 2>&1 the complaint comes where its line is).
+        self.before_refusal: Callable[[], Awaitable[None]] | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -141,9 +144,9 @@ class LineRunner:
         text = line.strip()
         if text.startswith("/"):
             try:
-                return await self.meta.run(text)
+                return await self.meta.run(text, where)
             except InputError as exc:
-                self.output.input_error(line, exc, where)
+                await self.refuse(line, exc, where)
                 return False
         if self.mode == "hmp":
             return await self._submit_hmp(line, where)
@@ -178,7 +181,7 @@ class LineRunner:
                     0,
                 )
         except InputError as exc:
-            self.output.input_error(line, self._hint(text, exc), where)
+            await self.refuse(line, self._hint(text, exc), where)
             return False
         if message is None:
             return True  # an action taken into the open transaction block
@@ -193,6 +196,12 @@ class LineRunner:
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
         return outcome
+
+    async def refuse(self, line: str, error: InputError, where: str) -> None:
+        """Say why ``line`` is not sent (after what came before it, in scripts)."""
+        if self.before_refusal is not None:
+            await self.before_refusal()
+        self.output.input_error(line, error, where)
 
     def check(self, line: str) -> InputError | None:
         """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
@@ -323,7 +332,7 @@ class LineRunner:
             if text == "cpu" or text.startswith(("cpu ", "cpu\t")):
                 return await self._select_cpu(text)
         except InputError as exc:
-            self.output.input_error(line, exc, where)
+            await self.refuse(line, exc, where)
             return False
         arguments: Message = {"command-line": text}
         if self.cpu_index is not None:

@@ -14,7 +14,7 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import suppress
-from typing import IO
+from typing import IO, Any
 
 from .client import QMPClient
 from .errors import ConnectionLost, SessionEnded
@@ -85,11 +85,22 @@ class _Script:
         self.transaction_line = 0  # where the open transaction block began
         self.open_object: OpenObject | None = None  # a raw object not closed yet
         self._losses: list[int] = []
+        self._reading = False  # waiting for the next line of input
+        self._task: asyncio.Task[Any] | None = None
+        self._lost_while_reading = False
+        runner.parser.all_or_nothing = True  # a block with a refused action is not sent
+        runner.before_refusal = self._settle_all
         if reconnect is not None:
             runner.on_lost = self._lost
 
     async def run(self, lines: AsyncIterator[str]) -> ExitStatus:
         runner = self.runner
+        self._task = asyncio.current_task()
+        # A connection lost while the script waits for its next line (a producer that
+        # thinks, `sleep 5; echo cont`) is said at once, as at the prompt: nothing else
+        # would notice until the next line comes.
+        watch = asyncio.ensure_future(runner.client.wait_closed())
+        watch.add_done_callback(self._closed)
         try:
             async for number, line in self._entries(lines):
                 if line is None:
@@ -106,6 +117,13 @@ class _Script:
             await self._settle(0)
         except SessionEnded:
             pass  # QEMU went before its reply to quit was read: the end asked for
+        except asyncio.CancelledError:
+            if not self._lost_while_reading:
+                raise
+            reason = runner.client.disconnect_reason
+            lost = await self._settle_after_loss()
+            self.output.error(f"{reason}; no reply to {lost}" if lost else str(reason))
+            return ExitStatus.CONNECTION
         except ConnectionLost as exc:
             lost = await self._settle_after_loss()
             self.output.error(f"{exc}; no reply to {lost}" if lost else str(exc))
@@ -115,7 +133,9 @@ class _Script:
         except _GaveUp:
             return ExitStatus.CONNECTION
         finally:
+            watch.cancel()
             runner.on_lost = None
+            runner.before_refusal = None
             for _, pending in self.in_flight:  # nobody will await them now
                 if isinstance(pending, Coroutine):
                     pending.close()
@@ -136,7 +156,15 @@ class _Script:
         its first line's number); None for a line that only continues an object."""
         number = 0
         opened: OpenObject | None = None
-        async for line in lines:
+        iterator = lines.__aiter__()
+        while True:
+            self._reading = True
+            try:
+                line = await iterator.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                self._reading = False
             number += 1
             line = line.rstrip("\n")
             if opened is not None:
@@ -159,13 +187,25 @@ class _Script:
                     continue
             yield number, line
 
+    def _closed(self, _: object) -> None:
+        reason = self.runner.client.disconnect_reason
+        if self.reconnect is not None or isinstance(reason, SessionEnded) or reason is None:
+            return  # brought back by --reconnect, or the end asked for
+        if self._reading and self._task is not None:
+            self._lost_while_reading = True
+            self._task.cancel()
+
+    async def _settle_all(self) -> None:
+        await self._settle(0)
+
     async def _run_line(self, number: int, line: str) -> None:
         runner = self.runner
         self.commands += 1
         was_open = runner.in_transaction
         while True:
             try:
-                if runner.is_barrier(line):
+                # A raw line's id may be any id; one of ours in flight now would clash.
+                if runner.is_barrier(line) or runner.is_raw(line):
                     await self._settle(0)
                 outcome = await runner.submit(line, f"line {number}")
                 if isinstance(outcome, bool):

@@ -355,6 +355,10 @@ class Parser:
 
     def __init__(self, schema: Schema | None = None) -> None:
         self.schema = schema
+        # Scripts: a block with a refused action is not sent at all (at a prompt the
+        # refused action is only left out, and can be typed again).
+        self.all_or_nothing = False
+        self._spoiled = False
         self._actions: list[Message] | None = None
         self._recent: dict[str, tuple[Schema | None, Message]] = {}
 
@@ -371,17 +375,18 @@ class Parser:
         """Drop an open transaction block; True if there was one."""
         was_open = self._actions is not None
         self._actions = None
+        self._spoiled = False
         return was_open
 
     def check(self, line: str) -> InputError | None:
         """What :meth:`feed` would refuse in ``line``, without changing any state."""
-        saved = self._actions
+        saved = self._actions, self._spoiled
         try:
             self.feed(line)
         except InputError as exc:
             return exc
         finally:
-            self._actions = saved
+            self._actions, self._spoiled = saved
         return None
 
     def feed(self, line: str) -> Message | None:
@@ -424,13 +429,20 @@ class Parser:
         closing = bool(words) and words[-1].text == ")" and words[-1].key is None
         if closing:
             words = words[:-1]
-        stray = next((w for w in words if w.text == ")" and w.key is None), None)
-        if stray is not None:
-            raise InputError("')' must end the line", stray.start)
-        new_actions = [self._action(group) for group in _split_on_bars(words) if group]
+        try:
+            stray = next((w for w in words if w.text == ")" and w.key is None), None)
+            if stray is not None:
+                raise InputError("')' must end the line", stray.start)
+            new_actions = [self._action(group) for group in _split_on_bars(words) if group]
+        except InputError:
+            if self.all_or_nothing:  # the block is open (or stays so), and is not sent
+                self._actions, self._spoiled = (None, False) if closing else (actions, True)
+            raise
         actions = actions + new_actions
         if closing:
-            self._actions = None
+            spoiled, self._actions, self._spoiled = self._spoiled, None, False
+            if spoiled:
+                raise InputError("the transaction is not sent: an action in it was refused", 0)
             return {"execute": "transaction", "arguments": {"actions": actions}}
         self._actions = actions
         return None

@@ -394,3 +394,100 @@ def test_return_value_only(run_shell: Any, q35: QemuProcess) -> None:
         "RESUME",
         None,
     ]
+
+
+# -- found by trying it as a scripter would -----------------------------------------------------
+
+
+def test_connection_lost_while_the_script_waits_for_input(
+    shell_env: dict[str, str], qemu_factory: QemuFactory
+) -> None:
+    """``(echo query-status; sleep 60) | qmpshell SOCK`` with QEMU killed meanwhile: said
+    at once, exit 3, without waiting for the next line or the end of input."""
+    qemu = qemu_factory.start()
+    script = subprocess.Popen(
+        [sys.executable, "-m", "qmpshell", qemu.qmp],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=shell_env,
+    )
+    assert script.stdin is not None and script.stdout is not None
+    script.stdin.write("query-name\n")
+    script.stdin.flush()
+    assert json.loads(script.stdout.readline()) == {"return": {}}
+    qemu.proc.kill()
+    try:
+        status = script.wait(timeout=10)  # stdin still open: the loss alone ends it
+    finally:
+        script.stdin.close()
+    assert status == 3
+    assert script.stderr is not None
+    assert script.stderr.read() == f"qmpshell: connection to {qemu.qmp} closed by peer\n"
+
+
+@pytest.mark.parametrize("bad", [3, 1])
+def test_a_transaction_with_a_refused_action_is_not_sent(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, bad: int
+) -> None:
+    """All or nothing: a refused action (on the opening line too) keeps the whole block
+    from being sent, and the actions after it are not run on their own."""
+    log = tmp_path / "tx.jsonl"
+    actions = [f"block-dirty-bitmap-add node=n0 name=t{n}" for n in range(3)]
+    actions[0 if bad == 1 else bad - 2] = "block-dirty-bitmap-add node=n0 nam=typo"
+    lines = ["transaction( " + actions[0], actions[1], actions[2], ")", "query-name"]
+    if bad != 1:
+        lines = ["transaction(", *actions, ")", "query-name"]
+    result = run_shell("-l", str(log), qemu.qmp, stdin="\n".join(lines) + "\n")
+    assert result.status == 1
+    assert result.messages() == [{"return": {}}]
+    said = result.stderr.splitlines()
+    assert said[0].startswith(f"qmpshell: line {bad}, column ")
+    assert "did you mean 'name'?" in said[0]
+    closing = lines.index(")") + 1
+    assert said[1] == (
+        f"qmpshell: line {closing}, column 1: the transaction is not sent: an action in it "
+        "was refused"
+    )
+    assert [e["msg"]["execute"] for e in sent(log)] == ["query-name"]
+
+
+def test_an_id_like_the_shells_waits_for_nothing(run_shell: Any, qemu: QemuProcess) -> None:
+    """Raw lines with the ids the shell's own pipelined commands would have at that
+    moment: they go once those are answered, every time, not refused by a race."""
+    lines = ["query-status"] * 3
+    lines += [f'{{"execute": "query-name", "id": {7_100_000_000 + n}}}' for n in range(3, 9)]
+    lines += ["query-status"] * 3
+    for _ in range(3):
+        result = run_shell(qemu.qmp, stdin="\n".join(lines) + "\n")
+        assert result.status == 0, result.stderr
+        assert [m.get("id") for m in result.messages()][3:9] == [
+            7_100_000_000 + n for n in range(3, 9)
+        ]
+
+
+def test_complaints_come_in_the_order_of_their_lines(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """With ``2>&1`` a refused line's complaint comes after the replies to the lines
+    before it, as a reader of the merged output expects."""
+    lines = ["query-name", "query-status", "bogus-command", "query-name", "/wait STOP 0.1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "qmpshell", "-r", qemu.qmp],
+        input="\n".join(lines) + "\n",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=shell_env,
+        timeout=30,
+    )
+    out = proc.stdout.splitlines()
+    assert out[0] == "{}"
+    assert json.loads(out[1])["status"] == "running"
+    assert out[2].startswith("qmpshell: line 3, column 1: unknown command 'bogus-command'")
+    assert out[3:] == [
+        "{}",
+        "qmpshell: line 5: /wait STOP: no such event within 0.1s",
+        "qmpshell: 2 of 5 failed: lines 3, 5",
+    ]
