@@ -339,9 +339,13 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
         mode = os.fstat(stream.fileno()).st_mode
     except (OSError, ValueError, AttributeError):
         mode = stat.S_IFREG
+    encoding = getattr(stream, "encoding", None) or "utf-8"
     if stat.S_ISREG(mode):
-        for line in stream:
-            yield line
+        # Bytes that are not text in that encoding are kept (as surrogates), so that a
+        # raw line reaches QEMU byte for byte: QEMU is the one to refuse them.
+        binary = getattr(stream, "buffer", None)
+        for line in binary if binary is not None else stream:
+            yield line.decode(encoding, "surrogateescape") if isinstance(line, bytes) else line
         return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_LINE_LIMIT)
@@ -349,13 +353,12 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
     # The transport closes what it is given, so give it a duplicate and keep stdin open.
     pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
         while True:
             raw = await reader.readline()
             if not raw:
                 return
-            yield raw.decode(encoding, "replace")
+            yield raw.decode(encoding, "surrogateescape")
     finally:
         transport.close()
         # O_NONBLOCK is shared with whoever else holds this pipe; hand it back as found.

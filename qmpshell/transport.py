@@ -138,8 +138,11 @@ class SocketTransport(asyncio.Protocol):
     def send(self, message: Message) -> None:
         # Commands sent in one turn of the loop (a script refilling its pipeline after a
         # burst of replies) leave in one write. A raw line goes as the user wrote it.
-        text = message.wire if isinstance(message, RawMessage) else json.dumps(message)
-        self._outbox.append(text.encode("utf-8", "surrogatepass") + b"\n")
+        if isinstance(message, RawMessage):
+            data = _raw_bytes(message.wire)
+        else:
+            data = json.dumps(message).encode()  # ASCII: \u escapes
+        self._outbox.append(data + b"\n")
         if len(self._outbox) == 1:
             asyncio.get_running_loop().call_soon(self._flush_outbox)
 
@@ -166,6 +169,15 @@ class SocketTransport(asyncio.Protocol):
     def abort(self) -> None:
         if self._wire is not None:
             self._wire.abort()
+
+
+def _raw_bytes(text: str) -> bytes:
+    """A raw line's bytes as they were read: bytes that were not UTF-8 went through as
+    surrogates (``surrogateescape``) and go back to what they were."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # another lone surrogate: QEMU will say what it thinks
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _connect_error(address: UnixAddress | TcpAddress, exc: OSError) -> ConnectError:

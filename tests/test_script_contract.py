@@ -491,3 +491,32 @@ def test_complaints_come_in_the_order_of_their_lines(
         "qmpshell: line 5: /wait STOP: no such event within 0.1s",
         "qmpshell: 2 of 5 failed: lines 3, 5",
     ]
+
+
+def test_bytes_that_are_not_utf8_reach_qemu_as_written(
+    shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path
+) -> None:
+    """A raw line with bytes that are not UTF-8 goes byte for byte; QEMU refuses it
+    with several errors without id as its parser recovers: the first is that line's
+    reply, stderr says how many more came, the next line gets its own reply."""
+    line = b'{"execute": "qom-get", "arguments": {"path": "/machine", "property": "\xff\xfe"}}'
+    log = tmp_path / "bytes.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "qmpshell", "-l", str(log), qemu.qmp],
+        input=line + b"\nquery-name\n",
+        capture_output=True,
+        env=shell_env,
+        timeout=30,
+    )
+    replies = [json.loads(text) for text in proc.stdout.splitlines()]
+    assert len(replies) == 2
+    assert replies[0]["error"]["desc"].startswith("JSON parse error")
+    assert replies[1] == {"return": {}}
+    said = proc.stderr.decode().splitlines()
+    assert said[0].startswith("qmpshell: line 1: QEMU answered with ")
+    assert said[0].endswith(
+        " more errors without id as its JSON parser recovered (only the first is shown)"
+    )
+    assert said[1] == "qmpshell: 1 of 2 failed: line 1"
+    assert proc.returncode == 1
+    transcript(log)  # still strict JSON Lines
