@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import InputError
 from .redaction import SECRET_NAME, has_secret
-from .shorthand import split_words
+from .shorthand import as_typed, split_words
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:
@@ -34,7 +34,7 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
 
 def contains_secret(line: str) -> bool:
     """True when ``line`` passes something that should not be written to disk."""
-    text = line.strip()
+    text = as_typed(line).strip()
     if text.startswith("{"):
         try:
             return has_secret(json.loads(text))

@@ -18,7 +18,7 @@ from .events import EventLog
 from .introspection import load_schema
 from .meta import MetaCommands
 from .output import Output
-from .shorthand import Parser
+from .shorthand import Parser, is_raw_json
 
 if TYPE_CHECKING:
     from .agent import GuestAgent
@@ -161,7 +161,7 @@ class LineRunner:
     def is_raw(self, line: str) -> bool:
         """Whether a line is raw JSON, sent as written: nothing goes behind it until its
         reply has come, so that a reply QEMU sends without id is surely its own."""
-        return self.mode == "qmp" and not self.in_transaction and line.lstrip().startswith("{")
+        return self.mode == "qmp" and not self.in_transaction and is_raw_json(line)
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
@@ -171,7 +171,7 @@ class LineRunner:
     async def _submit_qmp(self, line: str, where: str) -> Outcome:
         text = line.strip()
         try:
-            if self.parser.in_transaction or not text.startswith("{"):
+            if self.parser.in_transaction or not is_raw_json(text):
                 await self.ensure_schema()
             message = self.parser.feed(line)
             if message is not None and "exec-oob" in message and not self.client.oob_enabled:
@@ -214,7 +214,7 @@ class LineRunner:
         from .hmp import misdirected
 
         schema = self.parser.schema
-        if self.in_transaction or error.incomplete or text.startswith("{"):
+        if self.in_transaction or error.incomplete or is_raw_json(text):
             return error
         commands = schema.commands if schema is not None else ()
         # qemu-storage-daemon has no human monitor to send HMP to.

@@ -20,7 +20,7 @@ from .client import QMPClient
 from .errors import ConnectionLost, SessionEnded
 from .meta import Quit
 from .runner import LineRunner, is_skipped
-from .shorthand import OpenObject, opens_object
+from .shorthand import OpenObject, is_documented_reply, opens_object
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
 
@@ -179,6 +179,15 @@ class _Script:
             if is_skipped(line):
                 continue
             if self.runner.mode == "qmp" and not self.runner.in_transaction:
+                if is_documented_reply(line):  # an example's reply: read past it
+                    reply = opens_object(line[line.index("<") + 2 :])
+                    while reply is not None and not reply.closed:
+                        try:
+                            reply.add((await iterator.__anext__()).rstrip("\n"))
+                        except StopAsyncIteration:
+                            break
+                        number += 1
+                    continue
                 opened = opens_object(line)
                 if opened is not None:
                     opened.first_line = number

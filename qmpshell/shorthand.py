@@ -254,10 +254,35 @@ def _finite_throughout(value: Any) -> bool:
     return True
 
 
+# QEMU's documentation marks each message of an example: '->' what is sent, '<-' what
+# comes back. Pasted as they are, the commands run and the replies are recognised.
+_SENT = re.compile(r"\s*->(?=\s*\{)")
+_RECEIVED = re.compile(r"\s*<-(?=\s*\{)")
+
+
+def as_typed(line: str) -> str:
+    """``line`` without the documentation's ``->`` before a JSON object (made spaces, so
+    that every column stays where it was)."""
+    match = _SENT.match(line)
+    if match is None:
+        return line
+    return f"{line[: match.end() - 2]}  {line[match.end() :]}"
+
+
+def is_raw_json(line: str) -> bool:
+    """Whether ``line`` is raw JSON (``{...}``, or ``-> {...}`` from QEMU's documentation)."""
+    return as_typed(line).lstrip().startswith("{")
+
+
+def is_documented_reply(line: str) -> bool:
+    """A ``<- {...}`` line: QEMU's reply in its documentation, nothing to send."""
+    return _RECEIVED.match(line) is not None
+
+
 def is_incomplete_json(text: str) -> bool:
     """True when ``text`` starts a JSON object whose braces are not yet closed, so an
     interactive shell should read another line before parsing."""
-    stripped = text.lstrip()
+    stripped = as_typed(text).lstrip()
     if not stripped.startswith("{"):
         return False
     try:
@@ -315,6 +340,7 @@ class OpenObject:
 
 def opens_object(line: str) -> OpenObject | None:
     """An :class:`OpenObject` when ``line`` starts a raw JSON object it does not close."""
+    line = as_typed(line)
     if not line.lstrip().startswith("{"):
         return None
     opened = OpenObject(0)
@@ -391,8 +417,16 @@ class Parser:
 
     def feed(self, line: str) -> Message | None:
         """The message ``line`` completes, or None while a transaction block is open."""
-        if self._actions is None and line.lstrip().startswith("{"):
-            return parse_raw_json(line)  # a RawMessage: its text is what is sent
+        if self._actions is None:
+            line = as_typed(line)
+            if line.lstrip().startswith("{"):
+                return parse_raw_json(line)  # a RawMessage: its text is what is sent
+            if is_documented_reply(line):
+                raise InputError(
+                    "a line starting with '<-' is QEMU's reply in its documentation, not a "
+                    "command; the '->' lines are the commands",
+                    line.index("<"),
+                )
         if self._actions is None:
             # Scripts repeat lines (polling query-status, query-jobs...): a line outside a
             # block means the same every time for the same schema.

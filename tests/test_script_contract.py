@@ -520,3 +520,31 @@ def test_bytes_that_are_not_utf8_reach_qemu_as_written(
     assert said[1] == "qmpshell: 1 of 2 failed: line 1"
     assert proc.returncode == 1
     transcript(log)  # still strict JSON Lines
+
+
+def test_examples_pasted_with_the_documentations_arrows(
+    run_shell: Any, q35: QemuProcess, tmp_path: Path
+) -> None:
+    """As QEMU's documentation prints them: '->' before each command, '<-' before each
+    reply. The commands run (the arrow is not sent), the replies are read past."""
+    log = tmp_path / "arrows.jsonl"
+    parts = []
+    for text, _ in EXAMPLES[:6]:
+        first, *rest = text.split("\n")
+        parts.append("\n".join([f"-> {first}", *(f"   {line}" for line in rest)]))
+        parts.append('<- { "return": {}\n   }')
+    result = run_shell("-l", str(log), q35.qmp, stdin="\n".join(parts) + "\n")
+    assert result.status == 0, result.stderr
+    assert len(result.messages()) == 6
+    wire = [e.get("raw") or json.dumps(e["msg"]) for e in sent(log)]
+    assert len(wire) == 6 and not any("->" in text for text in wire)
+
+
+def test_a_documented_reply_typed_as_a_command_is_explained() -> None:
+    from qmpshell.errors import InputError
+    from qmpshell.shorthand import Parser, is_incomplete_json
+
+    with pytest.raises(InputError, match="QEMU's reply in its documentation"):
+        Parser().feed('<- { "return": {} }')
+    assert Parser().feed('-> { "execute": "query-name" }') == {"execute": "query-name"}
+    assert is_incomplete_json('-> { "execute":')
