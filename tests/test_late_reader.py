@@ -8,8 +8,10 @@ while, on a real QEMU; a second monitor lets the test make events happen meanwhi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -20,6 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import INSTALLED, QemuProcess
+
+from qmpshell.outqueue import OutputQueue
 
 # How long the reader stays away: the scenario itself, not a way to wait for something.
 LATE = 1.0
@@ -269,3 +273,75 @@ def test_a_reader_that_goes_away_ends_a_wait_quietly(
     check = qemu.other_client()  # the second monitor is free again
     assert "return" in check.cmd("query-status")
     check.close()
+
+
+# -- the queue itself, on real pipes ------------------------------------------------------
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_queue_keeps_the_order_of_two_descriptors_on_one_pipe() -> None:
+    """stdout and stderr as ``2>&1`` makes them: one pipe, each chunk where it was put."""
+    read, write = os.pipe()
+    also = os.dup(write)
+    queue = OutputQueue()
+    expected = b""
+    for n in range(2000):
+        fd, data = (write, b"out %d\n" % n) if n % 3 else (also, b"err %d\n" % n)
+        queue.put(fd, data)
+        expected += data
+    queue.drain()
+    os.close(write)
+    os.close(also)
+    assert _read_all(read) == expected
+    os.close(read)
+
+
+def test_queue_past_its_limit_waits_for_the_reader() -> None:
+    """Under the limit a put returns at once, however slow the reader; at the limit the
+    next put waits until the reader has taken enough."""
+    read, write = os.pipe()
+    queue = OutputQueue(limit=1 << 20)
+    big = b"x" * (4 << 20)  # more than the pipe and the limit: accepted whole, held
+    queue.put(write, big)
+    returned = threading.Event()
+
+    def put_more() -> None:
+        queue.put(write, b"end\n")
+        returned.set()
+
+    putter = threading.Thread(target=put_more)
+    putter.start()
+    assert not returned.wait(0.3)  # nobody reads: it waits
+    got = bytearray()
+    while not returned.is_set():  # the reader takes what is there: room is made
+        got += os.read(read, 1 << 20)
+    putter.join(10)
+    queue.drain()
+    os.close(write)
+    assert bytes(got) + _read_all(read) == big + b"end\n"
+    os.close(read)
+
+
+def test_queue_whose_reader_went_away_ends_the_session() -> None:
+    """EPIPE: what is held is dropped, later puts return at once, the guarded session is
+    cancelled and BrokenPipeError raised in its place, and again by drain()."""
+    read, write = os.pipe()
+    queue = OutputQueue()
+
+    async def session() -> None:
+        os.close(read)  # the reader goes away
+        queue.put(write, b"x\n")
+        await asyncio.Event().wait()  # forever, but for the reader going
+
+    with pytest.raises(BrokenPipeError):
+        asyncio.run(queue.guard(session()))
+    queue.put(write, b"y" * (64 << 20))  # past the limit: dropped, no wait
+    with pytest.raises(BrokenPipeError):
+        queue.drain()
+    os.close(write)
