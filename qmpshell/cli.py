@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
 from .meta import NO_HMP
 from .output import Output
+from .outqueue import OutputQueue, QueuedStream
 from .runner import LineRunner
 from .scripted import (
     PIPELINE,
@@ -285,8 +287,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         event_filter = EventFilter(events)
     except InputError as exc:
         parser.error(f"--events: {exc}")
+    queue: OutputQueue | None = None
     if scripted:
-        output = Output(pretty=args.pretty, verbose=args.verbose)
+        # Replies and events wait in memory for a late reader, not the loop (outqueue.py).
+        queue = OutputQueue()
+        output = Output(
+            QueuedStream(queue, sys.stdout),
+            QueuedStream(queue, sys.stderr),
+            pretty=args.pretty,
+            verbose=args.verbose,
+        )
         output.return_only = args.return_value
     else:
         from .render import color_enabled
@@ -298,9 +308,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             color=color_enabled(args.color, sys.stdout),
             pager=args.pager,
         )
+    session = _session(args, target, output, scripted, event_filter)
     try:
-        status = asyncio.run(_session(args, target, output, scripted, event_filter))
-        output.flush()
+        try:
+            status = asyncio.run(session if queue is None else queue.guard(session))
+        finally:
+            output.flush()
+            if queue is not None:
+                queue.drain()  # what a late reader has not taken yet, before exiting
         return status
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
@@ -308,6 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (``| head``); say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return ExitStatus.COMMAND_FAILED
+    except OSError as exc:
+        if queue is None or exc is not queue.failure:
+            raise
+        # A stream refused a write (a full disk): say so where it may still be seen.
+        with contextlib.suppress(OSError):
+            os.write(2, f"qmpshell: cannot write the output: {exc.strerror}\n".encode())
         return ExitStatus.COMMAND_FAILED
 
 

@@ -4,6 +4,11 @@ It knows where messages go (stdout), where complaints go (stderr), and how messa
 in scripted mode one JSON line each (indented with ``--pretty``); in the interactive shell
 coloured and laid out for reading by :mod:`qmpshell.render`, with replies taller than the
 screen sent through a pager.
+
+In scripted mode the two streams it is given are those of a
+:class:`~qmpshell.outqueue.OutputQueue`: what is flushed leaves in order on a thread of
+its own, so a late reader of stdout never stops the loop from reading QEMU (up to the
+queue's limit, 32 MiB; see :mod:`qmpshell.outqueue`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import InputError
 from .escape import escape_json, escape_text
@@ -24,7 +29,17 @@ if TYPE_CHECKING:
     from .render import Renderer
 
 
-def _isatty(stream: IO[str]) -> bool:
+class TextStream(Protocol):
+    """What Output needs of a stream: ``sys.stdout``, a ``StringIO``, a ``QueuedStream``."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def isatty(self) -> bool: ...
+
+
+def _isatty(stream: TextStream) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -44,8 +59,8 @@ class Output:
 
     def __init__(
         self,
-        stream: IO[str] | None = None,
-        errors: IO[str] | None = None,
+        stream: TextStream | None = None,
+        errors: TextStream | None = None,
         *,
         pretty: bool = False,
         verbose: bool = False,
@@ -69,11 +84,11 @@ class Output:
         self.prompt_width: int | None = None
 
     @property
-    def stream(self) -> IO[str]:
+    def stream(self) -> TextStream:
         return self._stream if self._stream is not None else sys.stdout
 
     @property
-    def errors(self) -> IO[str]:
+    def errors(self) -> TextStream:
         return self._errors if self._errors is not None else sys.stderr
 
     @property
