@@ -61,8 +61,9 @@ input lines:
 exit status:
   0 every command succeeded, 1 a command failed or could not be parsed,
   2 bad usage, 3 the connection could not be made or was lost (or --libvirt
-  lacks libvirt-python), 130 interrupted, 129 and 143 ended by SIGHUP and SIGTERM
-  (after closing down cleanly).
+  lacks libvirt-python); ended by a signal (after closing down cleanly),
+  qmpshell dies of it: 130 Ctrl-C, 129 SIGHUP, 143 SIGTERM, 141 the reader of
+  stdout went away (| head -1), as a shell reports them.
 
 environment:
   QMP_SOCKET   the address to use when none is given
@@ -249,8 +250,32 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+_SIGNALS = {
+    ExitStatus.HANGUP: signal.SIGHUP,
+    ExitStatus.INTERRUPTED: signal.SIGINT,
+    ExitStatus.READER_GONE: signal.SIGPIPE,
+    ExitStatus.TERMINATED: signal.SIGTERM,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status. As the command itself (``argv``
+    not given), a session ended by a signal ends by that signal once it has cleaned up,
+    so that a shell sees it (and a loop stops at Ctrl-C)."""
+    status = _main(argv)
+    signum = _SIGNALS.get(status)  # type: ignore[call-overload]
+    if signum is not None and argv is None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     qemu: list[str] = []
@@ -323,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (``| head``); say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.COMMAND_FAILED
+        return ExitStatus.READER_GONE
     except OSError as exc:
         if queue is None or exc is not queue.failure:
             raise

@@ -82,7 +82,7 @@ class LineRunner:
         """
         if self._schema_wanted:
             self._schema_wanted = False
-            self._schema_load = asyncio.ensure_future(self._load_schema())
+            self._schema_load = self._start_schema_load()
         load = self._schema_load
         if load is not None and not load.done():
             # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
@@ -94,8 +94,15 @@ class LineRunner:
         nothing to load."""
         if self._schema_wanted and self.client.negotiated:
             self._schema_wanted = False
-            self._schema_load = asyncio.ensure_future(self._load_schema())
+            self._schema_load = self._start_schema_load()
         return self._schema_load
+
+    def _start_schema_load(self) -> asyncio.Future[None]:
+        load = asyncio.ensure_future(self._load_schema())
+        # Awaited by whoever needs it; when nobody does any more (the line that waited
+        # was cancelled, the session ends), its failure is still retrieved here.
+        load.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return load
 
     @property
     def schema_loading(self) -> bool:

@@ -30,9 +30,12 @@ class ExitStatus(enum.IntEnum):
     COMMAND_FAILED = 1  # a command got an error reply, timed out, or could not be parsed
     USAGE = 2  # bad command line
     CONNECTION = 3  # the connection could not be made, or was lost
-    HANGUP = 129  # SIGHUP (the terminal went away): cleaned up, then exited
+    # Ended by a signal: cleaned up, then the command dies of that signal, as its caller
+    # expects (a shell loop stops at Ctrl-C); a shell reports 128 + the signal's number.
+    HANGUP = 129  # SIGHUP (the terminal went away)
     INTERRUPTED = 130  # Ctrl-C / SIGINT
-    TERMINATED = 143  # SIGTERM: cleaned up, then exited
+    READER_GONE = 141  # SIGPIPE: the reader of stdout went away (| head -1), said nothing
+    TERMINATED = 143  # SIGTERM
 
 
 # Commands kept in flight in scripted mode. QEMU answers in order and stops reading its

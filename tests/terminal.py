@@ -78,13 +78,19 @@ class Tmux:
 
     def exit_status(self) -> int | None:
         """The command's exit status once it has ended, else None."""
-        fields = self._tmux("display", "-p", "#{pane_dead} #{pane_pid} #{pane_dead_status}")
-        dead, pid, *status = fields.split()
+        fields = self._tmux(
+            "display", "-p", "#{pane_dead}|#{pane_pid}|#{pane_dead_status}|#{pane_dead_signal}"
+        )
+        dead, pid, status, signum = fields.strip().split("|")
         if dead != "1":
             return None
+        if status:
+            return int(status)
+        if signum:  # killed by a signal: as a shell reports it
+            return 128 + int(signum)
         # tmux 3.3 may mark a pane dead (its pty closed) and never reap the process:
         # then the zombie's own record holds the status.
-        return int(status[0]) if status else _zombie_status(int(pid))
+        return _zombie_status(int(pid))
 
     def wait_exit(self, timeout: float = 10) -> int:
         """Wait until the command ends; its exit status."""

@@ -7,6 +7,7 @@ launched QEMU quit), with the exit statuses 143 and 129; Ctrl-C while connecting
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -40,7 +41,7 @@ def test_script_ends_cleanly_on_signal(
     status = script.proc.wait(timeout=10)
     assert script.proc.stderr is not None
     stderr = script.proc.stderr.read()
-    assert status == 128 + signum
+    assert status == -signum  # died of it (a shell says 128 + signum), after cleaning up
     if signum == signal.SIGTERM:
         assert stderr == "qmpshell: terminated by SIGTERM\n"
     else:
@@ -67,7 +68,7 @@ def test_shell_ends_cleanly_on_signal(
         child.expect(pexpect.EOF)
     finally:
         child.close()
-    assert child.exitstatus == 128 + signum
+    assert (child.exitstatus, child.signalstatus) == (None, signum)  # died of it, cleaned up
     assert "Traceback" not in (child.before or "")
     assert "query-name" in history.read_text()
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
@@ -85,7 +86,7 @@ def test_sigterm_quits_a_launched_qemu(shell_env: dict[str, str], tmp_path: Path
     found = subprocess.run(["pgrep", "-f", str(directory)], capture_output=True, text=True)
     qemu_pid = int(found.stdout.split()[0])
     script.proc.send_signal(signal.SIGTERM)
-    assert script.proc.wait(timeout=15) == 143
+    assert script.proc.wait(timeout=15) == -signal.SIGTERM  # a shell says 143
     assert not os.path.exists(f"/proc/{qemu_pid}") or "zombie" in _state(qemu_pid)
     assert list(private.iterdir()) == []  # the launch directory is gone too
 
@@ -113,7 +114,7 @@ def test_ctrl_c_while_connecting_to_a_busy_monitor(
         child.close()
     finally:
         holder.close()
-    assert child.exitstatus == 130
+    assert (child.exitstatus, child.signalstatus) == (None, signal.SIGINT)  # a shell says 130
     assert "Traceback" not in (child.before or "")
 
 
@@ -134,7 +135,7 @@ def test_ctrl_c_while_connecting_in_a_script(shell_env: dict[str, str], qemu: Qe
         out, err = proc.communicate(timeout=10)
     finally:
         holder.close()
-    assert proc.returncode == 130
+    assert proc.returncode == -signal.SIGINT  # a shell says 130: a loop around it stops
     assert (out, err) == ("", "")
 
 
@@ -159,3 +160,39 @@ def test_ctrl_c_in_the_pager(shell_env: dict[str, str], qemu: QemuProcess, tmp_p
     finally:
         child.close()
     assert child.exitstatus == 0
+
+
+def test_ctrl_c_stops_a_shell_loop_around_a_script(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """A shell loop running qmpshell stops at Ctrl-C (SIGINT to the foreground group):
+    qmpshell cleans up, then dies of SIGINT, and the shell takes that as its own."""
+    loop = (
+        f"for i in 1 2 3; do {sys.executable} -m qmpshell -c '/wait DEVICE_DELETED 60' "
+        f"{qemu.qmp} 2>/dev/null; echo ran $i; done"
+    )
+    proc = subprocess.Popen(
+        ["bash", "-c", loop],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=shell_env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not _children_of(proc.pid):
+            assert time.monotonic() < deadline, "qmpshell did not start"
+            time.sleep(0.05)
+        time.sleep(0.5)  # connected and waiting (a human presses Ctrl-C some time later)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert out == ""  # neither "ran 1" nor another round
+    assert proc.returncode == -signal.SIGINT
+
+
+def _children_of(pid: int) -> list[str]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return found.stdout.split()
