@@ -15,6 +15,7 @@ from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
 from .events import EventFilter, EventLog
 from .meta import NO_HMP
+from .options import attach_optional_values, build_parser
 from .output import Output
 from .outqueue import OutputQueue, QueuedStream
 from .runner import LineRunner
@@ -29,216 +30,11 @@ from .scripted import (
 from .target import Target, choose_target
 from .transcript import Transcript
 
-DEFAULT_TIMEOUT = 30.0
-
 # Said once per session: users should know what libvirt does about a shell like this one.
 TAINTED = (
     "note: libvirt marks domain {domain} as tainted (custom-monitor) because monitor "
     "commands are used; see 'libvirt' in the README"
 )
-
-EXAMPLES = """\
-examples:
-  qmpshell /tmp/qmp.sock                    interactive shell on a UNIX socket
-  qmpshell localhost:4444                   ... on TCP (also [::1]:4444)
-  qmpshell -c query-status /tmp/qmp.sock    run one command, print the reply, exit
-  echo 'query-block' | qmpshell -p SOCK     commands from stdin, indented replies
-  qmpshell -l session.jsonl SOCK            keep a JSON Lines transcript
-  qmpshell -c 'device_del id=nic0' -e SOCK  stop at the first failed command
-  qmpshell -H -c 'info status' SOCK         the human monitor (HMP)
-  qmpshell --launch                         a throwaway paused QEMU to try things on
-  qmpshell -- qemu-system-x86_64 -M q35 -S  launch this QEMU, quit it at the end
-  qmpshell --ga /run/vm/qga.sock            the guest agent of a VM
-  qmpshell --libvirt vm1                    a VM that libvirt manages (qemu:///system...)
-  qmpshell --libvirt vm1 --connect qemu+ssh://host/system    ... on another host
-  qmpshell --libvirt                        list the running domains, choose one
-
-input lines:
-  query-status                              a command without arguments
-  device_del id=nic0                        command key=value ...
-  {"execute": "query-status"}               raw JSON, sent as written
-
-exit status:
-  0 every command succeeded, 1 a command failed or could not be parsed,
-  2 bad usage, 3 the connection could not be made or was lost (or --libvirt
-  lacks libvirt-python); ended by a signal (after closing down cleanly),
-  qmpshell dies of it: 130 Ctrl-C, 129 SIGHUP, 143 SIGTERM, 141 the reader of
-  stdout went away (| head -1), as a shell reports them.
-
-environment:
-  QMP_SOCKET   the address to use when none is given
-"""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="qmpshell",
-        usage=(
-            "%(prog)s [OPTIONS] [ADDRESS]\n"
-            "       %(prog)s [OPTIONS] --libvirt [DOMAIN] [--connect URI]\n"
-            "       %(prog)s [OPTIONS] -- QEMU_BINARY [QEMU_ARGS...]"
-        ),
-        description="An interactive shell for QEMU's QMP monitor.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "address",
-        nargs="?",
-        metavar="ADDRESS",
-        help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
-        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET)",
-    )
-    parser.add_argument(
-        "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
-    )
-    parser.add_argument("-p", "--pretty", action="store_true", help="indent JSON output")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="echo each message sent before its reply"
-    )
-    parser.add_argument(
-        "-N",
-        "--skip-negotiation",
-        action="store_true",
-        help="do not send qmp_capabilities after the greeting",
-    )
-    parser.add_argument(
-        "-l", "--logfile", metavar="PATH", help="append a JSON Lines transcript to PATH"
-    )
-    parser.add_argument(
-        "--log-secrets",
-        action="store_true",
-        help="write passwords and secrets to the transcript too (redacted by default)",
-    )
-    parser.add_argument(
-        "-c",
-        "--command",
-        dest="commands",
-        action="append",
-        metavar="LINE",
-        help="run LINE (repeatable), then exit instead of reading stdin",
-    )
-    parser.add_argument(
-        "-e", "--exit-on-error", action="store_true", help="stop at the first failed command"
-    )
-    parser.add_argument(
-        "-r",
-        "--return-value",
-        action="store_true",
-        help="scripts: print only the return value of each reply (errors go to stderr) and "
-        "no events unless --events is given",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"limit for connecting, the greeting and each reply "
-        f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
-    )
-    reconnect = parser.add_argument(
-        "--reconnect",
-        type=_seconds,
-        nargs="?",
-        const=0.0,
-        metavar="SECONDS",
-        help="when the connection is lost, wait for the monitor to come back (QEMU "
-        "restarted on the same socket) and go on; --reconnect alone waits as long as it takes, "
-        "--reconnect=SECONDS that long at most (default: exit with status 3)",
-    )
-    # Its value is only ever attached (--reconnect=5), so that `--reconnect SOCKET` reads
-    # as it looks; main() and the completion scripts both go by this mark.
-    reconnect.attached_only = True  # type: ignore[attr-defined]
-    parser.add_argument(
-        "--events",
-        metavar="FILTER",
-        help="which events to show: all, none, or NAME,GLOB,... (default all, none with "
-        "-r; all are logged either way, see /events)",
-    )
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour replies and events: auto (on a terminal, unless NO_COLOR is set), "
-        "always, never",
-    )
-    parser.add_argument(
-        "--complete-while-typing",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="show completion menus as you type (default); with --no-complete-while-typing "
-        "only Tab does",
-    )
-    parser.add_argument(
-        "--pager",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="page replies taller than the screen through $PAGER (default); "
-        "--no-pager prints them straight",
-    )
-    parser.add_argument(
-        "--history-file",
-        metavar="PATH",
-        help="keep the input history in PATH (default $XDG_STATE_HOME/qmpshell/history)",
-    )
-    parser.add_argument(
-        "--no-history", action="store_true", help="do not read or write an input history"
-    )
-    parser.add_argument(
-        "--launch",
-        action="store_true",
-        help="start a throwaway QEMU (paused, diskless, headless) and connect to it; "
-        "or give the QEMU command line after --",
-    )
-    parser.add_argument(
-        "--ga",
-        metavar="ADDRESS",
-        help="talk to a guest agent (qemu-ga) at ADDRESS (UNIX socket or HOST:PORT)",
-    )
-    parser.add_argument(
-        "--libvirt",
-        nargs="?",
-        const="",
-        metavar="DOMAIN",
-        help="talk to DOMAIN (name, id or UUID), a VM that libvirt manages, through "
-        "libvirt (needs libvirt-python); without DOMAIN, list the running domains",
-    )
-    parser.add_argument(
-        "--connect",
-        metavar="URI",
-        help="the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system "
-        "(default: libvirt's, as for virsh)",
-    )
-    parser.add_argument(
-        "--completions",
-        choices=("bash", "zsh", "fish"),
-        metavar="SHELL",
-        help="print the completion script for SHELL (bash, zsh, fish) and exit",
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    return parser
-
-
-def _attach_optional_values(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
-    """An option marked ``attached_only`` given alone takes its default value attached,
-    so that argparse cannot take the next word (an address) for its value."""
-    alone = {
-        name: action
-        for action in parser._actions
-        if getattr(action, "attached_only", False)
-        for name in action.option_strings
-    }
-    return [f"{word}={alone[word].const}" if word in alone else word for word in words]
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'")
-    return value
 
 
 def _version() -> str:
@@ -284,7 +80,7 @@ def _main(argv: Sequence[str] | None) -> int:
         words, qemu = words[:at], words[at + 1 :]
         if not qemu:
             parser.error("-- must be followed by a QEMU command")
-    args = parser.parse_args(_attach_optional_values(parser, words))
+    args = parser.parse_args(attach_optional_values(parser, words))
     if args.version:
         print(f"qmpshell {_version()}")
         return ExitStatus.OK

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .rawjson import as_typed
 from .redaction import SECRET_NAME, has_secret
-from .shorthand import as_typed, split_words
+from .shorthand import split_words
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:

@@ -18,7 +18,8 @@ from .events import EventLog
 from .introspection import load_schema
 from .meta import MetaCommands
 from .output import Output
-from .shorthand import Parser, is_raw_json
+from .rawjson import is_raw_json
+from .shorthand import Parser
 
 if TYPE_CHECKING:
     from .agent import GuestAgent

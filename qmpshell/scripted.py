@@ -19,8 +19,8 @@ from typing import IO, Any
 from .client import QMPClient
 from .errors import ConnectionLost, SessionEnded
 from .meta import Quit
+from .rawjson import OpenObject, is_documented_reply, opens_object
 from .runner import LineRunner, is_skipped
-from .shorthand import OpenObject, is_documented_reply, opens_object
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
 

@@ -1,6 +1,6 @@
 """Completion scripts for the ``qmpshell`` command itself, in bash, zsh and fish.
 
-The scripts are generated from the argparse parser of ``cli.build_parser()``, so they
+The scripts are generated from the argparse parser of ``options.build_parser()``, so they
 offer exactly the options the command accepts. The copies in ``completions/`` are this
 module's output, checked by the tests; after changing an option, regenerate them with::
 
@@ -125,7 +125,7 @@ def completion_script(shell: str, parser: argparse.ArgumentParser | None = None)
     ``parser`` defaults to the ``qmpshell`` command's own.
     """
     if parser is None:
-        from .cli import build_parser  # here, so that cli may import this module
+        from .options import build_parser
 
         parser = build_parser()
     command = describe(parser)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qmpshell.message import RawMessage, dumps, id_key, json_safe
-from qmpshell.shorthand import opens_object, parse_raw_json
+from qmpshell.rawjson import opens_object, parse_raw_json
 
 _I64 = range(-(1 << 63), 1 << 64)
 

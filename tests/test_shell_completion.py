@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from terminal import Tmux
 
-from qmpshell.cli import build_parser
+from qmpshell.options import build_parser
 from qmpshell.shellcomplete import (
     SHELLS,
     SUGGESTED_VALUES,

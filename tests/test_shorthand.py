@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import InputError, QMPShellError
+from qmpshell.rawjson import parse_raw_json
 from qmpshell.shorthand import (
     Parser,
     Word,
     build_tree,
     is_incomplete_json,
     parse_line,
-    parse_raw_json,
     render_arguments,
     render_value,
     split_entries,
