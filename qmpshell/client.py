@@ -266,6 +266,11 @@ class QMPClient:
         self._requests.add(key, future, on_reply, on_stray, timeout, oob)
         return future
 
+    def id_in_flight(self, ident: Any) -> bool:
+        """Whether a command with id ``ident`` is in flight (or was given up on and its
+        reply may still come): a command with the same id would be refused."""
+        return ident in self._requests
+
     async def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send a command message as given and return its whole reply message.
 

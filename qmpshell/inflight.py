@@ -78,6 +78,10 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._pending)
 
+    def __contains__(self, ident: Any) -> bool:
+        """Whether the id ``ident`` is in flight (or given up on, its reply awaited)."""
+        return id_key(ident) in self._pending
+
     @property
     def last_own_key(self) -> Any:
         return (int, self._next_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,13 @@ def _as_qemu_holds(value: Any) -> Any:
     return value
 
 
+# What QEMU's JSON parser refuses although Python reads it: a lone surrogate (as a \u
+# escape, or a byte that was not UTF-8, kept as a surrogate), and texts near its limits
+# of 64 MiB a token and 2 million tokens.
+_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89abAB]")
+_HUGE = 1 << 20
+
+
 class RawMessage(dict):  # type: ignore[type-arg]
     """A message as the user wrote it (raw JSON): the parsed object, to read (the
     command's name, its id, secrets), and the text, which is what goes to QEMU, so that
@@ -50,13 +58,16 @@ class RawMessage(dict):  # type: ignore[type-arg]
 
     ``faithful`` is False when the parsed object says less than the text: a key given
     twice (Python keeps the last) or a number beyond a double's range (read as
-    infinity). The client adds its own id with :meth:`with_id`, to the text as well.
+    infinity). ``clean`` says QEMU's parser will surely read it as one object with its
+    id (faithful, no surrogate, not huge), so that no reply without id can come of it.
+    The client adds its own id with :meth:`with_id`, to the text as well.
     """
 
     def __init__(self, text: str, value: Message, *, faithful: bool = True) -> None:
         super().__init__(value)
         self.text = text
         self.faithful = faithful
+        self.clean = faithful and len(text) < _HUGE and _SURROGATE.search(text) is None
         self.added_id: int | None = None
 
     def with_id(self, ident: int) -> RawMessage:

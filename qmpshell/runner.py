@@ -16,6 +16,7 @@ from .client import QMPClient
 from .errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
 from .events import EventLog
 from .introspection import load_schema
+from .message import RawMessage
 from .meta import MetaCommands
 from .output import Output
 from .rawjson import is_raw_json
@@ -67,9 +68,11 @@ class LineRunner:
         # Told ``where`` of each line whose reply the lost connection took, the moment
         # it happens (scripts with --reconnect); None: the loss propagates to the awaiter.
         self.on_lost: Callable[[str], None] | None = None
-        # Awaited before a line is refused (scripts: the replies to earlier lines first,
-        # so that with 2>&1 the complaint comes where its line is).
-        self.before_refusal: Callable[[], Awaitable[None]] | None = None
+        # Scripts: awaits the replies to the lines before, so that a complaint comes after
+        # them (2>&1 keeps the order of the lines), and a raw line whose id is in flight
+        # waits for it to be free.
+        self.catch_up: Callable[[], Awaitable[None]] | None = None
+        self.sent_alone = False  # the last line sent must be answered before the next
 
     @property
     def in_transaction(self) -> bool:
@@ -167,8 +170,7 @@ class LineRunner:
         return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
 
     def is_raw(self, line: str) -> bool:
-        """Whether a line is raw JSON, sent as written: nothing goes behind it until its
-        reply has come, so that a reply QEMU sends without id is surely its own."""
+        """Whether a line is raw JSON, sent as written (in QMP mode)."""
         return self.mode == "qmp" and not self.in_transaction and is_raw_json(line)
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
@@ -193,6 +195,15 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
+        # A raw line QEMU may not parse is sent alone: nothing goes behind it until its
+        # reply has come, so that a reply without id is surely its own.
+        self.sent_alone = isinstance(message, RawMessage) and not message.clean
+        if (
+            "id" in message
+            and self.catch_up is not None
+            and self.client.id_in_flight(message["id"])
+        ):
+            await self.catch_up()  # one of the shell's own, answered soon
         show = self.output.reply
         if self.agent is not None and message.get("execute") == "guest-exec-status":
             show = self.output.exec_status  # with the program's output decoded
@@ -207,8 +218,8 @@ class LineRunner:
 
     async def refuse(self, line: str, error: InputError, where: str) -> None:
         """Say why ``line`` is not sent (after what came before it, in scripts)."""
-        if self.before_refusal is not None:
-            await self.before_refusal()
+        if self.catch_up is not None:
+            await self.catch_up()
         self.output.input_error(line, error, where)
 
     def check(self, line: str) -> InputError | None:

@@ -56,8 +56,10 @@ async def run_script(
     Up to ``window`` commands are sent before their replies have come, so a script runs
     at QEMU's pace rather than a round trip per line; replies are still shown in order,
     with events where QEMU put them. Meta-commands wait until nothing is in flight, and
-    nothing is sent behind a raw JSON line until its reply has come (a reply without id,
-    QEMU's word on input it could not parse, can then only be that line's). With
+    nothing is sent behind a raw JSON line QEMU may not parse (a key twice, a surrogate)
+    until its reply has come (a reply without id, QEMU's word on input it could not
+    parse, can then only be that line's); a raw line whose id is in flight waits for it
+    to be free. With
     ``exit_on_error`` the window is 1, so that nothing is sent after a failure.
 
     When the connection is lost and ``reconnect`` is given, the commands in flight are
@@ -92,7 +94,7 @@ class _Script:
         self._task: asyncio.Task[Any] | None = None
         self._lost_while_reading = False
         runner.parser.all_or_nothing = True  # a block with a refused action is not sent
-        runner.before_refusal = self._settle_all
+        runner.catch_up = self._settle_all
         if reconnect is not None:
             runner.on_lost = self._lost
 
@@ -138,7 +140,7 @@ class _Script:
         finally:
             watch.cancel()
             runner.on_lost = None
-            runner.before_refusal = None
+            runner.catch_up = None
             for _, pending in self.in_flight:  # nobody will await them now
                 if isinstance(pending, Coroutine):
                     pending.close()
@@ -216,17 +218,17 @@ class _Script:
         was_open = runner.in_transaction
         while True:
             try:
-                # A raw line's id may be any id; one of ours in flight now would clash.
-                if runner.is_barrier(line) or runner.is_raw(line):
+                if runner.is_barrier(line):
                     await self._settle(0)
+                runner.sent_alone = False
                 outcome = await runner.submit(line, f"line {number}")
                 if isinstance(outcome, bool):
                     if not outcome:
                         self.failed.append(number)
                 else:
                     self.in_flight.append((number, outcome))
-                    # Behind a raw line nothing goes until its reply (see run_script).
-                    await self._settle(0 if runner.is_raw(line) else self.window - 1)
+                    # Behind a raw line QEMU may not parse, nothing until its reply.
+                    await self._settle(0 if runner.sent_alone else self.window - 1)
                 break
             except ConnectionLost as exc:
                 if self.reconnect is None or isinstance(exc, SessionEnded):

@@ -548,3 +548,25 @@ def test_a_documented_reply_typed_as_a_command_is_explained() -> None:
         Parser().feed('<- { "return": {} }')
     assert Parser().feed('-> { "execute": "query-name" }') == {"execute": "query-name"}
     assert is_incomplete_json('-> { "execute":')
+
+
+def test_raw_lines_are_pipelined_unless_qemu_may_not_parse_them(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    """Clean raw lines go as many at a time as shorthand does; behind one QEMU may not
+    parse (a key twice), nothing is sent until its reply has come."""
+    log = tmp_path / "pipe.jsonl"
+    clean = ['{"execute": "query-name"}'] * 30
+    doubtful = '{"execute": "query-name", "x": 1, "x": 2}'
+    script = "\n".join([*clean, doubtful, *clean]) + "\n"
+    result = run_shell("-l", str(log), qemu.qmp, stdin=script)
+    assert result.status == 1
+    entries = [e for e in transcript(log) if not _shells_own(e.get("msg", {}))]
+    entries = entries[next(i for i, e in enumerate(entries) if e["dir"] == "send") :]
+    # In flight together: some send comes before the reply to the first.
+    first_reply = next(i for i, e in enumerate(entries) if e["dir"] == "recv")
+    assert first_reply > 1
+    doubtful_at = next(i for i, e in enumerate(entries) if "raw" in e)
+    after = entries[doubtful_at + 1 :]
+    answered = next(i for i, e in enumerate(after) if e["dir"] == "recv" and "id" not in e["msg"])
+    assert all(e["dir"] == "recv" for e in after[: answered + 1])
