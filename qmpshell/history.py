@@ -1,24 +1,21 @@
 """Persistent input history: where it lives, its file mode, and what is kept out of it.
 
 History is a file per mode under ``$XDG_STATE_HOME/qmpshell/`` (``history`` for QMP,
-``history-hmp`` for HMP), created 0600. Lines that carry secrets (an argument named like
-``password`` or ``secret``, or the ``data`` of an ``object-add qom-type=secret``) are run
-but never written.
+``history-hmp`` for HMP), created 0600. Lines that carry secrets, by the rule of
+:mod:`qmpshell.redaction` for QMP and HMP lines alike (``set_password vnc X``, an
+argument named like ``password``, the ``data`` of a ``secret`` object), are run but never
+written.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .rawjson import as_typed
-from .redaction import SECRET_NAME, has_secret
-from .shorthand import split_words
+from .redaction import line_has_secret
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:
@@ -33,28 +30,15 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
     return Path(base) / "qmpshell" / name
 
 
-def contains_secret(line: str) -> bool:
-    """True when ``line`` passes something that should not be written to disk."""
-    text = as_typed(line).strip()
-    if text.startswith("{"):
-        try:
-            return has_secret(json.loads(text))
-        except (ValueError, RecursionError):
-            return bool(SECRET_NAME.search(text))
-    try:
-        words = split_words(text)
-    except InputError:
-        return bool(SECRET_NAME.search(text))
-    keys = [w.key for w in words if w.key is not None]
-    if any(SECRET_NAME.search(part) for key in keys for part in key.split(".")):
-        return True
-    values = {w.key: w.value for w in words if w.key is not None}
-    return values.get("qom-type") == "secret" and any(k.split(".")[-1] == "data" for k in keys)
+def contains_secret(line: str, mode: str = "qmp") -> bool:
+    """True when ``line``, typed in ``mode``, passes something that should not be written
+    to disk (the rule is :func:`qmpshell.redaction.line_has_secret`)."""
+    return line_has_secret(line, mode)
 
 
-def make_history(path: Path) -> Any:
-    """A prompt_toolkit history on ``path`` that keeps secrets out, or in-memory history
-    (with a warning) when the file cannot be used."""
+def make_history(path: Path, mode: str = "qmp") -> Any:
+    """A prompt_toolkit history on ``path`` that keeps out the lines of ``mode`` carrying
+    secrets, or in-memory history (with a warning) when the file cannot be used."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
     class PrivateFileHistory(FileHistory):
@@ -65,7 +49,7 @@ def make_history(path: Path) -> Any:
                 return
 
         def store_string(self, string: str) -> None:
-            if contains_secret(string):
+            if contains_secret(string, mode):
                 return
             try:
                 super().store_string(string)

@@ -112,7 +112,7 @@ class Shell:
         from .screen import fitting_session
 
         path = self.settings.history if mode == "qmp" else self.settings.hmp_history
-        history: History = make_history(path) if path else InMemoryHistory()
+        history: History = make_history(path, mode) if path else InMemoryHistory()
         completer: Completer
         lexer: Lexer | None
         if mode == "hmp":
