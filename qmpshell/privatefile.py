@@ -30,7 +30,7 @@ def open_private(path: str | os.PathLike[str], flags: int) -> int:
             raise exc from None
         if stat.S_ISLNK(mode):
             raise OSError(exc.errno, "it is a symbolic link, which is not followed") from None
-        if not stat.S_ISREG(mode):  # a FIFO without a reader: ENXIO
+        if exc.errno == errno.ENXIO and not stat.S_ISREG(mode):  # a FIFO with no reader
             raise OSError(exc.errno, "it is not a regular file") from None
         raise
     try:
