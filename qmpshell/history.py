@@ -4,17 +4,21 @@ History is a file per mode under ``$XDG_STATE_HOME/qmpshell/`` (``history`` for 
 ``history-hmp`` for HMP), created 0600. Lines that carry secrets, by the rule of
 :mod:`qmpshell.redaction` for QMP and HMP lines alike (``set_password vnc X``, an
 argument named like ``password``, the ``data`` of a ``secret`` object), are run but never
-written.
+written. The file is opened as :mod:`qmpshell.privatefile` says, each time it is read or
+written: never through a symbolic link, never when another user owns it, and tightened
+to 0600; each entry goes in with one write.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .privatefile import open_private, write_whole
 from .redaction import line_has_secret
 
 
@@ -42,24 +46,45 @@ def make_history(path: Path, mode: str = "qmp") -> Any:
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
     class PrivateFileHistory(FileHistory):
-        def load_history_strings(self) -> Iterator[str]:
+        # FileHistory's own format ("# date" then "+line"), read and written through
+        # open_private rather than open(), which follows symbolic links.
+        def load_history_strings(self) -> Iterable[str]:
             try:
-                yield from super().load_history_strings()
-            except OSError:
-                return
+                with os.fdopen(open_private(path, os.O_RDONLY), "rb") as file:
+                    data = file.read()
+            except OSError as exc:
+                _warn_once(f"history {path} not read: {exc.strerror}")
+                return []
+            strings: list[str] = []
+            lines: list[str] = []
+            for raw in data.decode("utf-8", "replace").splitlines(keepends=True):
+                if raw.startswith("+"):
+                    lines.append(raw[1:])
+                elif lines:
+                    strings.append("".join(lines)[:-1])
+                    lines = []
+            if lines:
+                strings.append("".join(lines)[:-1])
+            return reversed(strings)  # newest first
 
         def store_string(self, string: str) -> None:
             if contains_secret(string, mode):
                 return
+            entry = f"\n# {datetime.datetime.now()}\n" + "".join(
+                f"+{line}\n" for line in string.split("\n")
+            )
             try:
-                super().store_string(string)
+                fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+                try:
+                    write_whole(fd, entry.encode("utf-8", "replace"))
+                finally:
+                    os.close(fd)
             except OSError as exc:
                 _warn_once(f"history {path} no longer written: {exc.strerror}")
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        os.chmod(path, 0o600)
+        os.close(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND))
     except OSError as exc:
         # mkdir says "File exists" when a parent is a file; say what that means.
         reason = (

@@ -5,17 +5,27 @@ machine) starts QEMU with ``-qmp unix:DIR/qmp.sock,server=on,wait=on`` in a priv
 directory (0700), so QEMU waits for the shell before it runs and no event is missed.
 QEMU's own messages are passed on to the user's stderr. At the end QEMU is asked to
 ``quit``, and killed only if it does not go; the directory is removed.
+
+QEMU never outlives the shell: on Linux it is started with the parent-death signal set to
+SIGKILL, so even a shell killed with SIGKILL takes its QEMU along. Options that would undo
+that or take QEMU away from the shell (``-daemonize``, ``-runas``, ``-run-with user=``) are
+refused before anything starts, and so is a monitor or character device that waits for a
+client of its own (``server=on`` without ``wait=off``), which would keep QEMU from ever
+opening the shell's socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import platform
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .address import UnixAddress
 from .client import QMPClient
@@ -38,6 +48,54 @@ THROWAWAY = ["-m", "128", "-nodefaults", "-display", "none", "-S"]
 
 STOP_SECONDS = 5.0
 _WAITING = "QEMU waiting for connection on:"  # wait=on's notice; qmpshell is that connection
+
+
+_DETACHING = {
+    "-daemonize": "detaches QEMU from the shell",
+    "-runas": "changes QEMU's user, which lets it outlive the shell",
+}
+_CHARDEV_OPTIONS = {"-qmp", "-qmp-pretty", "-monitor", "-chardev", "-serial"}
+_PR_SET_PDEATHSIG = 1
+
+
+def refused_option(command: Sequence[str]) -> str | None:
+    """Why QEMU ``command`` cannot be launched by the shell, or None when it can."""
+    words = list(command[1:])
+    for at, word in enumerate(words):
+        option = word[1:] if word.startswith("--") else word  # QEMU takes both spellings
+        value = words[at + 1] if at + 1 < len(words) else ""
+        if option in _DETACHING:
+            return f"{word} {_DETACHING[option]}; leave it out"
+        if option == "-run-with" and any(p.startswith("user=") for p in value.split(",")):
+            return f"{word} user= {_DETACHING['-runas']}; leave it out"
+        if option in _CHARDEV_OPTIONS and _waits_for_client(value):
+            return (
+                f"{option} {value} waits for a client before QEMU goes on, so QEMU would "
+                "never open the shell's socket; add wait=off"
+            )
+    return None
+
+
+def _waits_for_client(spec: str) -> bool:
+    """True for a socket chardev that is a server and waits (QEMU's default)."""
+    parts = spec.split(",")[1:]
+    server = any(p in ("server", "server=on", "server=yes") for p in parts)
+    nowait = any(p in ("nowait", "wait=off", "wait=no") for p in parts)
+    return server and not nowait
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """What the child runs before exec: ask Linux for SIGKILL when the shell dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the shell died before the signal was set
+            os._exit(1)
+
+    return set_parent_death_signal
 
 
 class LaunchError(ConnectError):
@@ -77,6 +135,8 @@ class LaunchedQemu:
         """Start QEMU and wait until its QMP socket is there to connect to."""
         qmp = f"unix:{self.path},server=on,wait=on"
         try:
+            # Forked from the loop's thread, the main one: the parent-death signal fires
+            # when the thread that forked ends, and the main thread ends with the shell.
             self.process = await asyncio.create_subprocess_exec(
                 *self.command,
                 "-qmp",
@@ -84,6 +144,7 @@ class LaunchedQemu:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                preexec_fn=_die_with_parent(os.getpid()),
             )
         except OSError as exc:
             raise LaunchError(f"cannot run {self.command[0]}: {exc.strerror}") from None

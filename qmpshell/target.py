@@ -38,10 +38,13 @@ def choose_target(
                 parser.error("give an address or a QEMU to launch, not both")
             if args.reconnect is not None:
                 parser.error("--reconnect does not apply to a QEMU that qmpshell launches")
-            if not qemu:
-                from .launch import default_command
+            from .launch import default_command, refused_option
 
+            if not qemu:
                 qemu = default_command()
+            reason = refused_option(qemu)
+            if reason is not None:  # one line, not the usage: the options were fine
+                parser.exit(2, f"qmpshell: error: {reason}\n")
             return Target(launch=qemu)
         if args.ga:
             if args.address:

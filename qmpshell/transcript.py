@@ -1,7 +1,9 @@
 """The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
 
 Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
-is written and flushed the moment its message passes, so a crash loses nothing. Secrets
+is written the moment its message passes, with one whole write, so a crash loses nothing
+and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.privatefile`
+says: not through a symbolic link, not when another user owns it, and with mode 0600. Secrets
 (see :mod:`qmpshell.redaction`) are written as ``"<redacted>"`` unless asked for.
 
 Every line is valid JSON whatever passed: a raw line whose object says less than its
@@ -16,28 +18,28 @@ import contextlib
 import os
 import sys
 import time
-from typing import IO, Any
+from typing import Any
 
 from .message import RawMessage, dumps
+from .privatefile import open_private, write_whole
 from .redaction import has_secret, redact
 
 
 class Transcript:
-    """Appends messages to a JSON Lines file created with mode 0600.
+    """Appends messages to a JSON Lines file of mode 0600.
 
-    A write that fails (disk full, file removed) is reported once on stderr and the
-    transcript stops; the session goes on.
+    A write that fails (disk full, file too large) is reported once on stderr, the part of
+    the line written is cut off again, and the transcript stops; the session goes on.
     """
 
     def __init__(self, path: str, *, secrets: bool = False) -> None:
         self.path = path
         self.secrets = secrets  # False: secrets are written as "<redacted>"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._file: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
+        self._fd: int | None = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
     def record(self, direction: str, message: Any) -> None:
         """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
-        if self._file is None:
+        if self._fd is None:
             return
         # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
         entry: dict[str, Any] = {"time": time.time(), "dir": direction}
@@ -46,10 +48,9 @@ class Transcript:
             entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
         else:
             entry["msg"] = redact(message) if secret else message
-        line = dumps(entry)
+        line = dumps(entry) + "\n"
         try:
-            self._file.write(line + "\n")
-            self._file.flush()
+            write_whole(self._fd, line.encode("utf-8"))
         except OSError as exc:
             print(
                 f"qmpshell: transcript {self.path} no longer written: {exc.strerror}",
@@ -58,8 +59,7 @@ class Transcript:
             self.close()
 
     def close(self) -> None:
-        file, self._file = self._file, None
-        if file is not None:
-            # A full disk may refuse the last flush; that was reported already.
+        fd, self._fd = self._fd, None
+        if fd is not None:
             with contextlib.suppress(OSError):
-                file.close()
+                os.close(fd)
