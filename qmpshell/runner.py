@@ -169,10 +169,6 @@ class LineRunner:
         text = line.strip()
         return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
 
-    def is_raw(self, line: str) -> bool:
-        """Whether a line is raw JSON, sent as written (in QMP mode)."""
-        return self.mode == "qmp" and not self.in_transaction and is_raw_json(line)
-
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
         outcome = await self._submit_qmp(line, where)

@@ -115,6 +115,13 @@ def _events(lines: list[bytes]) -> list[str]:
     return [json.loads(line)["event"] for line in lines if b'"event"' in line]
 
 
+def _waiting_for_shutdown(env: dict[str, str], log: Path, qemu: QemuProcess) -> Any:
+    """The installed command, logging to ``log``: one command, then ``/wait SHUTDOWN``."""
+    return _start(
+        env, "-l", str(log), "-c", '{"execute": "query-name"}', "-c", "/wait SHUTDOWN 60", qemu.qmp
+    )
+
+
 BURST = 1500  # stop + cont pairs: 3,000 events
 
 
@@ -124,16 +131,7 @@ def test_a_burst_read_late_loses_nothing(
     """3,000 STOP/RESUME events, then quit, while nobody reads stdout: every event and
     the SHUTDOWN reach stdout and the transcript, and ``/wait SHUTDOWN`` ends with 0."""
     log = tmp_path / "log.jsonl"
-    proc = _start(
-        shell_env,
-        "-l",
-        str(log),
-        "-c",
-        '{"execute": "query-name"}',
-        "-c",
-        "/wait SHUTDOWN 60",
-        qemu.qmp,
-    )
+    proc = _waiting_for_shutdown(shell_env, log, qemu)
     other: RawMonitor | None = None
     try:
         # Events are logged from the first command on: start the burst after its reply.
@@ -245,16 +243,7 @@ def test_a_reader_that_goes_away_ends_a_wait_quietly(
     """``| head -1`` on a ``/wait`` that prints events: the next events end the session,
     quietly, of SIGPIPE; QEMU carries on."""
     log = tmp_path / "log.jsonl"
-    proc = _start(
-        shell_env,
-        "-l",
-        str(log),
-        "-c",
-        '{"execute": "query-name"}',
-        "-c",
-        "/wait SHUTDOWN 60",
-        qemu.qmp,
-    )
+    proc = _waiting_for_shutdown(shell_env, log, qemu)
     other = None
     try:
         # /wait has its schema: the reader goes away while it waits for events.

@@ -50,6 +50,18 @@ def _shells_own(message: Message) -> bool:
 _SHELL_OWN = ("qmp_capabilities", "query-qmp-schema", "query-commands", "query-version")
 
 
+def _piped(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """The qmpshell command reading a pipe the test writes to, as a script would."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "qmpshell", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 # -- 1. raw JSON over several lines ---------------------------------------------------------
 
 
@@ -298,14 +310,7 @@ def test_an_id_in_flight_twice_is_refused(
     """QEMU frozen: the first line with id "job" times out, its reply may still come, so
     a second line with that id is refused in one line; a new id goes."""
     qemu = qemu_factory.start()
-    script = subprocess.Popen(
-        [sys.executable, "-m", "qmpshell", "--timeout", "1", qemu.qmp],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=shell_env,
-    )
+    script = _piped(shell_env, "--timeout", "1", qemu.qmp)
     assert script.stdin is not None and script.stderr is not None
     script.stdin.write("query-name\n")
     script.stdin.flush()
@@ -341,14 +346,7 @@ def test_wait_ends_at_once_when_qemu_goes(
     shell_env: dict[str, str], qemu_factory: QemuFactory, how: str
 ) -> None:
     qemu = qemu_factory.start()
-    script = subprocess.Popen(
-        [sys.executable, "-m", "qmpshell", qemu.qmp],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=shell_env,
-    )
+    script = _piped(shell_env, qemu.qmp)
     assert script.stdin is not None and script.stdout is not None
     script.stdin.write("query-name\n/wait BLOCK_JOB_COMPLETED 60\n")
     script.stdin.flush()
@@ -405,14 +403,7 @@ def test_connection_lost_while_the_script_waits_for_input(
     """``(echo query-status; sleep 60) | qmpshell SOCK`` with QEMU killed meanwhile: said
     at once, exit 3, without waiting for the next line or the end of input."""
     qemu = qemu_factory.start()
-    script = subprocess.Popen(
-        [sys.executable, "-m", "qmpshell", qemu.qmp],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=shell_env,
-    )
+    script = _piped(shell_env, qemu.qmp)
     assert script.stdin is not None and script.stdout is not None
     script.stdin.write("query-name\n")
     script.stdin.flush()
