@@ -407,8 +407,8 @@ def completion_latencies(path: str, count: int) -> list[float]:
     from prompt_toolkit.document import Document
 
     from qmpshell import QMPClient, parse_address
-    from qmpshell.completer import ShellCompleter
-    from qmpshell.introspection import load_schema
+    from qmpshell.ui.completer import ShellCompleter
+    from qmpshell.session.introspection import load_schema
 
     async def schema_of() -> Any:
         async with QMPClient() as client:

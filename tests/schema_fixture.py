@@ -10,7 +10,7 @@ Use it from a test module with::
 
     pytest_plugins = ["schema_fixture"]
 
-which provides the ``schema`` (a :class:`~qmpshell.schema.Schema`) and ``schema_entries``
+which provides the ``schema`` (a :class:`~qmpshell.language.schema.Schema`) and ``schema_entries``
 (the raw list) fixtures.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from qmpshell.schema import Schema
+from qmpshell.language.schema import Schema
 
 
 def _read_message(file: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Unit tests for qmpshell.address.parse_address.
+"""Unit tests for qmpshell.protocol.address.parse_address.
 
 Each test runs in an empty temporary working directory, so a relative name like
 ``localhost:4444`` is never shadowed by a file of that name by accident, and the tests
@@ -17,7 +17,7 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmpshell.address import AddressError, TcpAddress, UnixAddress, parse_address
+from qmpshell.protocol.address import AddressError, TcpAddress, UnixAddress, parse_address
 from qmpshell.errors import QMPShellError
 
 

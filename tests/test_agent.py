@@ -26,12 +26,12 @@ import pytest
 from conftest import AGENT_BLOCKED_ON_HOST, AgentProcess
 from terminal import Tmux
 
-from qmpshell.address import UnixAddress
-from qmpshell.agent import AgentCommand, connect_agent
-from qmpshell.client import QMPClient
-from qmpshell.events import EventLog
-from qmpshell.output import Output
-from qmpshell.runner import LineRunner
+from qmpshell.protocol.address import UnixAddress
+from qmpshell.protocol.agent import AgentCommand, connect_agent
+from qmpshell.protocol.client import QMPClient
+from qmpshell.session.events import EventLog
+from qmpshell.ui.output import Output
+from qmpshell.session.runner import LineRunner
 
 # What the host's agent must not do (conftest), nor run programs or list the host's NICs.
 BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
@@ -196,7 +196,7 @@ def test_agent_not_answering(run_shell: Any, agent: Agent) -> None:
 
 
 def test_exec_output_decoded_escaped_and_bounded() -> None:
-    from qmpshell.agent import exec_output
+    from qmpshell.protocol.agent import exec_output
 
     out = base64.b64encode(b"hello\x1b[2J\tthere\n").decode()
     err = base64.b64encode(b"x" * 10 + b"\xff").decode()

@@ -43,8 +43,8 @@ from fakepeer import (
     wait_for_close,
 )
 
-from qmpshell.address import TcpAddress, UnixAddress, parse_address
-from qmpshell.client import QMPClient, Runstate
+from qmpshell.protocol.address import TcpAddress, UnixAddress, parse_address
+from qmpshell.protocol.client import QMPClient, Runstate
 from qmpshell.errors import (
     CommandError,
     ConnectError,
@@ -53,7 +53,7 @@ from qmpshell.errors import (
     NotQMPError,
     ReplyTimeout,
 )
-from qmpshell.inflight import OWN_ID_BASE
+from qmpshell.protocol.inflight import OWN_ID_BASE
 
 T = TypeVar("T")
 Message = dict[str, Any]

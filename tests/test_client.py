@@ -14,9 +14,9 @@ import pytest
 from conftest import QemuFactory, QemuProcess
 
 from qmpshell import QMPClient, parse_address
-from qmpshell.client import Runstate
+from qmpshell.protocol.client import Runstate
 from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
-from qmpshell.transcript import Transcript
+from qmpshell.protocol.transcript import Transcript
 
 T = TypeVar("T")
 

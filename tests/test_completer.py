@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from qmpshell import suggest as s
-from qmpshell.completer import ShellCompleter, signature
-from qmpshell.meta import HELP
-from qmpshell.schema import Schema
+from qmpshell.language import suggest as s
+from qmpshell.ui.completer import ShellCompleter, signature
+from qmpshell.session.meta import HELP
+from qmpshell.language.schema import Schema
 
 pytest_plugins = ["schema_fixture"]
 

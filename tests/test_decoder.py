@@ -1,4 +1,4 @@
-"""Unit tests for qmpshell.decoder: framing a QMP byte stream into JSON objects.
+"""Unit tests for qmpshell.protocol.decoder: framing a QMP byte stream into JSON objects.
 
 Pure tests, no sockets: bytes go into :class:`MessageDecoder` cut in every way a socket
 might cut them, and exactly the objects that were encoded must come out.
@@ -15,7 +15,7 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmpshell.decoder import MessageDecoder, describe_bytes
+from qmpshell.protocol.decoder import MessageDecoder, describe_bytes
 from qmpshell.errors import ProtocolError, QMPShellError
 
 # Generating nested JSON is slower than generating bytes: the round-trip properties

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import InputError
-from qmpshell.events import EventFilter, EventLog, data_matches, run_state_after
+from qmpshell.session.events import EventFilter, EventLog, data_matches, run_state_after
 
 
 def event(name: str, **data: Any) -> dict[str, Any]:

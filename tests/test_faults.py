@@ -25,7 +25,7 @@ from test_bad_peers import cli_failure
 from test_reconnect import Script
 from test_repl_pty import PROMPT, quit_at_prompt, spawn, type_line
 
-from qmpshell.events import EventLog
+from qmpshell.session.events import EventLog
 
 # An OSC sequence that would set the terminal's title, and a C1 CSI (U+009B).
 HOSTILE = "\x1b]0;pwned\x07\u009b31m\x7f"

@@ -16,15 +16,15 @@ import pytest
 from conftest import qemu_version
 
 from qmpshell.errors import QMPShellError
-from qmpshell.help import (
+from qmpshell.language.help import (
     UnknownTopic,
     command_help,
     event_help,
     general_help,
     help_topic,
 )
-from qmpshell.meta import HELP
-from qmpshell.schema import Schema
+from qmpshell.session.meta import HELP
+from qmpshell.language.schema import Schema
 
 # The session-scoped fixtures ``schema`` and ``schema_entries``: the QEMU's schema.
 pytest_plugins = ["schema_fixture"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qmpshell.history import contains_secret, history_path, make_history
+from qmpshell.ui.history import contains_secret, history_path, make_history
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from terminal import Tmux
 
-from qmpshell.hmp import HmpCommand, argument_kind, is_failure, output_text, parse_listing
+from qmpshell.language.hmp import HmpCommand, argument_kind, is_failure, output_text, parse_listing
 
 
 def hmp_text(qemu: QemuProcess, line: str) -> str:

@@ -1,7 +1,7 @@
 """HMP failures are failures: real commands on a real QEMU, through the installed command.
 
 ``human-monitor-command`` succeeds whatever HMP did; qmpshell tells a failure by its text
-(:func:`qmpshell.hmp.is_failure`, the rule in docs/hmp-failures.md). Each row of the
+(:func:`qmpshell.language.hmp.is_failure`, the rule in docs/hmp-failures.md). Each row of the
 tables below runs one HMP line with ``qmpshell -H -c LINE SOCKET`` and checks the exit
 status and that ``is_failure`` says the same of the text QEMU sent (read back from the
 transcript). The same tables pass on QEMU 7.2 and 10.0 (``scripts/test --qemu10``).
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import pytest
 from conftest import INSTALLED, QemuFactory, QemuProcess, SyncQMP, free_port
 
-from qmpshell.hmp import is_failure, parse_listing
+from qmpshell.language.hmp import is_failure, parse_listing
 
 # A q35 machine, paused, with a USB controller and a PCIe root port: somewhere to plug
 # devices in and take them out again (q35's root bus does not take hot-plugged ones).

@@ -10,11 +10,11 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qmpshell import suggest as s
-from qmpshell.hmp import argument_kind
-from qmpshell.hostpaths import QMP_HOST_PATHS, HostPath, hmp_option_host_path, host_path
-from qmpshell.live import MAX_NAMES, natural_key, tidy
-from qmpshell.schema import Schema
+from qmpshell.language import suggest as s
+from qmpshell.language.hmp import argument_kind
+from qmpshell.language.hostpaths import QMP_HOST_PATHS, HostPath, hmp_option_host_path, host_path
+from qmpshell.session.live import MAX_NAMES, natural_key, tidy
+from qmpshell.language.schema import Schema
 
 pytest_plugins = ["schema_fixture"]
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from conftest import INSTALLED, QemuProcess
 
-from qmpshell.outqueue import OutputQueue
+from qmpshell.ui.outqueue import OutputQueue
 
 # How long the reader stays away: the scenario itself, not a way to wait for something.
 LATE = 1.0

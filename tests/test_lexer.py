@@ -29,7 +29,7 @@ from pygments.token import (  # type: ignore[import-untyped]
     Whitespace,
 )
 
-from qmpshell.lexer import INPUT_STYLE, ShorthandLexer, highlight_fragments, input_lexer
+from qmpshell.ui.lexer import INPUT_STYLE, ShorthandLexer, highlight_fragments, input_lexer
 
 ERROR = "class:input-error"
 

@@ -26,7 +26,7 @@ from test_reconnect import Script
 from test_repl_pty import PROMPT, quit_at_prompt, spawn, type_line
 
 from qmpshell import LibvirtAddress, QMPClient
-from qmpshell.domains import Domain, layout, pick
+from qmpshell.ui.domains import Domain, layout, pick
 from qmpshell.errors import CommandError
 
 

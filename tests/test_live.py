@@ -10,7 +10,7 @@ from typing import TypeVar
 from conftest import QemuFactory, QemuProcess
 
 from qmpshell import QMPClient, parse_address
-from qmpshell.live import LiveNames, natural_key, value_source
+from qmpshell.session.live import LiveNames, natural_key, value_source
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import QemuFactory, QemuProcess
 from test_repl_pty import PROMPT, echoed, quit_at_prompt, spawn, type_line
 
-from qmpshell.scripted import _ranges
+from qmpshell.modes.scripted import _ranges
 
 
 class Script:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qmpshell.redaction import REDACTED, has_secret, is_secret, redact
+from qmpshell.language.redaction import REDACTED, has_secret, is_secret, redact
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,9 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qmpshell import render
+from qmpshell.ui import render
 from qmpshell.escape import escape_text
-from qmpshell.render import Renderer, color_enabled
+from qmpshell.ui.render import Renderer, color_enabled
 
 pytest_plugins = ["schema_fixture"]
 
@@ -359,8 +359,8 @@ def test_no_event_can_drive_the_terminal(event: dict[str, Any]) -> None:
 
 def test_scripted_mode_does_not_import_pygments_or_prompt_toolkit() -> None:
     code = (
-        "import sys, qmpshell, qmpshell.cli, qmpshell.scripted, qmpshell.output, "
-        "qmpshell.runner\n"
+        "import sys, qmpshell, qmpshell.cli.main, qmpshell.modes.scripted, qmpshell.ui.output, "
+        "qmpshell.session.runner\n"
         "loaded = {m.split('.')[0] for m in sys.modules} & {'pygments', 'prompt_toolkit'}\n"
         "print(sorted(loaded))\n"
     )

@@ -9,8 +9,8 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qmpshell.key_bindings import key_bindings
-from qmpshell.screen import continuation as _continuation
+from qmpshell.ui.key_bindings import key_bindings
+from qmpshell.ui.screen import continuation as _continuation
 
 
 def prompt_with(keys: str, queued: list[Any] | None = None, **options: Any) -> str:

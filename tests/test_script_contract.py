@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from qmpshell.address import parse_address
-from qmpshell.client import QMPClient
-from qmpshell.message import RawMessage
+from qmpshell.protocol.address import parse_address
+from qmpshell.protocol.client import QMPClient
+from qmpshell.protocol.message import RawMessage
 from tests.conftest import QemuFactory, QemuProcess
 from tests.qapi_examples import EXAMPLES
 
@@ -533,7 +533,7 @@ def test_examples_pasted_with_the_documentations_arrows(
 
 def test_a_documented_reply_typed_as_a_command_is_explained() -> None:
     from qmpshell.errors import InputError
-    from qmpshell.shorthand import Parser, is_incomplete_json
+    from qmpshell.language.shorthand import Parser, is_incomplete_json
 
     with pytest.raises(InputError, match="QEMU's reply in its documentation"):
         Parser().feed('<- { "return": {} }')

@@ -461,7 +461,7 @@ def test_scripted_mode_does_not_load_the_terminal_libraries(
     """Start-up speed: prompt_toolkit and pygments are for the interactive shell only."""
     program = (
         "import sys\n"
-        "from qmpshell.cli import main\n"
+        "from qmpshell.cli.main import main\n"
         f"status = main(['-c', 'query-status', '-c', 'blockdev-add driver=raw', {qemu.qmp!r}])\n"
         "loaded = [m for m in sys.modules if m.startswith(('prompt_toolkit', 'pygments'))]\n"
         "print(int(status), loaded, file=sys.stderr)\n"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from terminal import Tmux
 
-from qmpshell.options import build_parser
-from qmpshell.shellcomplete import (
+from qmpshell.cli.options import build_parser
+from qmpshell.cli.shellcomplete import (
     SHELLS,
     SUGGESTED_VALUES,
     Value,
@@ -82,7 +82,7 @@ def test_files_in_completions_are_current(shell: str) -> None:
     assert (COMPLETIONS / name).read_text() == completion_script(shell), (
         f"completions/{name} is not what the options generate now; regenerate it with\n"
         f"  python -m qmpshell --completions {shell} > completions/{name}\n"
-        f"or python -c 'from qmpshell.shellcomplete import completion_script as c; "
+        f"or python -c 'from qmpshell.cli.shellcomplete import completion_script as c; "
         f'print(c("{shell}"), end="")\' > completions/{name}'
     )
 

@@ -1,4 +1,4 @@
-"""The shorthand language without a schema: qmpshell.shorthand.
+"""The shorthand language without a schema: qmpshell.language.shorthand.
 
 Every case asserts the exact message produced (key order and JSON types included), or
 for a refused line the exact column of the :class:`InputError` and a part of its message.
@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import InputError, QMPShellError
-from qmpshell.rawjson import parse_raw_json
-from qmpshell.shorthand import (
+from qmpshell.language.rawjson import parse_raw_json
+from qmpshell.language.shorthand import (
     Parser,
     Word,
     build_tree,
@@ -30,7 +30,7 @@ from qmpshell.shorthand import (
     split_words,
     untyped_tree,
 )
-from qmpshell.values import untyped_value
+from qmpshell.language.values import untyped_value
 
 
 def exact(value: Any) -> str:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import InputError
-from qmpshell.schema import Schema
-from qmpshell.shorthand import Parser, parse_line
+from qmpshell.language.schema import Schema
+from qmpshell.language.shorthand import Parser, parse_line
 
 # The session-scoped fixtures ``schema`` and ``schema_entries``: the QEMU's schema.
 pytest_plugins = ["schema_fixture"]

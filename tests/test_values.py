@@ -1,4 +1,4 @@
-"""The untyped rules: qmpshell.values.untyped_value and parse_literal.
+"""The untyped rules: qmpshell.language.values.untyped_value and parse_literal.
 
 Values typed after ``key=`` with no schema (or for a member of type ``any``): numbers,
 ``true``/``false``/``null`` and their Python spellings, JSON or Python-style object and
@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import InputError
-from qmpshell.shorthand import Parser
-from qmpshell.values import parse_literal, untyped_value
+from qmpshell.language.shorthand import Parser
+from qmpshell.language.values import parse_literal, untyped_value
 
 
 def exact(value: Any) -> str:

@@ -1,0 +1,200 @@
+"""Framing of the QMP byte stream into JSON objects.
+
+QMP sends one JSON object after another. A compact monitor ends each with CRLF, but a
+monitor started with ``pretty=on`` spreads every object over many lines, a read may hold
+several objects or a fraction of one, and a misbehaving peer may send anything. So the
+decoder does not look for line ends: it tracks bracket depth outside of strings, and cuts
+an object out of the stream when its outer brace closes. The common case, one whole
+compact object in one read, is handed straight to :func:`json.loads`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..errors import ProtocolError
+
+# A whole string, or a bracket, or the opening quote of a string not yet complete.
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
+# The rest of a string that was cut by a read: everything up to an unescaped quote.
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_SPACE = re.compile(rb"[ \t\r\n]*")
+# The guest agent puts a 0xFF byte before the reply to guest-sync-delimited.
+_SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
+SYNC_BYTE = 0xFF
+
+_OPEN = frozenset(b"{[")
+_QUOTE = ord('"')
+
+
+def describe_bytes(data: bytes | bytearray, limit: int = 40) -> str:
+    """Show the start of some bytes from a peer safely in one line of an error message."""
+    text = bytes(data[:limit]).decode("utf-8", "backslashreplace")  # bad bytes as \xNN
+    shown = "".join(_show_char(c) for c in text)
+    return f"'{shown}'" + ("..." if len(data) > limit else "")
+
+
+def _show_char(char: str) -> str:
+    if char == "'":
+        return "\\'"
+    if char.isascii() and char.isprintable():
+        return char
+    return char.encode("unicode_escape").decode("ascii")
+
+
+class MessageDecoder:
+    """Turns the bytes of a QMP stream, however they are cut, into JSON objects.
+
+    Feed every chunk read from the socket to :meth:`feed`; it returns the objects the
+    stream has completed, in order, and keeps the rest. Anything that is not a JSON object
+    raises :class:`ProtocolError`, after which the decoder should not be used again.
+    """
+
+    def __init__(self, max_message_size: int | None = None, sync_bytes: bool = False) -> None:
+        self._buf = bytearray()
+        self._max = max_message_size
+        # Guest agent streams: 0xFF may stand between messages, and after a resync the
+        # bytes up to the next 0xFF are stale and thrown away.
+        self._space = _SPACE_OR_SYNC if sync_bytes else _SPACE
+        self._discarding = False
+        # State of the object being scanned: it starts at offset 0 of _buf once begun.
+        self._begun = False
+        self._scan = 0
+        self._depth = 0
+        self._in_string = False
+
+    @property
+    def pending(self) -> int:
+        """How many bytes are buffered for an object not yet complete."""
+        return len(self._buf)
+
+    def discard_until_sync(self) -> None:
+        """Drop everything buffered and every byte up to the next 0xFF (guest agent
+        resynchronisation: what comes before the agent's 0xFF is stale)."""
+        self._buf.clear()
+        self._begun = False
+        self._in_string = False
+        self._discarding = True
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Take the next chunk of the stream; return the objects it completes."""
+        if self._discarding:
+            mark = data.find(SYNC_BYTE)
+            if mark < 0:
+                return []
+            data = data[mark + 1 :]
+            self._discarding = False
+        messages: list[dict[str, Any]] = []
+        if not self._buf:
+            data = self._whole_lines(data, messages)
+        if data:
+            self._buf += data
+            messages += self._drain()
+        return messages
+
+    def _whole_lines(self, data: bytes, messages: list[dict[str, Any]]) -> bytes:
+        """The fast path: a compact monitor writes one object per line, and a read often
+        holds a run of them. Each whole line that is one JSON object is taken at C speed;
+        what is left (a pretty-printed object, part of one, garbage) is returned for the
+        scanner."""
+        start = 0
+        end = data.find(b"\n")
+        while end >= 0:
+            line = data[start : end + 1]
+            if self._too_big(len(line)) or not line.lstrip().startswith(b"{"):
+                break
+            try:
+                value = json.loads(line.decode())
+            except (ValueError, RecursionError):
+                break  # part of a bigger object, or not JSON: the scanner decides
+            if not isinstance(value, dict):
+                break
+            messages.append(value)
+            start = end + 1
+            end = data.find(b"\n", start)
+        return data[start:]
+
+    def _drain(self) -> list[dict[str, Any]]:
+        buf = self._buf
+        messages: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            if not self._begun:
+                start = self._space.match(buf, start).end()  # type: ignore[union-attr]
+                if start == len(buf):
+                    break
+                if buf[start] != ord("{"):
+                    raise ProtocolError(
+                        f"expected a JSON object, got {describe_bytes(buf[start:])}"
+                    )
+                self._begun = True
+                self._scan = start
+                self._depth = 0
+            end = self._scan_object(buf)
+            if end < 0:
+                break
+            if self._too_big(end - start):
+                raise ProtocolError(f"a message is larger than {self._max} bytes")
+            messages.append(self._parse(buf[start:end]))
+            self._begun = False
+            start = end
+        if start:
+            del buf[:start]
+            if self._begun:
+                self._scan -= start
+        if self._too_big(len(buf)):
+            raise ProtocolError(f"a message is larger than {self._max} bytes")
+        return messages
+
+    def _scan_object(self, buf: bytearray) -> int:
+        """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
+        pos = self._scan
+        if self._in_string:
+            pos = _STRING_REST.match(buf, pos).end()  # type: ignore[union-attr]
+            if pos >= len(buf) or buf[pos] != _QUOTE:
+                self._scan = pos  # still inside the string (or after a lone backslash)
+                return -1
+            self._in_string = False
+            pos += 1
+        depth = self._depth
+        for match in _TOKEN.finditer(buf, pos):
+            first = buf[match.start()]
+            if first == _QUOTE:
+                if match.end() - match.start() == 1:  # a string the read cut short
+                    self._in_string = True
+                    self._depth = depth
+                    self._scan = match.end()
+                    return self._scan_object(buf)
+                continue
+            if first in _OPEN:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    self._depth = 0
+                    return match.end()
+        self._depth = depth
+        self._scan = len(buf)
+        return -1
+
+    def _too_big(self, size: int) -> bool:
+        return self._max is not None and size > self._max
+
+    @staticmethod
+    def _parse(raw: bytes | bytearray) -> dict[str, Any]:
+        # Decode first: json.loads(bytes) would also guess UTF-16/32 and pass surrogates.
+        try:
+            value = json.loads(raw.decode())
+        except RecursionError:
+            raise ProtocolError(
+                f"JSON nested too deeply from peer: {describe_bytes(raw)}"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"invalid UTF-8 from peer: {describe_bytes(raw)}") from exc
+        except ValueError as exc:
+            raise ProtocolError(f"invalid JSON from peer ({exc}): {describe_bytes(raw)}") from exc
+        if not isinstance(value, dict):
+            raise ProtocolError(f"expected a JSON object, got {describe_bytes(raw)}")
+        return value

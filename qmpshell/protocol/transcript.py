@@ -1,0 +1,65 @@
+"""The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
+
+Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
+is written the moment its message passes, with one whole write, so a crash loses nothing
+and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.protocol.privatefile`
+says: not through a symbolic link, not when another user owns it, and with mode 0600. Secrets
+(see :mod:`qmpshell.language.redaction`) are written as ``"<redacted>"`` unless asked for.
+
+Every line is valid JSON whatever passed: a raw line whose object says less than its
+text (a key given twice, a number like 1E400 beyond a double) is written as
+``"raw": <the text sent>`` instead of ``"msg"`` (as ``"msg"`` after all when it holds a
+secret, redacted); a number JSON cannot write (a peer's 1e999) becomes "Infinity".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from typing import Any
+
+from .message import RawMessage, dumps
+from .privatefile import open_private, write_whole
+from ..language.redaction import has_secret, redact
+
+
+class Transcript:
+    """Appends messages to a JSON Lines file of mode 0600.
+
+    A write that fails (disk full, file too large) is reported once on stderr, the part of
+    the line written is cut off again, and the transcript stops; the session goes on.
+    """
+
+    def __init__(self, path: str, *, secrets: bool = False) -> None:
+        self.path = path
+        self.secrets = secrets  # False: secrets are written as "<redacted>"
+        self._fd: int | None = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def record(self, direction: str, message: Any) -> None:
+        """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
+        if self._fd is None:
+            return
+        # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
+        entry: dict[str, Any] = {"time": time.time(), "dir": direction}
+        secret = not self.secrets and has_secret(message)
+        if isinstance(message, RawMessage) and not message.faithful and not secret:
+            entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
+        else:
+            entry["msg"] = redact(message) if secret else message
+        line = dumps(entry) + "\n"
+        try:
+            write_whole(self._fd, line.encode("utf-8"))
+        except OSError as exc:
+            print(
+                f"qmpshell: transcript {self.path} no longer written: {exc.strerror}",
+                file=sys.stderr,
+            )
+            self.close()
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)

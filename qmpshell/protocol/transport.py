@@ -1,0 +1,208 @@
+"""What carries messages between a :class:`~qmpshell.protocol.client.QMPClient` and its server.
+
+A transport moves whole messages. The client opens it (within a time limit), hands it each
+message to send, and closes or aborts it; the transport hands every message it receives to
+``client._on_message(message)`` (in the order the server sent them, on the client's event
+loop) and says once that the connection has ended with ``client._on_connection_lost(exc)``.
+A transport of an earlier connection (a client that has connected again) says nothing: it
+checks that it is still ``client._transport``.
+
+Two transports implement :class:`Transport`: :class:`SocketTransport` here (a UNIX or TCP
+socket, bytes through :class:`~qmpshell.protocol.decoder.MessageDecoder`) and
+:class:`~qmpshell.protocol.libvirt_transport.LibvirtTransport` (a VM that libvirt manages, through
+libvirt's monitor-command API). The client picks one by the type of the address; nothing
+above the client knows which one is in use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import stat
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .address import TcpAddress, UnixAddress
+from .decoder import MessageDecoder
+from ..errors import ConnectError, ProtocolError
+from .greeting import starts_with_greeting
+from .message import RawMessage
+
+if TYPE_CHECKING:
+    from .client import QMPClient
+
+Message = dict[str, Any]
+
+
+class Transport(Protocol):
+    """The interface between the client and whatever reaches the server."""
+
+    #: The server's capabilities were negotiated before the client came (libvirt did it):
+    #: ``connect()`` must not send ``qmp_capabilities``, and out-of-band is not on offer.
+    negotiated_already: bool
+
+    async def open(self, timeout: float | None) -> None:
+        """Reach the server; raise :class:`ConnectError` (with ``timeout`` passed too)."""
+
+    def send(self, message: Message) -> None:
+        """Send one message (its ``id`` set by the client); never blocks. A
+        :class:`~qmpshell.protocol.message.RawMessage` goes as its text (``wire``), not re-written."""
+
+    def begin_resync(self) -> None:
+        """Guest agent resynchronisation: reset the peer's parser and skip what arrives
+        until its own mark (see :mod:`qmpshell.protocol.agent`)."""
+
+    def is_closing(self) -> bool:
+        """Closed or closing, or not opened yet: nothing can be sent."""
+
+    def close(self) -> None:
+        """Send what is queued, then end the connection; the loss is reported soon after."""
+
+    def abort(self) -> None:
+        """End the connection at once, dropping what is queued."""
+
+
+class SocketTransport(asyncio.Protocol):
+    """A UNIX or TCP socket: JSON lines out (those of one turn of the loop in one write),
+    bytes in through the decoder, each decoded message to the client at once."""
+
+    negotiated_already = False
+
+    def __init__(
+        self, client: QMPClient, address: UnixAddress | TcpAddress, decoder: MessageDecoder
+    ) -> None:
+        self._client = client
+        self._address = address
+        self._decoder = decoder
+        self._wire: asyncio.Transport | None = None
+        self._outbox: list[bytes] = []
+        self._heard = False  # anything received yet
+
+    async def open(self, timeout: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        address = self._address
+        try:
+            if isinstance(address, UnixAddress):
+                opening = loop.create_unix_connection(lambda: self, address.path)
+            else:
+                opening = loop.create_connection(lambda: self, address.host, address.port)
+            await asyncio.wait_for(opening, timeout)
+        except asyncio.TimeoutError:
+            raise ConnectError(
+                f"timed out connecting to {address} after {timeout:g}s", "timeout"
+            ) from None
+        except OSError as exc:
+            raise _connect_error(address, exc) from exc
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Bytes may arrive before create_connection() returns; the client must be able
+        # to close the connection from the very first of them.
+        self._wire = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        client = self._client
+        if client._transport is not self:
+            return  # an earlier connection of a client that has connected again
+        if not self._heard:
+            self._heard = True
+            if client.guest_agent and starts_with_greeting(data):
+                # An agent says nothing first; this greeting would be lost in a resync.
+                client._fail(
+                    ConnectError(f"{self._address} is a QMP monitor, not a guest agent", "qmp")
+                )
+                return
+        try:
+            messages = self._decoder.feed(data)
+        except ProtocolError as exc:
+            client._fail(exc)
+            return
+        for message in messages:
+            client._on_message(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._client._transport is self:
+            self._client._on_connection_lost(exc, self._unfinished())
+
+    def _unfinished(self) -> str:
+        """What a connection that ended mid-message left behind, said for the user."""
+        size = self._decoder.pending
+        if not size:
+            return ""
+        return f" in the middle of a message ({size} bytes of it received)"
+
+    # -- Transport -----------------------------------------------------------------------
+
+    def send(self, message: Message) -> None:
+        # Commands sent in one turn of the loop (a script refilling its pipeline after a
+        # burst of replies) leave in one write. A raw line goes as the user wrote it.
+        if isinstance(message, RawMessage):
+            data = _raw_bytes(message.wire)
+        else:
+            data = json.dumps(message).encode()  # ASCII: \u escapes
+        self._outbox.append(data + b"\n")
+        if len(self._outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_outbox)
+
+    def _flush_outbox(self) -> None:
+        data = b"".join(self._outbox)
+        self._outbox.clear()
+        if data and self._wire is not None and not self._wire.is_closing():
+            self._wire.write(data)
+
+    def begin_resync(self) -> None:
+        assert self._wire is not None
+        self._flush_outbox()
+        self._decoder.discard_until_sync()
+        self._wire.write(b"\xff")
+
+    def is_closing(self) -> bool:
+        return self._wire is None or self._wire.is_closing()
+
+    def close(self) -> None:
+        if self._wire is not None:
+            self._flush_outbox()
+            self._wire.close()
+
+    def abort(self) -> None:
+        if self._wire is not None:
+            self._wire.abort()
+
+
+def _raw_bytes(text: str) -> bytes:
+    """A raw line's bytes as they were read: bytes that were not UTF-8 went through as
+    surrogates (``surrogateescape``) and go back to what they were."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # another lone surrogate: QEMU will say what it thinks
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _connect_error(address: UnixAddress | TcpAddress, exc: OSError) -> ConnectError:
+    """Say which of the usual reasons kept us from reaching ``address``."""
+    if isinstance(exc, socket.gaierror):
+        host = getattr(address, "host", address)
+        return ConnectError(f"cannot resolve host '{host}': {exc.strerror}", "resolve")
+    if isinstance(address, UnixAddress):
+        path = address.path
+        if isinstance(exc, FileNotFoundError):
+            return ConnectError(f"no such socket: {path}", "not-found")
+        if isinstance(exc, PermissionError):
+            return ConnectError(f"permission denied: {path}", "permission")
+        if isinstance(exc, ConnectionRefusedError):
+            try:
+                is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
+            except OSError:
+                is_socket = True
+            if not is_socket:
+                return ConnectError(f"not a socket: {path}", "not-a-socket")
+            return ConnectError(
+                f"connection refused: {path} (nothing is listening; is QEMU running?)",
+                "refused",
+            )
+    elif isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"connection refused: {address} (nothing is listening)", "refused")
+    reason = exc.strerror or str(exc)
+    return ConnectError(f"cannot connect to {address}: {reason}", "os")

@@ -1,0 +1,296 @@
+"""Meta-commands: lines starting with ``/`` that talk to qmpshell rather than to QEMU.
+
+They work in scripted mode too (``/wait`` above all). Each returns True on success, like
+a command, so that ``-e`` and the exit status treat them alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConnectionLost, InputError
+from .events import Event, EventFilter
+from ..language.shorthand import build_tree, split_words, untyped_tree
+from ..language.spelling import close_names, did_you_mean
+
+if TYPE_CHECKING:
+    from ..protocol.client import QMPClient
+    from .runner import LineRunner
+    from ..language.schema import Schema
+
+
+NO_HMP = (
+    "this server has no human monitor (no human-monitor-command; qemu-storage-daemon "
+    "speaks QMP only): staying in QMP mode"
+)
+
+
+class Quit(Exception):
+    """``/quit``: end the session as if input had ended."""
+
+
+HELP = {
+    "/help [COMMAND|EVENT|/META]": "the syntax and these commands, or a signature",
+    "/events [list [N] | filter all|none|NAME,GLOB... | clear]": (
+        "list the event log, or choose which events are shown"
+    ),
+    "/wait EVENT [key=value ...] [TIMEOUT]": (
+        "wait for an event (a glob) that arrived since the last command, or arrives"
+    ),
+    "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
+    "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
+    "/pretty": "switch indented JSON on or off",
+    "/verbose": "switch echoing the commands sent on or off",
+    "/cancel": "drop the open transaction block",
+    "/quit": "leave qmpshell (as Ctrl-D does)",
+}
+
+
+class MetaCommands:
+    """The ``/`` commands of one session, acting on its runner, output and event log."""
+
+    def __init__(self, runner: LineRunner) -> None:
+        self.runner = runner
+        self._rest = ""  # the text after the meta-command's name, as typed
+        self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
+        self.waiting: Waiting | None = None  # while /wait waits
+        self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
+            "/help": self._help,
+            "/events": self._events,
+            "/wait": self._wait,
+            "/hmp": self._hmp,
+            "/qmp": self._qmp,
+            "/pretty": self._pretty,
+            "/verbose": self._verbose,
+            "/cancel": self._cancel,
+            "/quit": self._quit,
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._table)
+
+    async def run(self, line: str, where: str = "") -> bool:
+        """Run one meta-command; ``where`` (``line 4``) prefixes what it reports."""
+        self._at = where
+        self._where = f"{where}: " if where else ""
+        words = line.split()
+        handler = self._table.get(words[0])
+        if handler is None:
+            raise InputError(f"unknown meta-command '{words[0]}'; /help lists them", 0)
+        self._rest = line[len(words[0]) :].strip()
+        return await handler(words[1:])
+
+    async def _hmp(self, args: list[str]) -> bool:
+        runner = self.runner
+        if not await runner.hmp_available():
+            runner.output.error(NO_HMP)
+            return False
+        if args:
+            return await runner.run_hmp(self._rest, self._at)
+        runner.mode = "hmp"
+        runner.output.note("HMP mode: lines go to the human monitor; /qmp goes back")
+        return True
+
+    async def _qmp(self, args: list[str]) -> bool:
+        if args:
+            return await self.runner.run_qmp(self._rest, self._at)
+        if self.runner.mode == "qmp":
+            self.runner.output.note("already in QMP mode; /hmp switches to the human monitor")
+            return True
+        self.runner.mode = "qmp"
+        self.runner.output.note("QMP mode: lines go to QMP again; /hmp switches back")
+        return True
+
+    async def _help(self, args: list[str]) -> bool:
+        from ..language.help import UnknownTopic, help_topic
+
+        runner = self.runner
+        if args:
+            await runner.ensure_schema()
+        try:
+            text = help_topic(runner.parser.schema, " ".join(args), HELP, width=runner.output.width)
+        except UnknownTopic as exc:
+            runner.output.error(f"{self._where}{exc}")
+            return False
+        runner.output.long_text(text)
+        return True
+
+    async def _events(self, args: list[str]) -> bool:
+        log = self.runner.events
+        output = self.runner.output
+        action = args[0] if args else "list"
+        if action == "list":
+            count = _count(args[1]) if len(args) > 1 else None
+            events = list(log.events())
+            if count is not None:
+                events = events[-count:] if count else []
+            for event in events:
+                output.event(event)
+            log.unseen = 0
+            output.note(f"{len(events)} of {log.total} events; showing: {log.filter}")
+            return True
+        if action == "filter":
+            if len(args) < 2:
+                output.note(f"showing: {log.filter}")
+                return True
+            log.filter = EventFilter(" ".join(args[1:]))
+            output.note(f"showing: {log.filter}")
+            await self.runner.ensure_schema()
+            schema = self.runner.parser.schema
+            for pattern in log.filter.patterns:
+                if schema is not None and pattern.lower() not in ("all", "none"):
+                    with contextlib.suppress(InputError):
+                        check_wait(schema, pattern, {})
+                        continue
+                    close = close_names(pattern, schema.events, fold_case=True)
+                    output.note(f"no event of this QEMU matches '{pattern}'{did_you_mean(close)}")
+            return True
+        if action == "clear":
+            log.clear()
+            return True
+        raise InputError(f"unknown /events action '{action}': use list, filter or clear")
+
+    async def _wait(self, args: list[str]) -> bool:
+        if not args:
+            raise InputError("/wait needs an event name (a glob such as BLOCK_JOB_*)")
+        runner = self.runner
+        pattern, rest = args[0], args[1:]
+        timeout = runner.timeout
+        if rest and "=" not in rest[-1]:
+            timeout = _seconds(rest.pop())
+        conditions = untyped_tree(build_tree(split_words(" ".join(rest))))
+        await runner.ensure_schema()
+        if runner.parser.schema is not None:
+            check_wait(runner.parser.schema, pattern, conditions)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        started = runner.events.total  # events from here on are shown as they come
+        self.waiting = Waiting(pattern, deadline)
+        try:
+            found = await _first_of(
+                runner.events.wait(pattern, runner.wait_from, conditions, timeout or None),
+                runner.client,
+            )
+        finally:
+            self.waiting = None
+        if found is None:
+            runner.output.error(f"{self._where}/wait {pattern}: no such event within {timeout:g}s")
+            return False
+        number, event = found
+        runner.wait_from = number + 1
+        shown = runner.events.filter.shows(str(event.get("event", "")))
+        if runner.output.interactive and (number < started or not shown):
+            runner.output.matched(event)  # came before /wait (maybe far above), or hidden
+        elif not shown:
+            runner.output.event(event)  # shown once, as the answer to /wait
+        return True
+
+    async def _pretty(self, args: list[str]) -> bool:
+        output = self.runner.output
+        output.set_pretty(not output.pretty)
+        output.note(f"pretty {'on' if output.pretty else 'off'}")
+        return True
+
+    async def _verbose(self, args: list[str]) -> bool:
+        self.runner.verbose = not self.runner.verbose
+        self.runner.output.verbose = self.runner.verbose
+        self.runner.output.note(f"verbose {'on' if self.runner.verbose else 'off'}")
+        return True
+
+    async def _cancel(self, args: list[str]) -> bool:
+        if not drop_transaction(self.runner, "cancelled"):
+            raise InputError("no transaction block is open")
+        return True
+
+    async def _quit(self, args: list[str]) -> bool:
+        raise Quit
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What ``/wait`` is waiting for, for the toolbar: the pattern, and until when (the
+    loop's clock; None: for ever)."""
+
+    pattern: str
+    deadline: float | None
+
+    def describe(self, now: float) -> str:
+        if self.deadline is None:
+            return f"waiting for {self.pattern} (Ctrl-C stops)"
+        left = max(self.deadline - now, 0.0)
+        return f"waiting for {self.pattern}, {left:.0f}s left (Ctrl-C stops)"
+
+
+def check_wait(schema: Schema, pattern: str, conditions: Mapping[str, Any]) -> None:
+    """Refuse a /wait for an event this QEMU never sends, or on data it never has."""
+    import fnmatch
+
+    if not schema.events:
+        return
+    if any(char in pattern for char in "*?["):
+        if not fnmatch.filter([name.upper() for name in schema.events], pattern.upper()):
+            raise InputError(f"no event of this QEMU matches '{pattern}'", 6)
+        return
+    name = pattern.upper()
+    if name not in schema.events:
+        close = close_names(pattern, schema.events, fold_case=True)
+        raise InputError(f"unknown event '{pattern}'{did_you_mean(close)}", 6)
+    data = schema.event_data_type(name)
+    known = {m.name for m in schema.object_members(data)} if data else set()
+    for key in conditions:
+        if key not in known:
+            hint = did_you_mean(close_names(key, known)) or (
+                f"; {name} has no data" if not known else f"; {name} has {', '.join(sorted(known))}"
+            )
+            raise InputError(f"{name} has no data member '{key}'{hint}")
+
+
+async def _first_of(
+    waiting: Awaitable[tuple[int, Event] | None], client: QMPClient
+) -> tuple[int, Event] | None:
+    """The event ``waiting`` finds; ConnectionLost at once if the connection ends first
+    (QEMU quit or died: nothing more will come)."""
+    found = asyncio.ensure_future(waiting)
+    closed = asyncio.ensure_future(client.wait_closed())
+    try:
+        await asyncio.wait({found, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if found.done():  # an event that came with the end still counts
+            return found.result()
+        reason = client.disconnect_reason
+        raise ConnectionLost(f"{reason or 'connection lost'} while waiting for an event")
+    finally:
+        for task in (found, closed):
+            task.cancel()
+
+
+def drop_transaction(runner: LineRunner, how: str) -> bool:
+    """Leave an open transaction block, saying what was in it (nothing is sent):
+    "transaction of 2 actions cancelled". False when no block was open."""
+    parser = runner.parser
+    count = parser.pending_actions
+    if not parser.cancel():
+        return False
+    actions = f"{count} action{'s' if count != 1 else ''}" if count else "no actions"
+    runner.output.note(f"transaction of {actions} {how}")
+    return True
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise InputError(f"expected a number of events, got '{text}'")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"expected a timeout in seconds, got '{text}'") from None
+    if not 0 <= value < float("inf"):
+        raise InputError(f"expected a timeout in seconds, got '{text}'")
+    return value

@@ -1,0 +1,402 @@
+"""One line of input, start to finish: parse it, send it, wait, show the reply.
+
+Scripted mode and the interactive shell both run lines through :class:`LineRunner`, so a
+line means the same thing wherever it was typed. The runner owns the parser (and with it
+an open transaction block), the meta-commands, and the point in the event log that
+``/wait`` looks from; it loads the schema the first time a line needs typing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Union
+
+from ..protocol.client import QMPClient
+from ..errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
+from .events import EventLog
+from .introspection import load_schema
+from ..protocol.message import RawMessage
+from .meta import MetaCommands
+from ..ui.output import Output
+from ..language.rawjson import is_raw_json
+from ..language.shorthand import Parser
+
+if TYPE_CHECKING:
+    from ..protocol.agent import GuestAgent
+
+Message = dict[str, Any]
+Outcome = Union[bool, Awaitable[bool]]  # done now, or when the reply has been shown
+
+
+def is_skipped(line: str) -> bool:
+    """Blank lines and ``#`` comments do nothing."""
+    text = line.strip()
+    return not text or text.startswith("#")
+
+
+class LineRunner:
+    """Runs lines against a connected client and shows what comes back."""
+
+    def __init__(
+        self,
+        client: QMPClient,
+        output: Output,
+        events: EventLog,
+        *,
+        verbose: bool = False,
+        timeout: float | None = None,
+        use_schema: bool = True,
+        agent: GuestAgent | None = None,
+    ) -> None:
+        self.client = client
+        self.agent = agent
+        self.output = output
+        self.events = events
+        self.verbose = verbose
+        self.timeout = timeout
+        self.parser = Parser()
+        self.meta = MetaCommands(self)
+        # /wait looks at events numbered from here: set when a command is sent, moved
+        # past each event a /wait consumes.
+        self.wait_from = 0
+        self._use_schema = use_schema
+        self._schema_wanted = use_schema
+        self._schema_load: asyncio.Future[None] | None = None
+        self.mode = "qmp"  # or "hmp"
+        self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
+        # Told ``where`` of each line whose reply the lost connection took, the moment
+        # it happens (scripts with --reconnect); None: the loss propagates to the awaiter.
+        self.on_lost: Callable[[str], None] | None = None
+        # Scripts: awaits the replies to the lines before, so that a complaint comes after
+        # them (2>&1 keeps the order of the lines), and a raw line whose id is in flight
+        # waits for it to be free.
+        self.catch_up: Callable[[], Awaitable[None]] | None = None
+        self.sent_alone = False  # the last line sent must be answered before the next
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.parser.in_transaction
+
+    async def ensure_schema(self) -> None:
+        """Load the schema once, when first needed (a failed attempt is not repeated).
+
+        One load serves every caller: the interactive shell starts it in the background
+        at connect (:meth:`preload_schema`), and a line typed meanwhile waits for it.
+        """
+        if self._schema_wanted:
+            self._schema_wanted = False
+            self._schema_load = self._start_schema_load()
+        load = self._schema_load
+        if load is not None and not load.done():
+            # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
+            await asyncio.shield(load)
+
+    def preload_schema(self) -> asyncio.Future[None] | None:
+        """Start loading the schema now, without waiting for it (the interactive shell, so
+        that completion works from the first keystroke); the load, or None when there is
+        nothing to load."""
+        if self._schema_wanted and self.client.negotiated:
+            self._schema_wanted = False
+            self._schema_load = self._start_schema_load()
+        return self._schema_load
+
+    def _start_schema_load(self) -> asyncio.Future[None]:
+        load = asyncio.ensure_future(self._load_schema())
+        # Awaited by whoever needs it; when nobody does any more (the line that waited
+        # was cancelled, the session ends), its failure is still retrieved here.
+        load.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return load
+
+    @property
+    def schema_loading(self) -> bool:
+        return self._schema_load is not None and not self._schema_load.done()
+
+    async def _load_schema(self) -> None:
+        self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+
+    async def reconnected(self) -> None:
+        """The client has connected again (``--reconnect``), maybe to another QEMU build:
+        read the schema afresh (or resync the agent); forget the chosen CPU."""
+        if self.agent is not None:
+            await self.agent.sync(self.timeout)
+            await self.agent.load_info(self.timeout)
+        elif self._use_schema:
+            self.parser.schema = None
+            self._schema_wanted = True
+            if self._schema_load is not None and not self._schema_load.done():
+                self._schema_load.cancel()  # it was reading the old connection
+            self._schema_load = None
+            if self.client.negotiated:
+                await self.ensure_schema()
+        if self.cpu_index is not None:
+            self.cpu_index = None
+            self.output.note("the CPU chosen with 'cpu' is forgotten on a new connection")
+
+    async def run_line(self, line: str, where: str = "") -> bool:
+        """Run one line in the current mode and wait for its reply; True when it
+        succeeded (or was taken into an open transaction block).
+
+        Input errors, error replies and reply timeouts are shown and return False.
+        :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on,
+        and so does :class:`~qmpshell.session.meta.Quit`.
+        """
+        outcome = await self.submit(line, where)
+        return await settled(outcome)
+
+    async def submit(self, line: str, where: str = "") -> Outcome:
+        """Prepare a line and send what it says, without waiting for the reply.
+
+        Returns True or False when the line is already done (a meta-command, a refused
+        line, an action taken into a block), else an awaitable of the outcome. The reply
+        is shown the moment it arrives, in stream order with events, whoever awaits it
+        and when: scripted mode keeps several commands in flight this way.
+        """
+        text = line.strip()
+        if text.startswith("/"):
+            try:
+                return await self.meta.run(text, where)
+            except InputError as exc:
+                await self.refuse(line, exc, where)
+                return False
+        if self.mode == "hmp":
+            return await self._submit_hmp(line, where)
+        return await self._submit_qmp(line, where)
+
+    def is_barrier(self, line: str) -> bool:
+        """Whether a line must wait until no command is in flight: meta-commands (/wait
+        looks at what came back) and HMP's cpu, which asks QEMU itself."""
+        text = line.strip()
+        return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
+
+    async def run_qmp(self, line: str, where: str = "") -> bool:
+        """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""
+        outcome = await self._submit_qmp(line, where)
+        return await settled(outcome)
+
+    async def _submit_qmp(self, line: str, where: str) -> Outcome:
+        text = line.strip()
+        try:
+            if self.parser.in_transaction or not is_raw_json(text):
+                await self.ensure_schema()
+            message = self.parser.feed(line)
+            if message is not None and "exec-oob" in message and not self.client.oob_enabled:
+                raise InputError(
+                    "out-of-band execution needs the oob capability, which was not "
+                    "negotiated (the server does not offer it, or -N was given)",
+                    0,
+                )
+        except InputError as exc:
+            await self.refuse(line, self._hint(text, exc), where)
+            return False
+        if message is None:
+            return True  # an action taken into the open transaction block
+        # A raw line QEMU may not parse is sent alone: nothing goes behind it until its
+        # reply has come, so that a reply without id is surely its own.
+        self.sent_alone = isinstance(message, RawMessage) and not message.clean
+        if (
+            "id" in message
+            and self.catch_up is not None
+            and self.client.id_in_flight(message["id"])
+        ):
+            await self.catch_up()  # one of the shell's own, answered soon
+        show = self.output.reply
+        if self.agent is not None and message.get("execute") == "guest-exec-status":
+            show = self.output.exec_status  # with the program's output decoded
+        if self.output.return_only and not self.output.interactive:
+            command = message.get("execute", message.get("exec-oob", "command"))
+            what = f"{where}: {command}" if where else str(command)
+            show = lambda reply: self.output.return_value(reply, what)  # noqa: E731
+        outcome = self.send(message, where, show, self._qmp_succeeded)
+        if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
+            return await outcome  # done before the next line: it changes what lines mean
+        return outcome
+
+    async def refuse(self, line: str, error: InputError, where: str) -> None:
+        """Say why ``line`` is not sent (after what came before it, in scripts)."""
+        if self.catch_up is not None:
+            await self.catch_up()
+        self.output.input_error(line, error, where)
+
+    def check(self, line: str) -> InputError | None:
+        """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
+        would say it, without sending anything (the input mark while typing)."""
+        error = self.parser.check(line)
+        return None if error is None else self._hint(line.strip(), error)
+
+    def _hint(self, text: str, error: InputError) -> InputError:
+        """A line meant for elsewhere (``info status``, ``help``, ``exit``): say where."""
+        from ..language.hmp import misdirected
+
+        schema = self.parser.schema
+        if self.in_transaction or error.incomplete or is_raw_json(text):
+            return error
+        commands = schema.commands if schema is not None else ()
+        # qemu-storage-daemon has no human monitor to send HMP to.
+        has_hmp = schema is None or "human-monitor-command" in schema.commands
+        said = misdirected(text, commands, has_hmp)
+        return error if said is None else InputError(said, 0)
+
+    def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
+        if message.get("execute") == "qmp_capabilities" and "return" in reply:
+            # Negotiated by hand (-N): the schema can be read now.
+            self._schema_wanted = self.parser.schema is None
+        return "error" not in reply
+
+    def send(
+        self,
+        message: Message,
+        where: str,
+        show: Callable[[Message], None],
+        judge: Callable[[Message, Message], bool],
+    ) -> Outcome:
+        """Send ``message``; ``show`` its reply when it arrives (without the id the client
+        added); ``judge`` says whether the reply is a success."""
+        name = str(message.get("execute", ""))
+        if self.agent is not None and self.agent.sends_no_reply(name):
+            if self.verbose:
+                self.output.message(message)
+            self.client.send_nowait(message)
+            self.output.note(f"{name} sent; the guest agent does not reply to it on success")
+            return True
+        if self.verbose:
+            self.output.message(message)
+        self.wait_from = self.events.total
+        own_id = "id" not in message
+
+        def on_reply(reply: Message) -> None:
+            show({k: v for k, v in reply.items() if k != "id"} if own_id else reply)
+
+        prefix = f"{where}: " if where else ""
+
+        def on_stray(count: int) -> None:
+            errors = "error" if count == 1 else "errors"
+            self.output.error(
+                f"{prefix}QEMU answered with {count} more {errors} without id as its JSON "
+                "parser recovered (only the first is shown)"
+            )
+
+        try:
+            future = self.client.send_request(
+                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray
+            )
+        except DuplicateId as exc:
+            self.output.error(f"{prefix}{exc}")
+            return False
+
+        def report_timeout(done: asyncio.Future[Message]) -> None:
+            # Said when it happens, even if nobody awaits this reply yet (scripts).
+            if done.cancelled():
+                return
+            error = done.exception()
+            if isinstance(error, ReplyTimeout):
+                command = message.get("execute", message.get("exec-oob", "command"))
+                self.output.error(f"{prefix}{command}: {error}")
+            elif (
+                isinstance(error, ConnectionLost)
+                and not isinstance(error, SessionEnded)
+                and self.on_lost is not None
+            ):
+                self.on_lost(where)
+
+        future.add_done_callback(report_timeout)
+        return self._outcome(future, message, judge)
+
+    async def _outcome(
+        self,
+        future: asyncio.Future[Message],
+        message: Message,
+        judge: Callable[[Message, Message], bool],
+    ) -> bool:
+        try:
+            reply = await future
+        except ReplyTimeout:  # already reported, the moment it happened
+            if self.agent is not None:
+                await self._resync()
+            return False
+        return judge(message, reply)
+
+    async def _resync(self) -> None:
+        """After a guest agent timeout, a late reply may still come: step past it."""
+        assert self.agent is not None
+        try:
+            await self.agent.sync(self.timeout)
+        except ReplyTimeout:
+            self.output.error("the guest agent does not answer a resync either")
+
+    # -- the human monitor --------------------------------------------------------------
+
+    async def hmp_available(self) -> bool:
+        """Whether the server has a human monitor (qemu-storage-daemon has none)."""
+        if self.agent is not None:
+            return False
+        await self.ensure_schema()
+        schema = self.parser.schema
+        return schema is None or "human-monitor-command" in schema.commands
+
+    async def run_hmp(self, line: str, where: str = "") -> bool:
+        """Run one HMP line through ``human-monitor-command``, also from QMP mode."""
+        outcome = await self._submit_hmp(line, where)
+        return await settled(outcome)
+
+    async def _submit_hmp(self, line: str, where: str) -> Outcome:
+        text = line.strip()
+        if not text:
+            return True
+        try:
+            if text == "cpu" or text.startswith(("cpu ", "cpu\t")):
+                return await self._select_cpu(text)
+        except InputError as exc:
+            await self.refuse(line, exc, where)
+            return False
+        arguments: Message = {"command-line": text}
+        if self.cpu_index is not None:
+            arguments["cpu-index"] = self.cpu_index
+        message = {"execute": "human-monitor-command", "arguments": arguments}
+        return self.send(message, where, lambda reply: self._show_hmp(text, reply), _hmp_succeeded)
+
+    def _show_hmp(self, line: str, reply: Message) -> None:
+        text = reply.get("return")
+        if not isinstance(text, str):
+            self.output.reply(reply)
+            return
+        self.output.hmp(text)
+        from ..language.hmp import unknown_hmp_command
+
+        name = unknown_hmp_command(text)
+        schema = self.parser.schema
+        if name and schema is not None and name in schema.commands:
+            self.output.note(f"this looks like a QMP command: /qmp {line}")
+
+    async def _select_cpu(self, text: str) -> bool:
+        """``cpu N``, as in QEMU's monitor: later commands act on that CPU. Checked here,
+        since each ``human-monitor-command`` runs in a monitor of its own."""
+        words = text.split()
+        if len(words) != 2 or not words[1].isdigit():
+            raise InputError("usage: cpu INDEX", 0)
+        cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
+        indexes = sorted(int(cpu["cpu-index"]) for cpu in cpus)
+        if not indexes:
+            raise InputError("this machine has no CPUs", 0)
+        wanted = int(words[1])
+        if wanted not in indexes:
+            raise InputError(
+                f"no CPU {wanted}; this machine has CPU {', '.join(map(str, indexes))}", 4
+            )
+        self.cpu_index = wanted
+        self.output.note(f"CPU {wanted} selected")
+        return True
+
+
+async def settled(outcome: Outcome) -> bool:
+    """The outcome of a submitted line, once its reply (if any) has been shown."""
+    return outcome if isinstance(outcome, bool) else await outcome
+
+
+def _hmp_succeeded(message: Message, reply: Message) -> bool:
+    """HMP reports most failures as text in a successful reply."""
+    from ..language.hmp import is_failure
+
+    text = reply.get("return")
+    line = str(message.get("arguments", {}).get("command-line", ""))
+    return isinstance(text, str) and not is_failure(text, line)

@@ -1,0 +1,319 @@
+"""Everything qmpshell shows goes through one :class:`Output`.
+
+It knows where messages go (stdout), where complaints go (stderr), and how messages look:
+in scripted mode one JSON line each (indented with ``--pretty``); in the interactive shell
+coloured and laid out for reading by :mod:`qmpshell.ui.render`, with replies taller than the
+screen sent through a pager.
+
+In scripted mode the two streams it is given are those of a
+:class:`~qmpshell.ui.outqueue.OutputQueue`: what is flushed leaves in order on a thread of
+its own, so a late reader of stdout never stops the loop from reading QEMU (up to the
+queue's limit, 32 MiB; see :mod:`qmpshell.ui.outqueue`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import InputError
+from ..escape import escape_json, escape_text
+from ..protocol.message import RawMessage, dumps
+
+if TYPE_CHECKING:
+    from .render import Renderer
+
+
+class TextStream(Protocol):
+    """What Output needs of a stream: ``sys.stdout``, a ``StringIO``, a ``QueuedStream``."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def isatty(self) -> bool: ...
+
+
+def _isatty(stream: TextStream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
+
+
+class Output:
+    """Writes messages to ``stream`` and one-line complaints to ``errors``.
+
+    Without explicit streams it writes to whatever ``sys.stdout``/``sys.stderr`` are at
+    the time, so that the interactive shell's ``patch_stdout`` sees every line.
+    """
+
+    def __init__(
+        self,
+        stream: TextStream | None = None,
+        errors: TextStream | None = None,
+        *,
+        pretty: bool = False,
+        verbose: bool = False,
+        interactive: bool = False,
+        color: bool = False,
+        pager: bool = False,
+    ) -> None:
+        self._stream = stream
+        self._errors = errors
+        self.pretty = pretty
+        self.verbose = verbose
+        self.return_only = False  # -r: scripted replies as their return value only
+        self.interactive = interactive
+        self.color = color
+        self.pager = pager
+        self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._renderer: Renderer | None = None
+        self._flush_pending = False
+        # Set by the interactive shell: how wide its prompt is, so that a caret can be
+        # drawn under the line the user just typed.
+        self.prompt_width: int | None = None
+
+    @property
+    def stream(self) -> TextStream:
+        return self._stream if self._stream is not None else sys.stdout
+
+    @property
+    def errors(self) -> TextStream:
+        return self._errors if self._errors is not None else sys.stderr
+
+    @property
+    def is_terminal(self) -> bool:
+        return _isatty(self.stream)
+
+    def set_pretty(self, pretty: bool) -> None:
+        self.pretty = pretty
+        self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._renderer = None
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            from .render import Renderer
+
+            self._renderer = Renderer(
+                color=self.color, verbose=self.verbose, pretty_indent=2 if self.pretty else None
+            )
+        self._renderer.verbose = self.verbose
+        return self._renderer
+
+    def format(self, message: Any) -> str:
+        """The text of one message as scripted mode lays it out (DEL and C1 controls
+        escaped, as JSON allows: JSON escapes only C0 itself); valid JSON always (a
+        peer's 1e999 is written as "Infinity"); a raw line as it was sent."""
+        if isinstance(message, RawMessage):
+            return escape_json(message.wire)
+        return escape_json(dumps(message, self._encode))
+
+    def message(self, message: Any) -> None:
+        """Show one QMP message as JSON (a command echoed by ``-v``, scripted output)."""
+        self.text(self.format(message))
+
+    def reply(self, reply: Any) -> None:
+        """Show the reply to a command."""
+        if not self.interactive:
+            self.message(reply)
+            return
+        self._show_long(self.renderer.reply(reply))
+
+    def return_value(self, reply: Any, what: str) -> None:
+        """``-r``: only the ``return`` value of a reply on stdout (``| jq .status``); an
+        error reply as one line on stderr, saying ``what`` failed."""
+        if isinstance(reply, dict) and "return" in reply:
+            self.message(reply["return"])
+            return
+        error = reply.get("error") if isinstance(reply, dict) else None
+        if isinstance(error, dict):
+            said = f"{error.get('class', 'GenericError')}: {error.get('desc', '')}"
+        else:
+            said = f"not a reply: {self.format(reply)}"
+        self.error(f"{what}: {escape_text(said)}")
+
+    def exec_status(self, reply: Any) -> None:
+        """Show a guest agent's ``guest-exec-status`` reply; on a terminal, the program's
+        output decoded beneath it (scripted output stays one JSON line per message)."""
+        self.reply(reply)
+        if self.interactive and isinstance(reply, dict):
+            from ..protocol.agent import exec_output
+
+            text = exec_output(reply)
+            if text:
+                self.long_text(text)
+
+    def hmp(self, text: str) -> None:
+        """Show what an HMP command printed, as QEMU wrote it (nothing if it was silent)."""
+        from ..language.hmp import output_text
+
+        shown = output_text(text)
+        if shown:
+            self.long_text(shown)
+
+    def event(self, event: Any) -> None:
+        """Show one event the moment it arrives."""
+        if self.interactive:
+            self.text(self.renderer.event(event))
+        else:
+            self.message(event)
+
+    def matched(self, event: Any) -> None:
+        """Show the event that ended a ``/wait`` (interactive)."""
+        self.text("matched: " + self.renderer.event(event))
+
+    @property
+    def width(self) -> int:
+        """Columns to lay text out in: the terminal's, or 80 off a terminal."""
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns if self.is_terminal else 80
+
+    def long_text(self, text: str) -> None:
+        """Show text that may be taller than the screen (help), paged when interactive."""
+        if self.interactive:
+            self._show_long(text)
+        else:
+            self.text(text)
+
+    def text(self, text: str) -> None:
+        """Show plain text, such as a banner."""
+        self.stream.write(text + "\n")
+        self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Flush at the end of this turn of the event loop: what arrives together (a
+        burst of replies and events) is written together, still within microseconds."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.stream.flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """Say something about the session (not a message) on stderr."""
+        self.error(text)
+
+    def input_error(self, line: str, error: InputError, where: str = "") -> None:
+        """Report a line that cannot be sent: where (line, column) and what is wrong, and
+        on a terminal a caret under the place."""
+        place = [where] if where else []
+        column = error.column
+        if column is not None:
+            row, at = row_and_column(line.rstrip("\n"), column)
+            if row:
+                place.append(f"its line {row + 1}")
+            place.append(f"column {at + 1}")
+            if _isatty(self.errors):
+                self.stream.flush()
+                for text in caret_lines(line, column, self.prompt_width, self.width):
+                    self.errors.write(text + "\n")
+        self.error(f"{', '.join(place)}: {error}" if place else str(error))
+
+    def relay(self, text: str) -> None:
+        """Pass on a line another program (a launched QEMU) wrote for the user."""
+        self.stream.flush()
+        self.errors.write(text + "\n")
+        self.errors.flush()
+
+    def error(self, text: str) -> None:
+        """Report a problem on stderr, on one line."""
+        self.stream.flush()
+        self.errors.write(f"qmpshell: {text}\n")
+        self.errors.flush()
+
+    # -- the pager ----------------------------------------------------------------------
+
+    def _show_long(self, text: str) -> None:
+        if self.pager and self.is_terminal:
+            import shutil
+
+            rows = shutil.get_terminal_size().lines
+            if text.count("\n") + 1 >= rows and self._page(text):
+                return
+        self.text(text)
+
+    def _page(self, text: str) -> bool:
+        """Run ``$PAGER`` (default ``less``) on ``text``; False if it cannot start.
+
+        ``LESS`` defaults to ``-R -X -F``: colours pass, the text stays on the screen
+        after ``q`` (no alternate screen), and what fits on one screen is not paged.
+
+        The shell's own Ctrl-C handling is held off meanwhile: Ctrl-C belongs to the
+        pager, and must not cancel anything in the shell once the pager is gone.
+        """
+        import shlex
+
+        command = shlex.split(os.environ.get("PAGER") or "less")
+        env = dict(os.environ)
+        env.setdefault("LESS", "-R -X -F")
+        self.stream.flush()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            subprocess.run(
+                command,
+                input=text.encode("utf-8", "replace") + b"\n",
+                env=env,
+                check=False,
+                preexec_fn=_unblock_sigint,
+            )
+        except OSError:
+            return False
+        finally:
+            while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
+                pass  # drop the Ctrl-Cs the pager already acted on
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return True
+
+
+def _unblock_sigint() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def row_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The line (0-based) of ``text`` that character ``offset`` is on, and its column."""
+    offset = max(offset, 0)  # past the end: a message that ended too soon
+    row = text.count("\n", 0, offset)
+    return row, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def caret_lines(line: str, offset: int, prompt_width: int | None, width: int) -> list[str]:
+    """The lines that point a caret at character ``offset`` of ``line``.
+
+    Right under the line just typed when it took one row after a prompt of
+    ``prompt_width``; otherwise (a line that wrapped, a message over several lines, a
+    script) the line the fault is on is shown again, cut to the ``width`` around the
+    fault, with the caret beneath it."""
+    text = line.rstrip("\n")
+    row, column = row_and_column(text, offset)
+    if prompt_width is not None and "\n" not in text and prompt_width + len(text) < width:
+        return [" " * (prompt_width + column) + "^"]
+    shown = text.split("\n")[row].expandtabs(1)
+    room = max(width - 4, 10)  # two columns of indent, and an ellipsis at each end
+    start = 0
+    if len(shown) > room:
+        start = min(max(column - room // 2, 0), len(shown) - room)
+        head = "…" if start > 0 else ""
+        tail = "…" if start + room < len(shown) else ""
+        shown = head + shown[start : start + room] + tail
+        start -= len(head)
+    return [f"  {shown}", f"  {' ' * (column - start)}^"]
