@@ -6,6 +6,7 @@ Every exception here derives from :class:`QMPShellError`, so a caller that only 
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 
@@ -88,3 +89,16 @@ class InputError(QMPShellError):
         super().__init__(message)
         self.column = column
         self.incomplete = incomplete
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0  # every command succeeded
+    COMMAND_FAILED = 1  # a command got an error reply, timed out, or could not be parsed
+    USAGE = 2  # bad command line
+    CONNECTION = 3  # the connection could not be made, or was lost
+    # Ended by a signal: cleaned up, then the command dies of that signal, as its caller
+    # expects (a shell loop stops at Ctrl-C); a shell reports 128 + the signal's number.
+    HANGUP = 129  # SIGHUP (the terminal went away)
+    INTERRUPTED = 130  # Ctrl-C / SIGINT
+    READER_GONE = 141  # SIGPIPE: the reader of stdout went away (| head -1), said nothing
+    TERMINATED = 143  # SIGTERM

@@ -17,8 +17,8 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmpshell.protocol.address import AddressError, TcpAddress, UnixAddress, parse_address
 from qmpshell.errors import QMPShellError
+from qmpshell.protocol.address import AddressError, TcpAddress, UnixAddress, parse_address
 
 
 @pytest.fixture(autouse=True)

@@ -30,8 +30,9 @@ from qmpshell.protocol.address import UnixAddress
 from qmpshell.protocol.agent import AgentCommand, connect_agent
 from qmpshell.protocol.client import QMPClient
 from qmpshell.session.events import EventLog
-from qmpshell.ui.output import Output
+from qmpshell.session.meta import MetaCommands
 from qmpshell.session.runner import LineRunner
+from qmpshell.ui.output import Output
 
 # What the host's agent must not do (conftest), nor run programs or list the host's NICs.
 BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
@@ -110,7 +111,9 @@ def test_no_reply_commands_are_not_waited_for(agent: Agent) -> None:
             ga.commands["guest-ping"] = AgentCommand("guest-ping", True, replies=False)
             notes = io.StringIO()
             output = Output(io.StringIO(), notes)
-            runner = LineRunner(client, output, EventLog(output.event), agent=ga, timeout=5)
+            runner = LineRunner(
+                client, output, EventLog(output.event), agent=ga, timeout=5, meta=MetaCommands
+            )
             sent = await runner.run_line("guest-ping")
             assert "guest-ping sent; the guest agent does not reply" in notes.getvalue()
             # Its reply comes anyway and is dropped by id; the next command gets its own.

@@ -43,8 +43,6 @@ from fakepeer import (
     wait_for_close,
 )
 
-from qmpshell.protocol.address import TcpAddress, UnixAddress, parse_address
-from qmpshell.protocol.client import QMPClient, Runstate
 from qmpshell.errors import (
     CommandError,
     ConnectError,
@@ -53,6 +51,8 @@ from qmpshell.errors import (
     NotQMPError,
     ReplyTimeout,
 )
+from qmpshell.protocol.address import TcpAddress, UnixAddress, parse_address
+from qmpshell.protocol.client import QMPClient, Runstate
 from qmpshell.protocol.inflight import OWN_ID_BASE
 
 T = TypeVar("T")

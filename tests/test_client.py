@@ -14,8 +14,8 @@ import pytest
 from conftest import QemuFactory, QemuProcess
 
 from qmpshell import QMPClient, parse_address
-from qmpshell.protocol.client import Runstate
 from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
+from qmpshell.protocol.client import Runstate
 from qmpshell.protocol.transcript import Transcript
 
 T = TypeVar("T")

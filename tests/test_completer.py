@@ -14,9 +14,9 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from qmpshell.language import suggest as s
-from qmpshell.ui.completer import ShellCompleter, signature
-from qmpshell.session.meta import HELP
 from qmpshell.language.schema import Schema
+from qmpshell.session.meta import HELP
+from qmpshell.ui.completer import ShellCompleter, signature
 
 pytest_plugins = ["schema_fixture"]
 

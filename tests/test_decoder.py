@@ -15,8 +15,8 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmpshell.protocol.decoder import MessageDecoder, describe_bytes
 from qmpshell.errors import ProtocolError, QMPShellError
+from qmpshell.protocol.decoder import MessageDecoder, describe_bytes
 
 # Generating nested JSON is slower than generating bytes: the round-trip properties
 # run a fraction of the fuzz budget, still scaled by QMPSHELL_FUZZ_EXAMPLES.

@@ -16,9 +16,9 @@ import pytest
 from conftest import _wait_for
 from prompt_toolkit.history import InMemoryHistory
 
-from qmpshell.ui.history import make_history
 from qmpshell.protocol.launch import refused_option
 from qmpshell.protocol.privatefile import open_private
+from qmpshell.ui.history import make_history
 
 MACHINE_NONE = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")

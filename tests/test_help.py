@@ -23,8 +23,8 @@ from qmpshell.language.help import (
     general_help,
     help_topic,
 )
-from qmpshell.session.meta import HELP
 from qmpshell.language.schema import Schema
+from qmpshell.session.meta import HELP
 
 # The session-scoped fixtures ``schema`` and ``schema_entries``: the QEMU's schema.
 pytest_plugins = ["schema_fixture"]

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from qmpshell.language import suggest as s
 from qmpshell.language.hmp import argument_kind
 from qmpshell.language.hostpaths import QMP_HOST_PATHS, HostPath, hmp_option_host_path, host_path
-from qmpshell.session.live import MAX_NAMES, natural_key, tidy
 from qmpshell.language.schema import Schema
+from qmpshell.session.live import MAX_NAMES, natural_key, tidy
 
 pytest_plugins = ["schema_fixture"]
 

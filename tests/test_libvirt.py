@@ -26,8 +26,8 @@ from test_reconnect import Script
 from test_repl_pty import PROMPT, quit_at_prompt, spawn, type_line
 
 from qmpshell import LibvirtAddress, QMPClient
-from qmpshell.ui.domains import Domain, layout, pick
 from qmpshell.errors import CommandError
+from qmpshell.ui.domains import Domain, layout, pick
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qmpshell.protocol.message import RawMessage, dumps, id_key, json_safe
 from qmpshell.language.rawjson import opens_object, parse_raw_json
+from qmpshell.protocol.message import RawMessage, dumps, id_key, json_safe
 
 _I64 = range(-(1 << 63), 1 << 64)
 

@@ -18,8 +18,8 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qmpshell.ui import render
 from qmpshell.escape import escape_text
+from qmpshell.ui import render
 from qmpshell.ui.render import Renderer, color_enabled
 
 pytest_plugins = ["schema_fixture"]

@@ -533,7 +533,8 @@ def test_examples_pasted_with_the_documentations_arrows(
 
 def test_a_documented_reply_typed_as_a_command_is_explained() -> None:
     from qmpshell.errors import InputError
-    from qmpshell.language.shorthand import Parser, is_incomplete_json
+    from qmpshell.language.shorthand import Parser
+    from qmpshell.language.syntax import is_incomplete_json
 
     with pytest.raises(InputError, match="QEMU's reply in its documentation"):
         Parser().feed('<- { "return": {} }')

@@ -16,9 +16,9 @@ import pexpect
 import pytest
 from conftest import QemuProcess
 
-from qmpshell.ui.history import contains_secret
 from qmpshell.language.rawjson import parse_raw_json
 from qmpshell.language.redaction import REDACTED, has_secret, line_has_secret, redact, redact_hmp
+from qmpshell.ui.history import contains_secret
 
 # -- HMP lines ------------------------------------------------------------------------
 

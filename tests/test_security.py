@@ -32,7 +32,9 @@ def _calls(tree: ast.AST) -> list[tuple[str, ast.Call]]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
 def test_no_code_is_evaluated_and_no_shell_started(path: Path) -> None:
     tree = ast.parse(path.read_text(), str(path))
     for name, call in _calls(tree):

@@ -18,12 +18,11 @@ from hypothesis import strategies as st
 
 from qmpshell.errors import InputError, QMPShellError
 from qmpshell.language.rawjson import parse_raw_json
-from qmpshell.language.shorthand import (
-    Parser,
+from qmpshell.language.shorthand import Parser, parse_line
+from qmpshell.language.syntax import (
     Word,
     build_tree,
     is_incomplete_json,
-    parse_line,
     render_arguments,
     render_value,
     split_entries,

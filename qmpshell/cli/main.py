@@ -10,25 +10,24 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from ..protocol.address import Address, LibvirtAddress
-from ..protocol.client import QMPClient, Runstate
-from ..errors import InputError, QMPShellError
-from ..session.events import EventFilter, EventLog
-from ..session.meta import NO_HMP
-from .options import attach_optional_values, build_parser
-from ..ui.output import Output
-from ..ui.outqueue import OutputQueue, QueuedStream
-from ..session.runner import LineRunner
+from ..errors import ExitStatus, InputError, QMPShellError
 from ..modes.scripted import (
     PIPELINE,
-    ExitStatus,
     iterate,
     read_lines,
     run_script,
     stdin_is_terminal,
 )
-from .target import Target, choose_target
+from ..protocol.address import Address, LibvirtAddress
+from ..protocol.client import QMPClient, Runstate
 from ..protocol.transcript import Transcript
+from ..session.events import EventFilter, EventLog
+from ..session.meta import NO_HMP, MetaCommands
+from ..session.runner import LineRunner
+from ..ui.output import Output
+from ..ui.outqueue import OutputQueue, QueuedStream
+from .options import attach_optional_values, build_parser
+from .target import Target, choose_target
 
 # Said once per session: users should know what libvirt does about a shell like this one.
 TAINTED = (
@@ -238,6 +237,7 @@ async def _run_session(
             timeout=timeout,
             use_schema=agent is None,
             agent=agent,
+            meta=MetaCommands,
         )
         if args.hmp:
             if await runner.hmp_available():
@@ -282,7 +282,7 @@ async def _run_session(
             target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
             reconnect=reconnect,
         )
-        return await run_interactive(runner, client, settings)
+        return await run_interactive(runner, client, output, settings)
     finally:
         if launched is not None:
             client.clear_event_handlers()  # the events of quitting it are not the user's
@@ -308,7 +308,9 @@ def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcr
     if not path:
         return None
     try:
-        return Transcript(path, secrets=secrets)
+        from ..language.redaction import redact
+
+        return Transcript(path, redact=None if secrets else redact, warn=output.error)
     except OSError as exc:
         output.error(f"cannot write transcript {path}: {exc.strerror}; going on without it")
         return None

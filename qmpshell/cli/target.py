@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
 from ..modes.scripted import stdin_is_terminal
+from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
 
 
 class Target:

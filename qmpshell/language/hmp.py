@@ -136,7 +136,8 @@ def argument_kind(command: str, info: str | None, position: int, name: str) -> s
     """What the ``position``-th argument (named ``name`` in the synopsis) of ``command``
     takes, for completion: ``devices``, ``block-devices``, ``snapshots``,
     ``device-types``, ``qom-path``, ``qom-properties``, ``file`` (a host path, by the
-    table in :mod:`qmpshell.language.hostpaths`), or ``""``. ``info`` is the subcommand of ``info``."""
+    table in :mod:`qmpshell.language.hostpaths`), or ``""``. ``info`` is the subcommand
+    of ``info``."""
     if command == "device_del":
         return "devices"
     if command == "device_add" and position == 0:

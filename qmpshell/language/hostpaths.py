@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .schema import Schema
-from .shorthand import Tree, Value
 from .suggest import object_at, tags_of
+from .syntax import Tree, Value
 
 
 class HostPath(NamedTuple):

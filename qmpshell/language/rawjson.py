@@ -1,7 +1,7 @@
 """Raw JSON lines: one QMP message as the user wrote it, sent as written.
 
-Pure functions over text: reading a raw line into a :class:`~qmpshell.protocol.message.RawMessage`
-(what JSON is not refused with its reason), the arrows of QEMU's documentation
+Pure functions over text: reading a raw line into a :class:`RawJSON`, the object with the
+text it was read from (what JSON is not refused with its reason), the arrows of QEMU's documentation
 (``->`` before a command, ``<-`` before a reply), and an object given over several lines
 (:class:`OpenObject`).
 """
@@ -13,13 +13,24 @@ import re
 from typing import Any
 
 from ..errors import InputError
-from ..protocol.message import RawMessage
 
 Message = dict[str, Any]
 
 
-def parse_raw_json(line: str) -> RawMessage:
-    """A raw JSON message: one JSON object, kept as written (see :class:`RawMessage`).
+class RawJSON(dict):  # type: ignore[type-arg]
+    """A raw line read: the object, to read (its command, its id, its secrets), and the
+    text, which is what goes to QEMU (the session sends it as a
+    :class:`~qmpshell.protocol.message.RawMessage`). ``faithful`` is False when the object
+    says less than the text: a key given twice, or a number beyond a double's range."""
+
+    def __init__(self, text: str, value: Message, *, faithful: bool = True) -> None:
+        super().__init__(value)
+        self.text = text
+        self.faithful = faithful
+
+
+def parse_raw_json(line: str) -> RawJSON:
+    """A raw JSON message: one JSON object, kept as written (see :class:`RawJSON`).
 
     What only Python's reader takes is refused here with its reason: ``NaN`` and
     ``Infinity`` (not JSON; QEMU answers them with several errors that carry no id), and
@@ -64,7 +75,7 @@ def parse_raw_json(line: str) -> RawMessage:
             "'inf', which is not JSON)",
             max(line.find('"id"'), offset),
         )
-    return RawMessage(line.strip(), value, faithful=not lossy)
+    return RawJSON(line.strip(), value, faithful=not lossy)
 
 
 _INFINITY = float("inf")

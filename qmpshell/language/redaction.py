@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from ..errors import InputError
 from .rawjson import as_typed
-from .shorthand import split_words
+from .syntax import split_words
 
 SECRET_NAME = re.compile(r"pass(word|phrase)?|secret|passwd|credential|private", re.IGNORECASE)
 REDACTED = "<redacted>"

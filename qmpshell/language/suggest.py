@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .schema import Schema
-from .shorthand import Tree, Value, Word, build_tree, split_words
+from .syntax import Tree, Value, Word, build_tree, split_words
 
 COMMAND = "command"
 META = "meta"

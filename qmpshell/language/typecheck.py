@@ -13,8 +13,8 @@ from typing import Any
 
 from ..errors import InputError
 from .schema import OPEN_ARGUMENTS, Schema
-from .shorthand import Tree, Value, untyped_tree
 from .spelling import close_names, did_you_mean
+from .syntax import Tree, Value, untyped_tree
 from .values import parse_literal, untyped_value
 
 _INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z")

@@ -7,7 +7,6 @@ server sent them. The exit status tells how it went: see :class:`ExitStatus`.
 from __future__ import annotations
 
 import asyncio
-import enum
 import os
 import stat
 import sys
@@ -16,26 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import suppress
 from typing import IO, Any
 
-from ..protocol.client import QMPClient
-from ..errors import ConnectionLost, SessionEnded
-from ..session.meta import Quit
+from ..errors import ConnectionLost, ExitStatus, SessionEnded
 from ..language.rawjson import OpenObject, is_documented_reply, opens_object
-from ..session.runner import LineRunner, is_skipped
+from ..session.meta import Quit
+from ..session.runner import LineRunner, is_skipped, wait_quit
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
-
-
-class ExitStatus(enum.IntEnum):
-    OK = 0  # every command succeeded
-    COMMAND_FAILED = 1  # a command got an error reply, timed out, or could not be parsed
-    USAGE = 2  # bad command line
-    CONNECTION = 3  # the connection could not be made, or was lost
-    # Ended by a signal: cleaned up, then the command dies of that signal, as its caller
-    # expects (a shell loop stops at Ctrl-C); a shell reports 128 + the signal's number.
-    HANGUP = 129  # SIGHUP (the terminal went away)
-    INTERRUPTED = 130  # Ctrl-C / SIGINT
-    READER_GONE = 141  # SIGPIPE: the reader of stdout went away (| head -1), said nothing
-    TERMINATED = 143  # SIGTERM
 
 
 # Commands kept in flight in scripted mode. QEMU answers in order and stops reading its
@@ -315,13 +300,6 @@ class _Script:
 
 class _GaveUp(Exception):
     """--reconnect gave up: the script ends with the connection's status."""
-
-
-async def wait_quit(client: QMPClient, timeout: float | None) -> None:
-    """After QEMU accepted ``quit``: wait until it has closed the connection, so that
-    what it says last (``SHUTDOWN``, on some versions after the reply) is shown."""
-    with suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(client.wait_closed(), timeout)
 
 
 def _ranges(numbers: list[int]) -> str:

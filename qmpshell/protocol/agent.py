@@ -13,9 +13,9 @@ import base64
 import binascii
 from typing import Any, NamedTuple
 
-from .client import QMPClient
 from ..errors import CommandError, ConnectError, ProtocolError, QMPShellError
 from ..escape import escape_lines
+from .client import QMPClient
 
 # How much of a program's output (decoded bytes per stream) guest-exec-status shows; the
 # reply itself holds up to 16 MB of it.

@@ -22,8 +22,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .address import Address, LibvirtAddress
-from .decoder import MessageDecoder, describe_bytes
 from ..errors import (
     CommandError,
     ConnectError,
@@ -35,6 +33,8 @@ from ..errors import (
     ReplyTimeout,
     SessionEnded,
 )
+from .address import Address, LibvirtAddress
+from .decoder import MessageDecoder, describe_bytes
 from .eventstream import EventStream
 from .greeting import PROBE, Greeting, answers_probe, await_greeting
 from .inflight import InFlight, ReplyHandler, Request, StrayHandler
@@ -80,6 +80,7 @@ class QMPClient:
         self._negotiating = False
         self._quit_key: Any = None  # the id of a quit sent and not refused
         self._transport: Transport | None = None
+        self._link: _Link | None = None  # what the current transport reports to
         self._requests = InFlight()
         self._greeting_waiter: asyncio.Future[Message] | None = None
         self._handlers: list[EventHandler] = []
@@ -146,6 +147,7 @@ class QMPClient:
         """Forget what the last connection left (a client may connect again once it has
         disconnected); the event handlers, the transcript and the id counter stay."""
         self._transport = None
+        self._link = None
         self._requests.clear()
         self._failure = None
         self.greeting = None
@@ -162,10 +164,13 @@ class QMPClient:
         if isinstance(address, LibvirtAddress):
             from .libvirt_transport import LibvirtTransport  # libvirt is imported only here
 
-            transport = LibvirtTransport(self, address)
+            link = _Link(self)
+            transport = LibvirtTransport(link, address)
         else:
+            link = _Link(self)
             decoder = MessageDecoder(self._max_message_size, sync_bytes=self.guest_agent)
-            transport = SocketTransport(self, address, decoder)
+            transport = SocketTransport(link, address, decoder, guest_agent=self.guest_agent)
+        self._link = link
         self._transport = transport
         await transport.open(timeout)
         return transport
@@ -459,3 +464,27 @@ class QMPClient:
 
 def _short(message: Message) -> str:
     return describe_bytes(json.dumps(message).encode(), 60)
+
+
+class _Link:
+    """The client's side of one connection, what its transport reports to (a
+    :class:`~qmpshell.protocol.transport.Sink`): passed on while it is the client's
+    current connection, dropped once the client has connected again."""
+
+    def __init__(self, client: QMPClient) -> None:
+        self._client = client
+
+    def _current(self) -> bool:
+        return self._client._link is self
+
+    def deliver(self, message: Message) -> None:
+        if self._current():
+            self._client._on_message(message)
+
+    def stream_error(self, error: ProtocolError | ConnectError) -> None:
+        if self._current():
+            self._client._fail(error)
+
+    def lost(self, exc: Exception | None, unfinished: str = "") -> None:
+        if self._current():
+            self._client._on_connection_lost(exc, unfinished)

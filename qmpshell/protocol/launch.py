@@ -27,9 +27,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
+from ..errors import ConnectError, QMPShellError
 from .address import UnixAddress
 from .client import QMPClient
-from ..errors import ConnectError, QMPShellError
 
 # Host architecture → (QEMU binary suffix, Debian package, machine options).
 _MACHINES: dict[str, tuple[str, str, list[str]]] = {

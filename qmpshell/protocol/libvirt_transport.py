@@ -37,14 +37,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from .address import LibvirtAddress
 from ..errors import ConnectError, ConnectionLost, QMPShellError
+from .address import LibvirtAddress
 from .message import RawMessage
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from .client import QMPClient
+    from .transport import Sink
 
 Message = dict[str, Any]
 T = TypeVar("T")
@@ -207,8 +207,8 @@ class LibvirtTransport:
 
     negotiated_already = True
 
-    def __init__(self, client: QMPClient, address: LibvirtAddress) -> None:
-        self._client = client
+    def __init__(self, sink: Sink, address: LibvirtAddress) -> None:
+        self._sink = sink
         self._address = address
         self._libvirt: Any = None
         self._qemu: Any = None
@@ -345,16 +345,16 @@ class LibvirtTransport:
     # -- on the client's loop -------------------------------------------------------------
 
     def _deliver(self, message: Message) -> None:
-        if self._client._transport is self and not self._closing:
-            self._client._on_message(message)
+        if not self._closing:
+            self._sink.deliver(message)
 
     def _report(self, error: QMPShellError | None) -> None:
         """The connection has ended (closed by us when ``error`` is None): say so, once."""
-        if self._reported or self._client._transport is not self:
+        if self._reported:
             return
         self._reported = True
         self._shut_down()
-        self._client._on_connection_lost(error)
+        self._sink.lost(error)
 
     # -- Transport -----------------------------------------------------------------------
 

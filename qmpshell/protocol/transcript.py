@@ -3,8 +3,9 @@
 Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
 is written the moment its message passes, with one whole write, so a crash loses nothing
 and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.protocol.privatefile`
-says: not through a symbolic link, not when another user owns it, and with mode 0600. Secrets
-(see :mod:`qmpshell.language.redaction`) are written as ``"<redacted>"`` unless asked for.
+says: not through a symbolic link, not when another user owns it, and with mode 0600. What
+is written of each message is what ``redact`` makes of it: the shell passes its secret rule
+(:func:`qmpshell.language.redaction.redact`), which writes secrets as ``"<redacted>"``.
 
 Every line is valid JSON whatever passed: a raw line whose object says less than its
 text (a key given twice, a number like 1E400 beyond a double) is written as
@@ -18,11 +19,15 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .message import RawMessage, dumps
 from .privatefile import open_private, write_whole
-from ..language.redaction import has_secret, redact
+
+
+def _warn(text: str) -> None:
+    print(f"qmpshell: {text}", file=sys.stderr)
 
 
 class Transcript:
@@ -32,9 +37,18 @@ class Transcript:
     the line written is cut off again, and the transcript stops; the session goes on.
     """
 
-    def __init__(self, path: str, *, secrets: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        redact: Callable[[Any], Any] | None = None,
+        warn: Callable[[str], None] = _warn,
+    ) -> None:
         self.path = path
-        self.secrets = secrets  # False: secrets are written as "<redacted>"
+        # What is written of a message: the message itself when it holds nothing to
+        # leave out, else a copy with the secrets replaced. None: everything as it is.
+        self.redact = redact
+        self.warn = warn
         self._fd: int | None = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
     def record(self, direction: str, message: Any) -> None:
@@ -43,19 +57,16 @@ class Transcript:
             return
         # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
         entry: dict[str, Any] = {"time": time.time(), "dir": direction}
-        secret = not self.secrets and has_secret(message)
-        if isinstance(message, RawMessage) and not message.faithful and not secret:
+        written = message if self.redact is None else self.redact(message)
+        if isinstance(message, RawMessage) and not message.faithful and written is message:
             entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
         else:
-            entry["msg"] = redact(message) if secret else message
+            entry["msg"] = written
         line = dumps(entry) + "\n"
         try:
             write_whole(self._fd, line.encode("utf-8"))
         except OSError as exc:
-            print(
-                f"qmpshell: transcript {self.path} no longer written: {exc.strerror}",
-                file=sys.stderr,
-            )
+            self.warn(f"transcript {self.path} no longer written: {exc.strerror}")
             self.close()
 
     def close(self) -> None:

@@ -1,11 +1,11 @@
 """What carries messages between a :class:`~qmpshell.protocol.client.QMPClient` and its server.
 
 A transport moves whole messages. The client opens it (within a time limit), hands it each
-message to send, and closes or aborts it; the transport hands every message it receives to
-``client._on_message(message)`` (in the order the server sent them, on the client's event
-loop) and says once that the connection has ended with ``client._on_connection_lost(exc)``.
-A transport of an earlier connection (a client that has connected again) says nothing: it
-checks that it is still ``client._transport``.
+message to send, and closes or aborts it; the transport reports to a :class:`Sink`, the
+client's side of that one connection: every message it receives (``deliver``, in the order
+the server sent them, on the client's event loop), a stream it cannot read on
+(``stream_error``), and once, the end of the connection (``lost``). A sink of an earlier
+connection (a client that has connected again) passes nothing on.
 
 Two transports implement :class:`Transport`: :class:`SocketTransport` here (a UNIX or TCP
 socket, bytes through :class:`~qmpshell.protocol.decoder.MessageDecoder`) and
@@ -21,18 +21,30 @@ import json
 import os
 import socket
 import stat
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from ..errors import ConnectError, ProtocolError
 from .address import TcpAddress, UnixAddress
 from .decoder import MessageDecoder
-from ..errors import ConnectError, ProtocolError
 from .greeting import starts_with_greeting
 from .message import RawMessage
 
-if TYPE_CHECKING:
-    from .client import QMPClient
-
 Message = dict[str, Any]
+
+
+class Sink(Protocol):
+    """What a transport reports to: the client's side of one connection."""
+
+    def deliver(self, message: Message) -> None:
+        """A whole message has arrived."""
+
+    def stream_error(self, error: ProtocolError | ConnectError) -> None:
+        """What arrives cannot be read (or is from the wrong kind of server): the
+        connection must end, and this is why."""
+
+    def lost(self, exc: Exception | None, unfinished: str = "") -> None:
+        """The connection has ended: ``exc`` is why (None: closed by the peer),
+        ``unfinished`` what was left of a message cut short, said for the user."""
 
 
 class Transport(Protocol):
@@ -47,7 +59,8 @@ class Transport(Protocol):
 
     def send(self, message: Message) -> None:
         """Send one message (its ``id`` set by the client); never blocks. A
-        :class:`~qmpshell.protocol.message.RawMessage` goes as its text (``wire``), not re-written."""
+        :class:`~qmpshell.protocol.message.RawMessage` goes as its text (``wire``), not
+        re-written."""
 
     def begin_resync(self) -> None:
         """Guest agent resynchronisation: reset the peer's parser and skip what arrives
@@ -70,9 +83,15 @@ class SocketTransport(asyncio.Protocol):
     negotiated_already = False
 
     def __init__(
-        self, client: QMPClient, address: UnixAddress | TcpAddress, decoder: MessageDecoder
+        self,
+        sink: Sink,
+        address: UnixAddress | TcpAddress,
+        decoder: MessageDecoder,
+        *,
+        guest_agent: bool = False,
     ) -> None:
-        self._client = client
+        self._sink = sink
+        self._guest_agent = guest_agent
         self._address = address
         self._decoder = decoder
         self._wire: asyncio.Transport | None = None
@@ -103,28 +122,25 @@ class SocketTransport(asyncio.Protocol):
         self._wire = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        client = self._client
-        if client._transport is not self:
-            return  # an earlier connection of a client that has connected again
+        sink = self._sink
         if not self._heard:
             self._heard = True
-            if client.guest_agent and starts_with_greeting(data):
+            if self._guest_agent and starts_with_greeting(data):
                 # An agent says nothing first; this greeting would be lost in a resync.
-                client._fail(
+                sink.stream_error(
                     ConnectError(f"{self._address} is a QMP monitor, not a guest agent", "qmp")
                 )
                 return
         try:
             messages = self._decoder.feed(data)
         except ProtocolError as exc:
-            client._fail(exc)
+            sink.stream_error(exc)
             return
         for message in messages:
-            client._on_message(message)
+            sink.deliver(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._client._transport is self:
-            self._client._on_connection_lost(exc, self._unfinished())
+        self._sink.lost(exc, self._unfinished())
 
     def _unfinished(self) -> str:
         """What a connection that ended mid-message left behind, said for the user."""

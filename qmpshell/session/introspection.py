@@ -17,9 +17,9 @@ import sys
 import zlib
 from typing import Any
 
-from ..protocol.client import QMPClient
 from ..errors import CommandError
 from ..language.schema import Schema
+from ..protocol.client import QMPClient
 
 
 def cache_directory() -> str:

@@ -13,9 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..protocol.client import QMPClient
 from ..errors import QMPShellError
 from ..language.hmp import HmpCommand, parse_listing, snapshot_tags
+from ..protocol.client import QMPClient
 
 Names = list[tuple[str, str]]  # (name, what it is), for a completion menu
 Catalogue = tuple[dict[str, HmpCommand], dict[str, HmpCommand]]  # HMP's commands, info's

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionLost, InputError
-from .events import Event, EventFilter
-from ..language.shorthand import build_tree, split_words, untyped_tree
 from ..language.spelling import close_names, did_you_mean
+from ..language.syntax import build_tree, split_words, untyped_tree
+from .events import Event, EventFilter
 
 if TYPE_CHECKING:
+    from ..language.schema import Schema
     from ..protocol.client import QMPClient
     from .runner import LineRunner
-    from ..language.schema import Schema
 
 
 NO_HMP = (

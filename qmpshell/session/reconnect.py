@@ -13,11 +13,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from ..errors import ExitStatus, QMPShellError, SessionEnded
 from ..protocol.address import Address
 from ..protocol.client import QMPClient
-from ..errors import QMPShellError, SessionEnded
-from ..ui.output import Output
-from ..modes.scripted import ExitStatus
+from .display import Display
 
 INTERVAL = 0.25  # between attempts; a restarted QEMU is found within this
 
@@ -34,7 +33,7 @@ class Reconnector:
         negotiate: bool = True,
         timeout: float | None = None,
         after: Callable[[], Awaitable[None]] | None = None,
-        output: Output | None = None,
+        output: Display | None = None,
     ) -> None:
         self.client = client
         self.address = address

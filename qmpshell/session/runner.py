@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Union
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
-from ..protocol.client import QMPClient
 from ..errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
+from ..language.rawjson import RawJSON, is_raw_json
+from ..language.shorthand import Parser
+from ..protocol.client import QMPClient
+from ..protocol.message import RawMessage
+from .display import Display
 from .events import EventLog
 from .introspection import load_schema
-from ..protocol.message import RawMessage
-from .meta import MetaCommands
-from ..ui.output import Output
-from ..language.rawjson import is_raw_json
-from ..language.shorthand import Parser
 
 if TYPE_CHECKING:
     from ..protocol.agent import GuestAgent
@@ -35,19 +35,41 @@ def is_skipped(line: str) -> bool:
     return not text or text.startswith("#")
 
 
+class MetaCommands(Protocol):
+    """The meta-commands (``/wait``, ``/hmp``...), as the runner sees them: the session
+    builds them for a runner (:class:`qmpshell.session.meta.MetaCommands`)."""
+
+    @property
+    def names(self) -> list[str]:
+        """Each meta-command with its slash, for completion."""
+
+    @property
+    def waiting(self) -> Waiting | None:
+        """What a running ``/wait`` waits for, for the toolbar."""
+
+    async def run(self, line: str, where: str = "") -> bool:
+        """Run meta-command line ``line``; False when it failed."""
+
+
+class Waiting(Protocol):
+    def describe(self, now: float) -> str:
+        """What is awaited, and for how long still, in a few words."""
+
+
 class LineRunner:
     """Runs lines against a connected client and shows what comes back."""
 
     def __init__(
         self,
         client: QMPClient,
-        output: Output,
+        output: Display,
         events: EventLog,
         *,
         verbose: bool = False,
         timeout: float | None = None,
         use_schema: bool = True,
         agent: GuestAgent | None = None,
+        meta: Callable[[LineRunner], MetaCommands],
     ) -> None:
         self.client = client
         self.agent = agent
@@ -56,7 +78,7 @@ class LineRunner:
         self.verbose = verbose
         self.timeout = timeout
         self.parser = Parser()
-        self.meta = MetaCommands(self)
+        self.meta = meta(self)
         # /wait looks at events numbered from here: set when a command is sent, moved
         # past each event a /wait consumes.
         self.wait_from = 0
@@ -191,6 +213,8 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
+        if isinstance(message, RawJSON):  # sent as written
+            message = RawMessage(message.text, message, faithful=message.faithful)
         # A raw line QEMU may not parse is sent alone: nothing goes behind it until its
         # reply has come, so that a reply without id is surely its own.
         self.sent_alone = isinstance(message, RawMessage) and not message.clean
@@ -400,3 +424,10 @@ def _hmp_succeeded(message: Message, reply: Message) -> bool:
     text = reply.get("return")
     line = str(message.get("arguments", {}).get("command-line", ""))
     return isinstance(text, str) and not is_failure(text, line)
+
+
+async def wait_quit(client: QMPClient, timeout: float | None) -> None:
+    """After QEMU accepted ``quit``: wait until it has closed the connection, so that
+    what it says last (``SHUTDOWN``, on some versions after the reply) is shown."""
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(client.wait_closed(), timeout)

@@ -17,9 +17,9 @@ from prompt_toolkit.document import Document
 from ..language import suggest as s
 from ..language.hmp import HmpCommand, argument_kind
 from ..language.hostpaths import hmp_option_host_path, host_path
-from ..session.live import LiveNames, value_source
 from ..language.schema import Member, Schema
-from ..language.shorthand import Tree, Value
+from ..language.syntax import Tree, Value
+from ..session.live import LiveNames, value_source
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..protocol.privatefile import open_private, write_whole
 from ..language.redaction import line_has_secret
+from ..protocol.privatefile import open_private, write_whole
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:

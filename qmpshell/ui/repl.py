@@ -16,14 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import (
+    CommandError,
+    ConnectionLost,
+    ExitStatus,
+    QMPShellError,
+    ReplyTimeout,
+    SessionEnded,
+)
+from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
-from ..errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout, SessionEnded
 from ..session.events import Event, run_state_after
 from ..session.meta import Quit, drop_transaction
-from ..session.runner import LineRunner, is_skipped
+from ..session.runner import LineRunner, is_skipped, wait_quit
+from .output import Output
 from .screen import continuation, output_above_prompt, status_line
-from ..modes.scripted import ExitStatus, wait_quit
-from ..language.shorthand import split_entries
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -69,8 +76,11 @@ def banner(runner: LineRunner) -> str:
 class Shell:
     """One interactive session: the prompt, its toolbar, and the command being run."""
 
-    def __init__(self, runner: LineRunner, client: QMPClient, settings: Settings) -> None:
+    def __init__(
+        self, runner: LineRunner, client: QMPClient, output: Output, settings: Settings
+    ) -> None:
         self.runner = runner
+        self.output = output  # the runner's, seen as the UI's own
         self.client = client
         self.settings = settings
         self.run_state: str | None = None
@@ -129,7 +139,7 @@ class Shell:
                 ready=self._schema_ready,
             )
             lexer = input_lexer(self._fault)
-        if self.runner.output.color:
+        if self.output.color:
             style = dict(INPUT_STYLE)
             style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
         else:  # no colour at all, but the mark on a line that will not parse stays
@@ -169,8 +179,8 @@ class Shell:
 
     def _signature(self) -> str | None:
         """The argument at the cursor, described, while a command is being typed."""
-        from .completer import signature
         from ..language.suggest import suggest
+        from .completer import signature
 
         if self.runner.mode != "qmp":
             return None
@@ -223,7 +233,7 @@ class Shell:
             return
         error = load.exception()
         if error is not None and not isinstance(error, ConnectionLost):
-            self.runner.output.error(
+            self.output.error(
                 f"the schema could not be read ({error}): lines are sent untyped, "
                 "and completion knows only the meta-commands"
             )
@@ -280,7 +290,7 @@ class Shell:
 
     async def run(self) -> ExitStatus:
 
-        self.runner.output.text(banner(self.runner))
+        self.output.text(banner(self.runner))
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
@@ -307,7 +317,7 @@ class Shell:
         line = self._pending.popleft()
         rows = line.split("\n")
         shown = [prompt + rows[0], *(continuation(len(prompt), 0, 0) + row for row in rows[1:])]
-        self.runner.output.text("\n".join(shown))
+        self.output.text("\n".join(shown))
         self.session.history.append_string(line)
         return line
 
@@ -315,10 +325,10 @@ class Shell:
         if self._pending:
             count = len(self._pending)
             self._pending.clear()
-            self.runner.output.note(f"{count} more line{'s' if count != 1 else ''} not run")
+            self.output.note(f"{count} more line{'s' if count != 1 else ''} not run")
 
     async def _loop(self) -> ExitStatus:
-        output = self.runner.output
+        output = self.output
         while True:
             if self._gave_up is not None:
                 return ExitStatus.CONNECTION
@@ -359,7 +369,7 @@ class Shell:
 
     async def _run(self, line: str) -> ExitStatus | None:
         """Run one line as a task Ctrl-C can cancel; an exit status ends the session."""
-        output = self.runner.output
+        output = self.output
         self._interrupted = False
         self._running = asyncio.ensure_future(self.runner.run_line(line))
         waits = line.split()[:1] == ["/wait"]
@@ -416,10 +426,10 @@ class Shell:
     def _ended(self, reason: QMPShellError) -> ExitStatus:
         """The connection is gone: QEMU quit as asked (0), or it was lost (3)."""
         if isinstance(reason, SessionEnded):
-            self.runner.output.note(str(reason))
+            self.output.note(str(reason))
             return ExitStatus.OK
         if reason is not self._gave_up:  # that one has been told already
-            self.runner.output.error(str(reason))
+            self.output.error(str(reason))
         return ExitStatus.CONNECTION
 
     async def _watch_connection(self) -> None:
@@ -451,8 +461,11 @@ class Shell:
             return
 
 
-async def run_interactive(runner: LineRunner, client: QMPClient, settings: Settings) -> ExitStatus:
-    """Read, run and show lines until Ctrl-D, ``/quit`` or the connection ends."""
-    shell = Shell(runner, client, settings)
+async def run_interactive(
+    runner: LineRunner, client: QMPClient, output: Output, settings: Settings
+) -> ExitStatus:
+    """Read, run and show lines until Ctrl-D, ``/quit`` or the connection ends; ``output``
+    is the runner's display."""
+    shell = Shell(runner, client, output, settings)
     client.add_event_handler(shell.on_event)
     return await shell.run()

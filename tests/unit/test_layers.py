@@ -85,7 +85,7 @@ def test_no_import_cycles() -> None:
             if dep.startswith(node + "."):
                 continue
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep) :] + [dep]
+                cycle = [*stack[stack.index(dep) :], dep]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if dep not in state:
                 visit(dep)
@@ -97,7 +97,9 @@ def test_no_import_cycles() -> None:
             visit(node)
 
 
-@pytest.mark.parametrize("name,path", list(modules()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "name,path", list(modules()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_imports_go_down_the_layers(name: str, path: Path) -> None:
     own = layer_of(name)
     if own is None:  # the package, the base modules, __main__

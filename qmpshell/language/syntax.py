@@ -1,0 +1,254 @@
+"""The shorthand's grammar: words, ``key=value`` pairs and the tree they build, and the way
+back from arguments to shorthand.
+
+    command [key=value ...]        query-block; device_del id=nic0
+    key.sub=value                  dotted keys build nested objects
+    key="quoted value"             quotes are removed; \\" \\\\ \\n \\t \\uXXXX inside
+    key=[1, 2] key={"a": 1}        JSON or Python-style literals, spaces allowed inside
+
+What the words mean, as a QMP message typed by the schema, is :mod:`.shorthand`'s. Pure:
+no socket, no terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NamedTuple, Union
+
+from ..errors import InputError
+from .rawjson import as_typed
+from .values import untyped_value
+
+Message = dict[str, Any]
+
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "0": "\0",
+    "/": "/",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+
+
+class Word(NamedTuple):
+    """A whitespace-separated word, quotes removed; ``key``/``value`` when it is k=v."""
+
+    text: str
+    start: int
+    end: int
+    key: str | None = None
+    value: str = ""
+    value_start: int = 0
+    value_quoted: bool = False
+
+
+class Value(NamedTuple):
+    """A value as typed, before it is given a type."""
+
+    text: str
+    quoted: bool
+    column: int
+    key_column: int = 0
+
+
+# An argument tree: nested dicts from dotted keys, with typed-in values at the leaves.
+Tree = dict[str, Union["Tree", Value]]
+
+
+def _read_quoted(line: str, start: int) -> tuple[str, int]:
+    quote = line[start]
+    out: list[str] = []
+    i = start + 1
+    n = len(line)
+    while i < n:
+        char = line[i]
+        if char == quote:
+            return "".join(out), i + 1
+        if char == "\\" and i + 1 < n:
+            nxt = line[i + 1]
+            if nxt == "u" and _HEX4.match(line, i + 2):
+                out.append(chr(int(line[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+            else:
+                out.append(char + nxt)  # unknown escapes stay as typed
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    raise InputError(f"unclosed {quote}", start, incomplete=True)
+
+
+def _skip_balanced(line: str, start: int) -> int:
+    """The end of the bracketed literal at ``start``, quotes inside respected."""
+    depth = 0
+    i = start
+    n = len(line)
+    while i < n:
+        char = line[i]
+        if char in "\"'":
+            _, i = _read_quoted(line, i)
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise InputError(f"unclosed '{line[start]}'", start, incomplete=True)
+
+
+def split_words(line: str) -> list[Word]:
+    """Split a line into words on whitespace outside quotes and bracketed values."""
+    words: list[Word] = []
+    i = 0
+    n = len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        start = i
+        parts: list[str] = []
+        length = 0
+        eq = -1
+        value_start = 0
+        value_quoted = False
+        while i < n and not line[i].isspace():
+            char = line[i]
+            if char in "\"'":
+                text, i = _read_quoted(line, i)
+                value_quoted = value_quoted or eq >= 0
+            elif char == "=" and eq < 0:
+                eq, value_start, text = length, i + 1, "="
+                i += 1
+                if i < n and line[i] in "{[":
+                    end = _skip_balanced(line, i)
+                    text, i = "=" + line[i:end], end
+            else:
+                text = char
+                i += 1
+            parts.append(text)
+            length += len(text)
+        whole = "".join(parts)
+        if eq >= 0:
+            words.append(
+                Word(whole, start, i, whole[:eq], whole[eq + 1 :], value_start, value_quoted)
+            )
+        else:
+            words.append(Word(whole, start, i))
+    return words
+
+
+def build_tree(words: list[Word]) -> Tree:
+    """Nest ``key.sub=value`` words into a tree; a key given twice, or used both as a
+    value and as a parent, is an error."""
+    tree: Tree = {}
+    for word in words:
+        if word.key is None:
+            raise InputError(f"expected key=value, got '{word.text}'", word.start)
+        path = word.key.split(".")
+        if not all(path):
+            raise InputError(f"empty name in key '{word.key}'", word.start)
+        node = tree
+        for depth, name in enumerate(path[:-1]):
+            child = node.setdefault(name, {})
+            if isinstance(child, Value):
+                prefix = ".".join(path[: depth + 1])
+                raise InputError(
+                    f"'{prefix}' is given a value and also used as a parent of '{word.key}'",
+                    word.start,
+                )
+            node = child
+        leaf = path[-1]
+        if leaf in node:
+            what = "given twice" if isinstance(node[leaf], Value) else "also a parent key"
+            raise InputError(f"'{word.key}' is {what}", word.start)
+        node[leaf] = Value(word.value, word.value_quoted, word.value_start, word.start)
+    return tree
+
+
+def untyped_tree(tree: Tree) -> Message:
+    """The JSON object of a tree by the untyped rules."""
+    return {
+        name: untyped_tree(node)
+        if isinstance(node, dict)
+        else untyped_value(node.text, node.quoted, node.column)
+        for name, node in tree.items()
+    }
+
+
+def is_incomplete_json(text: str) -> bool:
+    """True when ``text`` starts a JSON object whose braces are not yet closed, so an
+    interactive shell should read another line before parsing."""
+    stripped = as_typed(text).lstrip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        _skip_balanced(stripped, 0)
+    except InputError:
+        return True
+    return False
+
+
+def split_entries(text: str) -> tuple[list[str], str]:
+    """``text`` cut into what is complete — each line, or a raw JSON object over as many
+    lines as its braces take — and the unfinished rest (no newline yet, or an object
+    still open). Blank lines are left out. Pasted text and a script read the same way."""
+    lines = text.split("\n")
+    rest = lines.pop()
+    entries: list[str] = []
+    pending: str | None = None
+    for line in lines:
+        if pending is not None:
+            pending += "\n" + line
+            if not is_incomplete_json(pending):
+                entries.append(pending)
+                pending = None
+        elif is_incomplete_json(line):
+            pending = line
+        elif line.strip():
+            entries.append(line)
+    if pending is not None:
+        rest = pending + "\n" + rest
+    return entries, rest
+
+
+# -- the way back: arguments as shorthand ----------------------------------------------
+
+_PLAIN = re.compile(r"[^\s\"'=\[\]{}|()\\]+\Z")
+_KEY = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_+-]*\Z")
+
+
+def render_arguments(arguments: Message) -> str:
+    """Arguments as shorthand words that :class:`Parser` (untyped) reads back as the same
+    object. Keys must be QAPI-style names."""
+    return " ".join(_render(arguments, ""))
+
+
+def _render(node: Message, prefix: str) -> list[str]:
+    words: list[str] = []
+    for key, value in node.items():
+        if not _KEY.match(key):
+            raise ValueError(f"key {key!r} cannot be written as shorthand")
+        if isinstance(value, dict) and value and all(_KEY.match(name) for name in value):
+            words.extend(_render(value, f"{prefix}{key}."))
+        else:
+            words.append(f"{prefix}{key}={render_value(value)}")
+    return words
+
+
+def render_value(value: Any) -> str:
+    """One value as it would be typed, so that the untyped rules read it back."""
+    if isinstance(value, str) and _PLAIN.match(value) and untyped_value(value) == value:
+        return value
+    return json.dumps(value, ensure_ascii=False)

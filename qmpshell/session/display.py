@@ -1,0 +1,61 @@
+"""What the session shows, and to whom it says it: the interface the UI layer implements.
+
+The session (the line runner, the meta-commands, reconnecting) decides *what* the user is
+told; how it looks, and where it goes, is the UI's (:class:`qmpshell.ui.output.Output`).
+This protocol is the whole of what the session may ask of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..errors import InputError
+
+
+class Display(Protocol):
+    """Where replies, events, notes and errors go."""
+
+    pretty: bool  # replies indented (/pretty)
+    verbose: bool  # each command echoed as sent
+    interactive: bool  # the interactive shell, not a script
+    return_only: bool  # -r: a reply as its return value only
+
+    @property
+    def width(self) -> int:
+        """Columns to lay text out in."""
+
+    def set_pretty(self, pretty: bool) -> None:
+        """Indent replies from now on, or not."""
+
+    def message(self, message: Any) -> None:
+        """A QMP message, as sent (``-v``)."""
+
+    def reply(self, reply: Any) -> None:
+        """A reply to a command."""
+
+    def return_value(self, reply: Any, what: str) -> None:
+        """The return value of ``reply`` only (``-r``); ``what`` names the command."""
+
+    def exec_status(self, reply: Any) -> None:
+        """A guest agent's ``guest-exec-status``, its output decoded."""
+
+    def hmp(self, text: str) -> None:
+        """What an HMP command printed."""
+
+    def event(self, event: Any) -> None:
+        """An event, as it arrives."""
+
+    def matched(self, event: Any) -> None:
+        """The event a ``/wait`` waited for."""
+
+    def long_text(self, text: str) -> None:
+        """Text that may be taller than the screen (help): paged when it is."""
+
+    def note(self, text: str) -> None:
+        """Something the user should know (stderr in scripts)."""
+
+    def error(self, text: str) -> None:
+        """A problem, on one line."""
+
+    def input_error(self, line: str, error: InputError, where: str = "") -> None:
+        """A line refused before sending, with a mark under the column at fault."""
