@@ -14,9 +14,10 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from qmpshell.language import suggest as s
+from qmpshell.language.candidates import signature
 from qmpshell.language.schema import Schema
 from qmpshell.session.meta import HELP
-from qmpshell.ui.completer import ShellCompleter, signature
+from qmpshell.ui.completer import ShellCompleter
 
 pytest_plugins = ["schema_fixture"]
 
@@ -147,11 +148,11 @@ def test_host_paths_before_the_schema_is_loaded() -> None:
     assert texts_now("blockdev-add driver=file filename=/proc/self/statu") == ["s"]
     assert texts_now("qom-list path=/proc/self/statu") == []
     assert s.suggest("qom-list path=/ma", None) == s.Context(
-        s.VALUE, "/ma", "qom-list", ("path",), None, tree={}
+        s.Kind.VALUE, "/ma", "qom-list", ("path",), None, tree={}
     )
     # device_add's properties come from QEMU: where an argument name goes is known too.
     context = s.suggest("device_add driver=virtio-blk-pci dr", None)
-    assert (context.kind, context.prefix, context.command) == (s.ARGUMENT, "dr", "device_add")
+    assert (context.kind, context.prefix, context.command) == (s.Kind.ARGUMENT, "dr", "device_add")
     assert context.given == {"driver"}
     assert texts_now("device_add driver=virtio-blk-pci dr") == []  # none from the schema
 

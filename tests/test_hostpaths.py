@@ -22,7 +22,7 @@ pytest_plugins = ["schema_fixture"]
 def at(schema: Schema | None, line: str) -> HostPath | None:
     """The host-path entry for the value being typed at the end of ``line``."""
     context = s.suggest(line, schema)
-    assert context.kind == s.VALUE and context.command is not None, line
+    assert context.kind == s.Kind.VALUE and context.command is not None, line
     return host_path(context.command, context.path, context.tree, schema)
 
 

@@ -8,6 +8,7 @@ fetched from the running QEMU.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 
@@ -15,15 +16,19 @@ from ..errors import InputError
 from .schema import Schema
 from .syntax import Tree, Value, Word, build_tree, split_words
 
-COMMAND = "command"
-META = "meta"
-ACTION = "action"
-ARGUMENT = "argument"
-VALUE = "value"
-TOPIC = "topic"  # after /help
-EVENT = "event"  # after /wait, /events filter
-WORDS = "words"  # a fixed set of words (/events actions)
-NOTHING = "nothing"
+
+class Kind(enum.Enum):
+    """What kind of thing fits at the cursor."""
+
+    COMMAND = "command"
+    META = "meta"  # a meta-command (/help)
+    ACTION = "action"  # an action inside a transaction block
+    ARGUMENT = "argument"
+    VALUE = "value"
+    TOPIC = "topic"  # after /help
+    EVENT = "event"  # after /wait, /events filter
+    WORDS = "words"  # a fixed set of words (/events actions)
+    NOTHING = "nothing"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class Context:
     values, ``path`` is the key and ``type`` the member's type.
     """
 
-    kind: str
+    kind: Kind
     prefix: str = ""
     command: str | None = None
     path: tuple[str, ...] = ()
@@ -134,30 +139,30 @@ _KEY_TEXT = re.compile(r"[^\s=\"']*\Z")
 def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> Context:
     """What fits at the end of ``text`` (the line up to the cursor)."""
     if text.lstrip().startswith("{"):
-        return Context(NOTHING)
+        return Context(Kind.NOTHING)
     split = _current_word(text)
     if split is None:
-        return Context(NOTHING)
+        return Context(Kind.NOTHING)
     words, current = split
     if not words:
         if current.startswith("/"):
-            return Context(META, current)
+            return Context(Kind.META, current)
         if in_transaction:
-            return Context(ACTION, current)
-        return Context(COMMAND, current)
+            return Context(Kind.ACTION, current)
+        return Context(Kind.COMMAND, current)
     head = words[0].text
     if head.startswith("/"):
         return _meta_argument(schema, head, words[1:], current)
     if head == "!oob":
         if len(words) == 1:
-            return Context(COMMAND, current, words=("oob",))
+            return Context(Kind.COMMAND, current, words=("oob",))
         return _arguments(schema, words[1].text, None, words[2:], current)
     if head == "transaction(" or in_transaction:
         group = words[1:] if head == "transaction(" else words
         while "|" in [w.text for w in group]:
             group = group[[w.text for w in group].index("|") + 1 :]
         if not group:
-            return Context(ACTION, current) if "=" not in current else Context(NOTHING)
+            return Context(Kind.ACTION, current) if "=" not in current else Context(Kind.NOTHING)
         action = group[0].text
         data = schema.action_data_type(action) if schema else None
         return _arguments(schema, action, data, group[1:], current)
@@ -166,21 +171,21 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
 
 def _meta_argument(schema: Schema | None, head: str, args: list[Word], current: str) -> Context:
     if head == "/help" and not args:
-        return Context(TOPIC, current)
+        return Context(Kind.TOPIC, current)
     if head == "/wait" and not args:
-        return Context(EVENT, current)
+        return Context(Kind.EVENT, current)
     if head == "/wait" and schema is not None:
         # /wait EVENT key=value...: the keys are the event's data members.
         data = schema.event_data_type(args[0].text.upper())
         if data is None:
-            return Context(NOTHING)
+            return Context(Kind.NOTHING)
         return _arguments(schema, head, data, args[1:], current)
     if head == "/events":
         if not args:
-            return Context(WORDS, current, words=("list", "filter", "clear"))
+            return Context(Kind.WORDS, current, words=("list", "filter", "clear"))
         if args[0].text == "filter" and len(args) == 1:
-            return Context(EVENT, current.rsplit(",", 1)[-1], words=("all", "none"))
-    return Context(NOTHING)
+            return Context(Kind.EVENT, current.rsplit(",", 1)[-1], words=("all", "none"))
+    return Context(Kind.NOTHING)
 
 
 def _arguments(
@@ -192,32 +197,32 @@ def _arguments(
         # cursor is, untyped.
         key, eq, value = current.partition("=")
         if not _KEY_TEXT.match(key):
-            return Context(NOTHING)
+            return Context(Kind.NOTHING)
         tree = _tolerant_tree(args)
         if eq:
-            return Context(VALUE, value, command, tuple(key.split(".")), tree=tree)
+            return Context(Kind.VALUE, value, command, tuple(key.split(".")), tree=tree)
         if "." in key:
-            return Context(NOTHING)
-        return Context(ARGUMENT, key, command, given=frozenset(tree), tree=tree)
+            return Context(Kind.NOTHING)
+        return Context(Kind.ARGUMENT, key, command, given=frozenset(tree), tree=tree)
     if arg_type is None:
         info = schema.command(command)
         if info is None:
-            return Context(NOTHING)
+            return Context(Kind.NOTHING)
         arg_type = info.arg_type
     tree = _tolerant_tree(args)
     key, eq, value = current.partition("=")
     if not _KEY_TEXT.match(key):
-        return Context(NOTHING)
+        return Context(Kind.NOTHING)
     path = tuple(key.split("."))
     if eq:
         type_name = member_type(schema, arg_type, path, tree)
-        return Context(VALUE, value, command, path, type_name, tree=tree)
+        return Context(Kind.VALUE, value, command, path, type_name, tree=tree)
     parent = object_at(schema, arg_type, path[:-1], tree)
     if parent is None:
-        return Context(NOTHING)
+        return Context(Kind.NOTHING)
     object_name, subtree = parent
     return Context(
-        ARGUMENT,
+        Kind.ARGUMENT,
         path[-1],
         command,
         path[:-1],

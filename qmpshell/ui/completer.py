@@ -9,74 +9,18 @@ asynchronous path, which prompt_toolkit runs without holding up typing.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 from ..language import suggest as s
+from ..language.candidates import Candidate, argument_candidates, value_candidates
 from ..language.hmp import HmpCommand, argument_kind
 from ..language.hostpaths import hmp_option_host_path, host_path
-from ..language.schema import Member, Schema
-from ..language.syntax import Tree, Value
+from ..language.schema import Schema
+from ..language.suggest import Kind
+from ..language.syntax import Value
 from ..session.live import LiveNames, value_source
-
-
-@dataclass(frozen=True)
-class Candidate:
-    text: str
-    meta: str = ""
-
-
-def describe_member(schema: Schema, member: Member) -> str:
-    """``str, required`` or ``enum`` for the meta column."""
-    kind = schema.describe(member.type)
-    if len(kind) > 30:
-        kind = kind[:29] + "…"
-    return kind if member.optional else f"{kind}, required"
-
-
-def argument_candidates(schema: Schema, context: s.Context) -> list[Candidate]:
-    """Argument names at the context's object: required ones first, given ones left out."""
-    assert context.type is not None
-    tags = s.tags_of(schema, context.type, _subtree(context))
-    members = [m for m in schema.object_members(context.type, tags) if m.name not in context.given]
-    members.sort(key=lambda m: m.optional)  # stable: schema order within each group
-    found: list[Candidate] = []
-    for member in members:
-        meta = describe_member(schema, member)
-        found.append(Candidate(f"{member.name}=", meta))
-        if schema.object_type(member.type) is not None:
-            found.append(Candidate(f"{member.name}.", "members of " + meta))
-    return found
-
-
-def _subtree(context: s.Context) -> Tree:
-    tree = context.tree
-    for name in context.path:
-        child = tree.get(name)
-        tree = child if isinstance(child, dict) else {}
-    return tree
-
-
-def value_candidates(schema: Schema, type_name: str | None) -> list[Candidate]:
-    """Values the schema allows for ``type_name``: enum values, booleans, null."""
-    if type_name is None:
-        return []
-    meta = schema.meta_type(type_name)
-    if meta == "enum":
-        return [Candidate(v, "enum") for v in schema.enum_values(type_name)]
-    if meta == "alternate":
-        found: list[Candidate] = []
-        for branch in schema.alternatives(type_name):
-            found.extend(value_candidates(schema, branch))
-        return found
-    kind = schema.json_type(type_name)
-    if kind == "boolean":
-        return [Candidate("true", "bool"), Candidate("false", "bool")]
-    if kind == "null":
-        return [Candidate("null", "null")]
-    return []
 
 
 class ShellCompleter(Completer):
@@ -112,7 +56,7 @@ class ShellCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
-        if self._schema() is None and self._ready is not None and context.kind != s.META:
+        if self._schema() is None and self._ready is not None and context.kind != Kind.META:
             await self._ready()
             schema = self._schema()
             context = s.suggest(document.text_before_cursor, schema, self._in_transaction())
@@ -128,7 +72,7 @@ class ShellCompleter(Completer):
         for candidate in self._candidates(context):
             if candidate.text.startswith(context.prefix):
                 yield _completion(candidate, context.prefix)
-        if context.kind == s.VALUE and context.path and context.command is not None:
+        if context.kind == Kind.VALUE and context.path and context.command is not None:
             entry = host_path(context.command, context.path, context.tree, self._schema())
             if entry is not None:
                 yield from _host_paths(self._paths, entry.prefix, context.prefix, complete_event)
@@ -136,15 +80,15 @@ class ShellCompleter(Completer):
     def _candidates(self, context: s.Context) -> list[Candidate]:
         schema = self._schema()
         kind = context.kind
-        if kind == s.META:
+        if kind == Kind.META:
             return [Candidate(name, "meta-command") for name in self._meta_names]
-        if kind == s.WORDS:
+        if kind == Kind.WORDS:
             return [Candidate(word) for word in context.words]
         if schema is None:
-            if kind == s.COMMAND and self._commands is not None:
+            if kind == Kind.COMMAND and self._commands is not None:
                 return [Candidate(name, meta) for name, meta in self._commands()]
             return []
-        if kind == s.COMMAND:
+        if kind == Kind.COMMAND:
             oob_only = context.words == ("oob",)
             found = [
                 Candidate(c.name, "command, out of band" if c.allow_oob else "command")
@@ -154,28 +98,28 @@ class ShellCompleter(Completer):
             if not oob_only:
                 found += [Candidate("transaction(", "transaction block"), Candidate("!oob", "")]
             return sorted(found, key=lambda c: c.text)
-        if kind == s.ACTION:
+        if kind == Kind.ACTION:
             return [Candidate(name, "transaction action") for name in schema.action_names()]
-        if kind == s.TOPIC:
+        if kind == Kind.TOPIC:
             return (
                 [Candidate(name, "command") for name in sorted(schema.commands)]
                 + [Candidate(name, "event") for name in sorted(schema.events)]
                 + [Candidate(name, "meta-command") for name in self._meta_names]
             )
-        if kind == s.EVENT:
+        if kind == Kind.EVENT:
             return [Candidate(word) for word in context.words] + [
                 Candidate(name, "event") for name in sorted(schema.events)
             ]
-        if kind == s.ARGUMENT:
+        if kind == Kind.ARGUMENT:
             return argument_candidates(schema, context)
-        if kind == s.VALUE:
+        if kind == Kind.VALUE:
             return value_candidates(schema, context.type)
         return []
 
     async def _from_qemu(self, context: s.Context) -> list[Candidate]:
         if self._live is None or context.command is None:
             return []
-        if context.kind == s.ARGUMENT and context.command == "device_add" and not context.path:
+        if context.kind == Kind.ARGUMENT and context.command == "device_add" and not context.path:
             driver = context.tree.get("driver")
             if not isinstance(driver, Value):
                 return []
@@ -185,7 +129,7 @@ class ShellCompleter(Completer):
                 for n, meta in names
                 if n not in context.given
             ]
-        if context.kind != s.VALUE:
+        if context.kind != Kind.VALUE:
             return []
         path_node = context.tree.get("path")
         typed_path = path_node.text if isinstance(path_node, Value) else None
@@ -218,36 +162,6 @@ def _completion(candidate: Candidate, prefix: str) -> Completion:
         start_position=-len(prefix),
         display_meta=candidate.meta or None,
     )
-
-
-def signature(schema: Schema | None, context: s.Context) -> str | None:
-    """One line about the argument at the cursor, for the toolbar: its name, type, whether
-    it is required, and the values an enum allows."""
-    if schema is None or context.command is None:
-        return None
-    if context.kind == s.VALUE and context.path:
-        path = context.path
-    elif context.kind == s.ARGUMENT and context.type is not None and context.prefix:
-        path = (*context.path, context.prefix)
-    else:
-        return None
-    command = schema.command(context.command)
-    root = command.arg_type if command else schema.action_data_type(context.command)
-    if root is None:
-        return None
-    parent = s.object_at(schema, root, path[:-1], context.tree)
-    if parent is None:
-        return None
-    object_name, subtree = parent
-    members = schema.object_members(object_name, s.tags_of(schema, object_name, subtree))
-    member = next((m for m in members if m.name == path[-1]), None)
-    if member is None:
-        return None
-    text = f"{'.'.join(path)}: {describe_member(schema, member)}"
-    values = [c.text for c in value_candidates(schema, member.type)]
-    if values:
-        text += " — " + " | ".join(values)
-    return text
 
 
 class HmpCompleter(Completer):

@@ -179,8 +179,8 @@ class Shell:
 
     def _signature(self) -> str | None:
         """The argument at the cursor, described, while a command is being typed."""
+        from ..language.candidates import signature
         from ..language.suggest import suggest
-        from .completer import signature
 
         if self.runner.mode != "qmp":
             return None

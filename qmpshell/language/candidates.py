@@ -1,0 +1,101 @@
+"""Completion candidates from the schema, pure: what the menu offers for a
+:class:`~qmpshell.language.suggest.Context`, and the one-line signature of the argument at
+the cursor. :mod:`qmpshell.ui.completer` turns them into prompt_toolkit completions, with
+the names only the running QEMU knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import suggest as s
+from .schema import Member, Schema
+from .suggest import Kind
+from .syntax import Tree
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    meta: str = ""
+
+
+def describe_member(schema: Schema, member: Member) -> str:
+    """``str, required`` or ``enum`` for the meta column."""
+    kind = schema.describe(member.type)
+    if len(kind) > 30:
+        kind = kind[:29] + "…"
+    return kind if member.optional else f"{kind}, required"
+
+
+def argument_candidates(schema: Schema, context: s.Context) -> list[Candidate]:
+    """Argument names at the context's object: required ones first, given ones left out."""
+    assert context.type is not None
+    tags = s.tags_of(schema, context.type, _subtree(context))
+    members = [m for m in schema.object_members(context.type, tags) if m.name not in context.given]
+    members.sort(key=lambda m: m.optional)  # stable: schema order within each group
+    found: list[Candidate] = []
+    for member in members:
+        meta = describe_member(schema, member)
+        found.append(Candidate(f"{member.name}=", meta))
+        if schema.object_type(member.type) is not None:
+            found.append(Candidate(f"{member.name}.", "members of " + meta))
+    return found
+
+
+def _subtree(context: s.Context) -> Tree:
+    tree = context.tree
+    for name in context.path:
+        child = tree.get(name)
+        tree = child if isinstance(child, dict) else {}
+    return tree
+
+
+def value_candidates(schema: Schema, type_name: str | None) -> list[Candidate]:
+    """Values the schema allows for ``type_name``: enum values, booleans, null."""
+    if type_name is None:
+        return []
+    meta = schema.meta_type(type_name)
+    if meta == "enum":
+        return [Candidate(v, "enum") for v in schema.enum_values(type_name)]
+    if meta == "alternate":
+        found: list[Candidate] = []
+        for branch in schema.alternatives(type_name):
+            found.extend(value_candidates(schema, branch))
+        return found
+    kind = schema.json_type(type_name)
+    if kind == "boolean":
+        return [Candidate("true", "bool"), Candidate("false", "bool")]
+    if kind == "null":
+        return [Candidate("null", "null")]
+    return []
+
+
+def signature(schema: Schema | None, context: s.Context) -> str | None:
+    """One line about the argument at the cursor, for the toolbar: its name, type, whether
+    it is required, and the values an enum allows."""
+    if schema is None or context.command is None:
+        return None
+    if context.kind == Kind.VALUE and context.path:
+        path = context.path
+    elif context.kind == Kind.ARGUMENT and context.type is not None and context.prefix:
+        path = (*context.path, context.prefix)
+    else:
+        return None
+    command = schema.command(context.command)
+    root = command.arg_type if command else schema.action_data_type(context.command)
+    if root is None:
+        return None
+    parent = s.object_at(schema, root, path[:-1], context.tree)
+    if parent is None:
+        return None
+    object_name, subtree = parent
+    members = schema.object_members(object_name, s.tags_of(schema, object_name, subtree))
+    member = next((m for m in members if m.name == path[-1]), None)
+    if member is None:
+        return None
+    text = f"{'.'.join(path)}: {describe_member(schema, member)}"
+    values = [c.text for c in value_candidates(schema, member.type)]
+    if values:
+        text += " — " + " | ".join(values)
+    return text
