@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qmpshell.ui.history import contains_secret, history_path, make_history
+from qmpshell.language.redaction import line_has_secret
+from qmpshell.ui.history import history_path, make_history
 
 
 @pytest.mark.parametrize(
@@ -24,7 +25,7 @@ from qmpshell.ui.history import contains_secret, history_path, make_history
     ],
 )
 def test_secrets_detected(line: str) -> None:
-    assert contains_secret(line)
+    assert line_has_secret(line)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_secrets_detected(line: str) -> None:
     ],
 )
 def test_ordinary_lines_kept(line: str) -> None:
-    assert not contains_secret(line)
+    assert not line_has_secret(line)
 
 
 def test_history_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

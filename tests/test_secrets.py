@@ -16,9 +16,9 @@ import pexpect
 import pytest
 from conftest import QemuProcess
 
+from qmpshell.language.mode import Mode
 from qmpshell.language.rawjson import parse_raw_json
 from qmpshell.language.redaction import REDACTED, has_secret, line_has_secret, redact, redact_hmp
-from qmpshell.ui.history import contains_secret
 
 # -- HMP lines ------------------------------------------------------------------------
 
@@ -55,10 +55,10 @@ from qmpshell.ui.history import contains_secret
 )
 def test_hmp_secret_redacted(line: str, expected: str) -> None:
     assert redact_hmp(line) == expected
-    assert line_has_secret(line, "hmp")
-    assert line_has_secret(f"/hmp {line}", "qmp")  # /hmp LINE at the QMP prompt
-    assert line_has_secret(line, "qmp")  # HMP typed at the QMP prompt by habit
-    assert contains_secret(line, "hmp")
+    assert line_has_secret(line, Mode.HMP)
+    assert line_has_secret(f"/hmp {line}", Mode.QMP)  # /hmp LINE at the QMP prompt
+    assert line_has_secret(line, Mode.QMP)  # HMP typed at the QMP prompt by habit
+    assert line_has_secret(line, Mode.HMP)
 
 
 @pytest.mark.parametrize(
@@ -78,12 +78,12 @@ def test_hmp_secret_redacted(line: str, expected: str) -> None:
 )
 def test_ordinary_hmp_lines_kept(line: str) -> None:
     assert redact_hmp(line) == line
-    assert not line_has_secret(line, "hmp")
+    assert not line_has_secret(line, Mode.HMP)
 
 
 def test_qmp_line_in_hmp_mode_judged_as_qmp() -> None:
-    assert line_has_secret("/qmp object-add qom-type=secret id=s data=x", "hmp")
-    assert not line_has_secret("/qmp query-status", "hmp")
+    assert line_has_secret("/qmp object-add qom-type=secret id=s data=x", Mode.HMP)
+    assert not line_has_secret("/qmp query-status", Mode.HMP)
 
 
 # -- QMP messages and lines -----------------------------------------------------------
@@ -132,7 +132,7 @@ def test_raw_json_human_monitor_command_redacted() -> None:
     ],
 )
 def test_qmp_lines_with_secrets(line: str) -> None:
-    assert line_has_secret(line, "qmp")
+    assert line_has_secret(line, Mode.QMP)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_qmp_lines_with_secrets(line: str) -> None:
     ],
 )
 def test_qmp_lines_without_secrets(line: str) -> None:
-    assert not line_has_secret(line, "qmp")
+    assert not line_has_secret(line, Mode.QMP)
 
 
 # -- a real QEMU: the transcript --------------------------------------------------------

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ExitStatus, InputError, QMPShellError
+from ..language.mode import Mode
 from ..modes.scripted import (
     PIPELINE,
     iterate,
@@ -241,7 +242,7 @@ async def _run_session(
         )
         if args.hmp:
             if await runner.hmp_available():
-                runner.mode = "hmp"
+                runner.mode = Mode.HMP
             else:
                 output.error(NO_HMP)
         reconnect = None

@@ -27,6 +27,7 @@ import re
 from typing import Any, NamedTuple
 
 from ..errors import InputError
+from .mode import Mode
 from .rawjson import as_typed
 from .syntax import split_words
 
@@ -95,15 +96,15 @@ def _redacted_member(key: str, container: dict[str, Any]) -> Any:
 # -- lines as typed -------------------------------------------------------------------
 
 
-def line_has_secret(line: str, mode: str = "qmp") -> bool:
-    """Whether a line typed in ``mode`` (``qmp``, ``qga`` or ``hmp``) passes a secret,
+def line_has_secret(line: str, mode: Mode = Mode.QMP) -> bool:
+    """Whether a line typed in ``mode`` (a guest agent's lines are QMP's) passes a secret,
     so that it must not be written to history. ``/hmp LINE`` and ``/qmp LINE`` are
     judged by the rule of the monitor they go to."""
     text = line.strip()
-    for meta, target in (("/hmp", "hmp"), ("/qmp", "qmp")):
+    for meta, target in (("/hmp", Mode.HMP), ("/qmp", Mode.QMP)):
         if text == meta or text.startswith(meta + " "):
             return line_has_secret(text[len(meta) :], target)
-    if mode == "hmp" and not text.startswith("/"):
+    if mode is Mode.HMP and not text.startswith("/"):
         return bool(hmp_secrets(text))
     return _qmp_line_has_secret(text)
 

@@ -16,6 +16,7 @@ from contextlib import suppress
 from typing import IO, Any
 
 from ..errors import ConnectionLost, ExitStatus, SessionEnded
+from ..language.mode import Mode
 from ..language.rawjson import OpenObject, is_documented_reply, opens_object
 from ..session.meta import Quit
 from ..session.runner import LineRunner, is_skipped, wait_quit
@@ -168,7 +169,7 @@ class _Script:
                 continue
             if is_skipped(line):
                 continue
-            if self.runner.mode == "qmp" and not self.runner.in_transaction:
+            if self.runner.mode is Mode.QMP and not self.runner.in_transaction:
                 if is_documented_reply(line):  # an example's reply: read past it
                     reply = opens_object(line[line.index("<") + 2 :])
                     while reply is not None and not reply.closed:

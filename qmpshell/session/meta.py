@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionLost, InputError
+from ..language.mode import Mode
 from ..language.spelling import close_names, did_you_mean
 from ..language.syntax import build_tree, split_words, untyped_tree
 from .events import Event, EventFilter
@@ -92,17 +93,17 @@ class MetaCommands:
             return False
         if args:
             return await runner.run_hmp(self._rest, self._at)
-        runner.mode = "hmp"
+        runner.mode = Mode.HMP
         runner.output.note("HMP mode: lines go to the human monitor; /qmp goes back")
         return True
 
     async def _qmp(self, args: list[str]) -> bool:
         if args:
             return await self.runner.run_qmp(self._rest, self._at)
-        if self.runner.mode == "qmp":
+        if self.runner.mode is Mode.QMP:
             self.runner.output.note("already in QMP mode; /hmp switches to the human monitor")
             return True
-        self.runner.mode = "qmp"
+        self.runner.mode = Mode.QMP
         self.runner.output.note("QMP mode: lines go to QMP again; /hmp switches back")
         return True
 

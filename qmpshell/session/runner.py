@@ -14,6 +14,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from ..errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
+from ..language.mode import Mode
 from ..language.rawjson import RawJSON, is_raw_json
 from ..language.shorthand import Parser
 from ..protocol.client import QMPClient
@@ -85,7 +86,7 @@ class LineRunner:
         self._use_schema = use_schema
         self._schema_wanted = use_schema
         self._schema_load: asyncio.Future[None] | None = None
-        self.mode = "qmp"  # or "hmp"
+        self.mode = Mode.QMP  # which monitor lines go to
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
         # Told ``where`` of each line whose reply the lost connection took, the moment
         # it happens (scripts with --reconnect); None: the loss propagates to the awaiter.
@@ -181,7 +182,7 @@ class LineRunner:
             except InputError as exc:
                 await self.refuse(line, exc, where)
                 return False
-        if self.mode == "hmp":
+        if self.mode is Mode.HMP:
             return await self._submit_hmp(line, where)
         return await self._submit_qmp(line, where)
 
@@ -189,7 +190,7 @@ class LineRunner:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
         looks at what came back) and HMP's cpu, which asks QEMU itself."""
         text = line.strip()
-        return text.startswith("/") or (self.mode == "hmp" and text.split()[:1] == ["cpu"])
+        return text.startswith("/") or (self.mode is Mode.HMP and text.split()[:1] == ["cpu"])
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..language.mode import Mode
 from ..language.redaction import line_has_secret
 from ..protocol.privatefile import open_private, write_whole
 
@@ -34,13 +35,7 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
     return Path(base) / "qmpshell" / name
 
 
-def contains_secret(line: str, mode: str = "qmp") -> bool:
-    """True when ``line``, typed in ``mode``, passes something that should not be written
-    to disk (the rule is :func:`qmpshell.language.redaction.line_has_secret`)."""
-    return line_has_secret(line, mode)
-
-
-def make_history(path: Path, mode: str = "qmp") -> Any:
+def make_history(path: Path, mode: Mode = Mode.QMP) -> Any:
     """A prompt_toolkit history on ``path`` that keeps out the lines of ``mode`` carrying
     secrets, or in-memory history (with a warning) when the file cannot be used."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -68,7 +63,7 @@ def make_history(path: Path, mode: str = "qmp") -> Any:
             return reversed(strings)  # newest first
 
         def store_string(self, string: str) -> None:
-            if contains_secret(string, mode):
+            if line_has_secret(string, mode):
                 return
             entry = f"\n# {datetime.datetime.now()}\n" + "".join(
                 f"+{line}\n" for line in string.split("\n")

@@ -24,6 +24,7 @@ from ..errors import (
     ReplyTimeout,
     SessionEnded,
 )
+from ..language.mode import Mode
 from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
 from ..session.events import Event, run_state_after
@@ -65,7 +66,7 @@ def banner(runner: LineRunner) -> str:
             "Type an agent command (guest-info), /help for more; Ctrl-D quits."
         )
     version = client.greeting.version_text if client.greeting else "unknown version"
-    hmp = runner.mode == "hmp"
+    hmp = runner.mode is Mode.HMP
     example = "an HMP command (info status)" if hmp else "a QMP command (query-status)"
     return (
         f"Connected to {client.address} (QEMU {version}).\n"
@@ -98,7 +99,7 @@ class Shell:
         self._pending: deque[str] = deque()
         self._typeahead = ""
         # One prompt per mode, each with its own history, completion and highlighting.
-        self._sessions: dict[str, PromptSession[str]] = {}
+        self._sessions: dict[Mode, PromptSession[str]] = {}
 
     @property
     def session(self) -> PromptSession[str]:
@@ -109,7 +110,7 @@ class Shell:
 
     # -- prompt_toolkit pieces ----------------------------------------------------------
 
-    def _make_session(self, mode: str) -> PromptSession[str]:
+    def _make_session(self, mode: Mode) -> PromptSession[str]:
         from prompt_toolkit.completion import Completer
         from prompt_toolkit.history import History, InMemoryHistory
         from prompt_toolkit.lexers import Lexer
@@ -121,11 +122,11 @@ class Shell:
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
         from .screen import fitting_session
 
-        path = self.settings.history if mode == "qmp" else self.settings.hmp_history
+        path = self.settings.history if mode is Mode.QMP else self.settings.hmp_history
         history: History = make_history(path, mode) if path else InMemoryHistory()
         completer: Completer
         lexer: Lexer | None
-        if mode == "hmp":
+        if mode is Mode.HMP:
             completer = HmpCompleter(self._live, self.runner.meta.names)
             lexer = None
         else:
@@ -182,7 +183,7 @@ class Shell:
         from ..language.candidates import signature
         from ..language.suggest import suggest
 
-        if self.runner.mode != "qmp":
+        if self.runner.mode is not Mode.QMP:
             return None
         text = self.session.default_buffer.document.text_before_cursor
         schema = self.runner.parser.schema
@@ -201,7 +202,7 @@ class Shell:
             parts.append("disconnected, reconnecting")
         elif self.run_state:
             parts.append(self.run_state)
-        if self.runner.mode == "hmp":
+        if self.runner.mode is Mode.HMP:
             parts.append(
                 "HMP" if self.runner.cpu_index is None else f"HMP, CPU {self.runner.cpu_index}"
             )
@@ -224,7 +225,7 @@ class Shell:
         if load is not None and load is not self._watched_load:
             self._watched_load = load
             load.add_done_callback(self._schema_loaded)
-        if self.runner.mode == "hmp" and self._catalogue is None:
+        if self.runner.mode is Mode.HMP and self._catalogue is None:
             self._catalogue = asyncio.ensure_future(self._live.hmp_catalogue())
             self._catalogue.add_done_callback(lambda _: self._redraw())
 
@@ -237,7 +238,7 @@ class Shell:
                 f"the schema could not be read ({error}): lines are sent untyped, "
                 "and completion knows only the meta-commands"
             )
-        session = self._sessions.get("qmp")
+        session = self._sessions.get(Mode.QMP)
         if session is not None and session.lexer is not None:
             from .lexer import input_lexer
 
@@ -361,7 +362,7 @@ class Shell:
             self._preload()
 
     def _prompt_kind(self) -> str:
-        if self.runner.mode == "hmp":
+        if self.runner.mode is Mode.HMP:
             return "hmp"
         if self.runner.in_transaction:
             return "transaction"
