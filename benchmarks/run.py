@@ -406,9 +406,9 @@ def completion_latencies(path: str, count: int) -> list[float]:
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from qmpshell import QMPClient, parse_address
-    from qmpshell.ui.completer import ShellCompleter
+    from qmpshell.protocol import QMPClient, parse_address
     from qmpshell.session.introspection import load_schema
+    from qmpshell.ui.completer import ShellCompleter
 
     async def schema_of() -> Any:
         async with QMPClient() as client:

@@ -1,11 +1,7 @@
 """qmpshell: an interactive shell for QEMU's QMP and HMP monitors.
 
-The protocol layer (:mod:`qmpshell.protocol.client`) is usable on its own as an asyncio library.
+The package is in layers (docs/architecture.md): :mod:`qmpshell.protocol`, the QMP client,
+usable on its own as an asyncio library (docs/library.md); :mod:`qmpshell.language`, the
+shorthand and the schema; :mod:`qmpshell.session`; :mod:`qmpshell.ui`; :mod:`qmpshell.modes`;
+:mod:`qmpshell.cli`. Importing the package itself loads none of them.
 """
-
-from __future__ import annotations
-
-__all__ = ["LibvirtAddress", "QMPClient", "parse_address"]
-
-from .protocol.address import LibvirtAddress, parse_address
-from .protocol.client import QMPClient

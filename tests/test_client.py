@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import pytest
 from conftest import QemuFactory, QemuProcess
 
-from qmpshell import QMPClient, parse_address
 from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
+from qmpshell.protocol import QMPClient, parse_address
 from qmpshell.protocol.client import Runstate
 from qmpshell.protocol.transcript import Transcript
 

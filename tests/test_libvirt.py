@@ -25,8 +25,8 @@ from terminal import Tmux
 from test_reconnect import Script
 from test_repl_pty import PROMPT, quit_at_prompt, spawn, type_line
 
-from qmpshell import LibvirtAddress, QMPClient
 from qmpshell.errors import CommandError
+from qmpshell.protocol import LibvirtAddress, QMPClient
 from qmpshell.ui.domains import Domain, layout, pick
 
 

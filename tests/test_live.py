@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from conftest import QemuFactory, QemuProcess
 
-from qmpshell import QMPClient, parse_address
+from qmpshell.protocol import QMPClient, parse_address
 from qmpshell.session.live import LiveNames, natural_key, value_source
 
 T = TypeVar("T")
