@@ -9,7 +9,7 @@ this command take, which values does this enum allow.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 # Commands whose arguments object accepts members the schema does not declare
@@ -136,17 +136,26 @@ class Schema:
                 return str(variant["type"])
         return None
 
+    def branches(self, type_name: str, case_of: Callable[[str], str | None]) -> Iterator[str]:
+        """The branches a flat union adds, in order (a branch may be a union itself):
+        for each union on the way, ``case_of(tag)`` gives its tag's value, or None when it
+        is not known, which ends the walk. The one walk of flat unions: typing,
+        completion and help all go through it."""
+        union = type_name
+        while (tag := self.tag(union)) is not None:
+            case = case_of(tag)
+            branch = self.variant(union, case) if case is not None else None
+            if branch is None:
+                return
+            yield branch
+            union = branch
+
     def object_members(self, type_name: str, tags: Mapping[str, str] | None = None) -> list[Member]:
         """The members of an object: its base, and for a flat union whose tag value is
         known from ``tags`` (member name to typed value), that branch's members too."""
         members = self.members(type_name)
-        union = type_name
-        while tags and (tag := self.tag(union)) is not None and tag in tags:
-            branch = self.variant(union, tags[tag])
-            if branch is None:
-                break
+        for branch in self.branches(type_name, (tags or {}).get):
             members.extend(self.members(branch))
-            union = branch
         return members
 
     def object_type(self, type_name: str) -> str | None:

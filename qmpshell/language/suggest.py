@@ -95,13 +95,16 @@ def _merge(into: Tree, more: Tree) -> None:
 def tags_of(schema: Schema, type_name: str, tree: Tree) -> dict[str, str]:
     """The union tag values typed so far at this level (to choose branches)."""
     tags: dict[str, str] = {}
-    union: str | None = type_name
-    while union is not None and (tag := schema.tag(union)) is not None:
+
+    def case_of(tag: str) -> str | None:
         node = tree.get(tag)
         if not isinstance(node, Value):
-            break
+            return None
         tags[tag] = node.text
-        union = schema.variant(union, node.text)
+        return node.text
+
+    for _ in schema.branches(type_name, case_of):
+        pass
     return tags
 
 

@@ -63,8 +63,10 @@ class Typer:
         members = {m.name: m for m in self.schema.members(type_name)}
         result: dict[str, Any] = {}
         # A flat union's branch follows from its tag, wherever on the line the tag was typed.
-        union = type_name
-        while (tag := self.schema.tag(union)) is not None and tag in tree:
+
+        def case_of(tag: str) -> str | None:
+            if tag not in tree:
+                return None
             node = tree[tag]
             if not isinstance(node, Value):
                 raise InputError(
@@ -72,9 +74,10 @@ class Typer:
                 )
             case = self._value(members[tag].type, node, prefix + tag) if tag in members else None
             result[tag] = case
-            branch = self.schema.variant(union, str(case)) if case is not None else None
-            if branch is None:
-                break
+            return str(case) if case is not None else None
+
+        union = type_name
+        for branch in self.schema.branches(type_name, case_of):
             members.update((m.name, m) for m in self.schema.members(branch))
             union = branch
         tag = self.schema.tag(union)

@@ -20,11 +20,11 @@ from typing import Any
 from ..errors import CommandError
 from ..language.schema import Schema
 from ..protocol.client import QMPClient
+from .paths import qmpshell_dir
 
 
 def cache_directory() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "qmpshell")
+    return str(qmpshell_dir("cache"))
 
 
 async def load_schema(client: QMPClient, *, timeout: float | None = None) -> Schema | None:

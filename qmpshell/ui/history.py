@@ -21,6 +21,7 @@ from typing import Any
 from ..language.mode import Mode
 from ..language.redaction import line_has_secret
 from ..protocol.privatefile import open_private, write_whole
+from ..session.paths import qmpshell_dir
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:
@@ -28,11 +29,8 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
     if override:
         path = Path(override).expanduser()
         return path if mode == "qmp" else path.with_name(f"{path.name}-{mode}")
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
     name = "history" if mode == "qmp" else f"history-{mode}"
-    return Path(base) / "qmpshell" / name
+    return qmpshell_dir("state") / name
 
 
 def make_history(path: Path, mode: Mode = Mode.QMP) -> Any:
