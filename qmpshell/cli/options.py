@@ -188,12 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every option and argument of ``parser``. argparse offers no public way to list
+    them; this is the one place that reads its own list."""
+    return list(parser._actions)
+
+
 def attach_optional_values(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
     """An option marked ``attached_only`` given alone takes its default value attached,
     so that argparse cannot take the next word (an address) for its value."""
     alone = {
         name: action
-        for action in parser._actions
+        for action in actions(parser)
         if getattr(action, "attached_only", False)
         for name in action.option_strings
     }

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .options import actions, build_parser
+
 SHELLS = ("bash", "zsh", "fish")
 
 ValueKind = Literal["files", "words", "free"]
@@ -88,7 +90,7 @@ def describe(parser: argparse.ArgumentParser) -> CommandLine:
     """Read the options and positional arguments of ``parser`` that completion needs."""
     options: list[Option] = []
     positionals: list[Value] = []
-    for action in parser._actions:
+    for action in actions(parser):
         if action.help == argparse.SUPPRESS:
             continue
         if not action.option_strings:
@@ -125,8 +127,6 @@ def completion_script(shell: str, parser: argparse.ArgumentParser | None = None)
     ``parser`` defaults to the ``qmpshell`` command's own.
     """
     if parser is None:
-        from .options import build_parser
-
         parser = build_parser()
     command = describe(parser)
     if shell == "bash":

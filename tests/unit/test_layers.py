@@ -118,3 +118,44 @@ def test_imports_go_down_the_layers(name: str, path: Path) -> None:
         if target in BASE or target == "__main__":
             continue
         assert target in allowed, f"{name} (line {line}) imports {dep}: against the layers"
+
+
+def _private_names(tree: ast.AST) -> set[str]:
+    """The private names a module defines: functions, classes, attributes, variables."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+    return {name for name in found if name.startswith("_") and not name.startswith("__")}
+
+
+# argparse lists its options only in a private attribute; one function reads it.
+FOREIGN_PRIVATE = {("qmpshell.cli.options", "parser._actions")}
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """A module uses only its own private names: what another module offers, it offers
+    by a public name (the transports report to a Sink, not to the client's insides)."""
+    trees = {name: ast.parse(path.read_text(), str(path)) for name, path in modules()}
+    own = {name: _private_names(tree) for name, tree in trees.items()}
+    everyone = set().union(*own.values())
+    crossings = []
+    for name, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or node.module == "qmpshell"):
+                crossings += [
+                    f"{name}:{node.lineno} imports {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr in everyone - own[name]
+                and (name, ast.unparse(node)) not in FOREIGN_PRIVATE
+            ):
+                crossings.append(f"{name}:{node.lineno} uses {ast.unparse(node)}")
+    assert not crossings, "\n".join(crossings)
