@@ -271,19 +271,18 @@ async def _run_session(
                 reconnect=reconnect.back if reconnect else None,
             )
             return await (script if reconnect is None else reconnect.run_script(script))
-        from ..ui.history import history_path
-        from ..ui.repl import Settings, run_interactive
+        from ..modes.interactive import run_interactive
 
-        keep = not args.no_history
-        mode = "qga" if agent is not None else "qmp"
-        settings = Settings(
-            history_path(mode, args.history_file) if keep else None,
+        return await run_interactive(
+            runner,
+            client,
+            output,
+            keep_history=not args.no_history,
+            history_file=args.history_file,
             complete_while_typing=args.complete_while_typing,
-            hmp_history=history_path("hmp", args.history_file) if keep else None,
             target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
             reconnect=reconnect,
         )
-        return await run_interactive(runner, client, output, settings)
     finally:
         if launched is not None:
             client.clear_event_handlers()  # the events of quitting it are not the user's
