@@ -19,7 +19,17 @@ from __future__ import annotations
 from ..errors import InputError
 from .rawjson import as_typed, is_documented_reply, parse_raw_json
 from .schema import Schema
-from .syntax import Message, Word, build_tree, split_words, untyped_tree
+from .syntax import (
+    BAR,
+    CLOSE,
+    OOB,
+    TRANSACTION,
+    Message,
+    Word,
+    build_tree,
+    split_words,
+    untyped_tree,
+)
 from .typecheck import Typer
 
 
@@ -99,9 +109,9 @@ class Parser:
         if self._actions is not None:
             return self._transaction_lines(words, self._actions)
         first = words[0]
-        if first.text == "transaction(":
+        if first.text == TRANSACTION:
             return self._transaction_lines(words[1:], [])
-        if first.text == "!oob":
+        if first.text == OOB:
             if len(words) < 2:
                 raise InputError("!oob needs a command after it", first.end, incomplete=True)
             message = self._command(words[1], words[2:])
@@ -112,11 +122,11 @@ class Parser:
         return self._command(first, words[1:])
 
     def _transaction_lines(self, words: list[Word], actions: list[Message]) -> Message | None:
-        closing = bool(words) and words[-1].text == ")" and words[-1].key is None
+        closing = bool(words) and words[-1].text == CLOSE and words[-1].key is None
         if closing:
             words = words[:-1]
         try:
-            stray = next((w for w in words if w.text == ")" and w.key is None), None)
+            stray = next((w for w in words if w.text == CLOSE and w.key is None), None)
             if stray is not None:
                 raise InputError("')' must end the line", stray.start)
             new_actions = [self._action(group) for group in _split_on_bars(words) if group]
@@ -147,7 +157,7 @@ class Parser:
         return Typer(self.schema).action(head.text, head.start, tree)
 
     def _command(self, head: Word, words: list[Word]) -> Message:
-        if head.key is not None or head.text in ("|", ")"):
+        if head.key is not None or head.text in (BAR, CLOSE):
             raise InputError(
                 f"expected a command name, got '{head.text}'",
                 head.start,
@@ -176,7 +186,7 @@ def copy_message(message: Message) -> Message:
 def _split_on_bars(words: list[Word]) -> list[list[Word]]:
     groups: list[list[Word]] = [[]]
     for word in words:
-        if word.text == "|" and word.key is None:
+        if word.text == BAR and word.key is None:
             groups.append([])
         else:
             groups[-1].append(word)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .schema import Schema
-from .syntax import Tree, Value, Word, build_tree, split_words
+from .syntax import BAR, OOB, TRANSACTION, Tree, Value, Word, build_tree, split_words
 
 
 class Kind(enum.Enum):
@@ -156,14 +156,14 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
     head = words[0].text
     if head.startswith("/"):
         return _meta_argument(schema, head, words[1:], current)
-    if head == "!oob":
+    if head == OOB:
         if len(words) == 1:
             return Context(Kind.COMMAND, current, words=("oob",))
         return _arguments(schema, words[1].text, None, words[2:], current)
-    if head == "transaction(" or in_transaction:
-        group = words[1:] if head == "transaction(" else words
-        while "|" in [w.text for w in group]:
-            group = group[[w.text for w in group].index("|") + 1 :]
+    if head == TRANSACTION or in_transaction:
+        group = words[1:] if head == TRANSACTION else words
+        while BAR in [w.text for w in group]:
+            group = group[[w.text for w in group].index(BAR) + 1 :]
         if not group:
             return Context(Kind.ACTION, current) if "=" not in current else Context(Kind.NOTHING)
         action = group[0].text

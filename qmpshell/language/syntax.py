@@ -36,6 +36,12 @@ _ESCAPES = {
 }
 _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 
+# The words that are the language's own, when they stand alone (not as a key or value).
+OOB = "!oob"  # before a command: execute it out of band
+TRANSACTION = "transaction("  # opens a transaction block
+BAR = "|"  # between the actions of a transaction on one line
+CLOSE = ")"  # closes the transaction block
+
 
 class Word(NamedTuple):
     """A whitespace-separated word, quotes removed; ``key``/``value`` when it is k=v."""
@@ -62,7 +68,9 @@ class Value(NamedTuple):
 Tree = dict[str, Union["Tree", Value]]
 
 
-def _read_quoted(line: str, start: int) -> tuple[str, int]:
+def _read_quoted(line: str, start: int, tolerant: bool = False) -> tuple[str, int]:
+    """The text of the quoted run at ``start`` (escapes read) and where it ends; an
+    unclosed quote is an error, or (``tolerant``) runs to the end of the line."""
     quote = line[start]
     out: list[str] = []
     i = start + 1
@@ -85,18 +93,26 @@ def _read_quoted(line: str, start: int) -> tuple[str, int]:
             continue
         out.append(char)
         i += 1
+    if tolerant:
+        return "".join(out), n
     raise InputError(f"unclosed {quote}", start, incomplete=True)
 
 
-def _skip_balanced(line: str, start: int) -> int:
-    """The end of the bracketed literal at ``start``, quotes inside respected."""
+def quoted_end(line: str, start: int) -> int:
+    """Where the quoted run at ``start`` ends (the end of the line when it is unclosed)."""
+    return _read_quoted(line, start, tolerant=True)[1]
+
+
+def _skip_balanced(line: str, start: int, tolerant: bool = False) -> int:
+    """The end of the bracketed literal at ``start``, quotes inside respected; an
+    unclosed one is an error, or (``tolerant``) runs to the end of the line."""
     depth = 0
     i = start
     n = len(line)
     while i < n:
         char = line[i]
         if char in "\"'":
-            _, i = _read_quoted(line, i)
+            _, i = _read_quoted(line, i, tolerant)
             continue
         if char in "{[":
             depth += 1
@@ -105,11 +121,21 @@ def _skip_balanced(line: str, start: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
+    if tolerant:
+        return n
     raise InputError(f"unclosed '{line[start]}'", start, incomplete=True)
 
 
-def split_words(line: str) -> list[Word]:
-    """Split a line into words on whitespace outside quotes and bracketed values."""
+def literal_end(line: str, start: int) -> int:
+    """Where the bracketed literal at ``start`` closes (the end of the line when it is
+    unclosed)."""
+    return _skip_balanced(line, start, tolerant=True)
+
+
+def split_words(line: str, *, tolerant: bool = False) -> list[Word]:
+    """Split a line into words on whitespace outside quotes and bracketed values. An
+    unclosed quote or bracket is an error, or (``tolerant``, for highlighting what is
+    still being typed) runs to the end of the line."""
     words: list[Word] = []
     i = 0
     n = len(line)
@@ -126,13 +152,13 @@ def split_words(line: str) -> list[Word]:
         while i < n and not line[i].isspace():
             char = line[i]
             if char in "\"'":
-                text, i = _read_quoted(line, i)
+                text, i = _read_quoted(line, i, tolerant)
                 value_quoted = value_quoted or eq >= 0
             elif char == "=" and eq < 0:
                 eq, value_start, text = length, i + 1, "="
                 i += 1
                 if i < n and line[i] in "{[":
-                    end = _skip_balanced(line, i)
+                    end = _skip_balanced(line, i, tolerant)
                     text, i = "=" + line[i:end], end
             else:
                 text = char

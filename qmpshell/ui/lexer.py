@@ -11,7 +11,8 @@ imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, ClassVar, Optional
 
@@ -20,7 +21,8 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.formatted_text.utils import split_lines
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles.pygments import pygments_token_to_classname
-from pygments.lexer import RegexLexer, bygroups, default, using  # type: ignore[import-untyped]
+from pygments.lexer import Lexer as PygmentsLexer  # type: ignore[import-untyped]
+from pygments.lexer import RegexLexer
 from pygments.lexers.data import JsonLexer  # type: ignore[import-untyped]
 from pygments.token import (  # type: ignore[import-untyped]
     Comment,
@@ -34,94 +36,157 @@ from pygments.token import (  # type: ignore[import-untyped]
     Whitespace,
 )
 
+from ..language.syntax import BAR, CLOSE, OOB, TRANSACTION, literal_end, quoted_end, split_words
+
 #: What the prompt asks of the rest of the shell: the (start, end) character offsets of
 #: the fault in the whole text, or None when the text is fine.
 Checker = Callable[[str], Optional[tuple[int, int]]]
 
-# A word's pieces as split_words reads them: plain characters, and quoted runs with
-# backslash escapes. Where an unclosed quote is allowed, it runs to the end of the line;
-# a key or an object key must be closed, so that the pattern cannot stop at an '=' or a
-# ':' inside the quotes.
+# The literal after ``=[`` or ``={``: JSON or Python-style (the rules of
+# :mod:`qmpshell.language.values`), brackets nested by pushing the state again. Its words
+# and its span are the shorthand's, found by ``split_words``; only its inside is lexed here.
 _DQ = r'"(?:\\.|[^"\\\n])*"'
 _SQ = r"'(?:\\.|[^'\\\n])*'"
-_DQ_OPEN = _DQ + "?"
-_SQ_OPEN = _SQ + "?"
-_WORD = rf"""(?:[^\s"']|{_DQ_OPEN}|{_SQ_OPEN})+"""
-_KEY = rf"""((?:[^\s"'=]|{_DQ}|{_SQ})+)(=)"""
-_END = r"(?=\s|\Z)"
 _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _CONSTANT = r"(?:true|false|null|True|False|None)"
 _BLANK = r"[^\S\n]+"
+_SCALAR = re.compile(rf"(?:({_NUMBER})|({_CONSTANT}))\Z")
 
 
-class ShorthandLexer(RegexLexer):  # type: ignore[misc]
-    """The shorthand language: ``command key=value ...``, ``!oob``, ``transaction( ... |
-    ... )``, ``/meta`` commands, ``#`` comments, and raw JSON when the text starts with
-    ``{``.
-
-    Every line starts afresh (pygments returns to ``root`` at a newline no rule takes),
-    and every character is matched by some rule, so any text lexes.
-    """
-
-    name = "QMP shorthand"
-    aliases: ClassVar[list[str]] = ["qmp-shorthand"]
-    filenames: ClassVar[list[str]] = []
+class _LiteralLexer(RegexLexer):  # type: ignore[misc]
+    """The inside of a bracketed value, from its opening bracket."""
 
     tokens: ClassVar[dict[str, list[Any]]] = {
         "root": [
-            (r"\A(\s*)(\{[\s\S]*)", bygroups(Whitespace, using(JsonLexer))),
-            (r"\s+", Whitespace),
-            (r"#.*", Comment.Single),
-            (r"/\S*", Name.Builtin, "meta"),
-            default("head"),
+            (r"[{\[]", Punctuation, "literal"),
+            (r"[\s\S]", Text),
         ],
-        "meta": [
-            (r"[^\n]+", Text),
-        ],
-        # Where a command (or transaction action) name is expected.
-        "head": [
-            (_BLANK, Whitespace),
-            (rf"!oob{_END}", Keyword),
-            (rf"transaction\({_END}", Keyword),
-            (rf"\|{_END}", Keyword),
-            (rf"\){_END}", Keyword, ("#pop", "args")),
-            (_KEY, bygroups(Name.Attribute, Operator), ("#pop", "args", "value-start")),
-            (_WORD, Name.Function, ("#pop", "args")),
-        ],
-        "args": [
-            (_BLANK, Whitespace),
-            (rf"\|{_END}", Keyword, ("#pop", "head")),
-            (rf"\){_END}", Keyword),
-            (_KEY, bygroups(Name.Attribute, Operator), "value-start"),
-            (_WORD, Text),
-        ],
-        # Right after '=': only here do brackets open a literal that may hold spaces.
-        "value-start": [
-            (r"[{\[]", Punctuation, ("#pop", "value", "literal")),
-            (_NUMBER + _END, Number, "#pop"),
-            (_CONSTANT + _END, Keyword.Constant, "#pop"),
-            default(("#pop", "value")),
-        ],
-        "value": [
-            (_DQ_OPEN, String.Double),
-            (_SQ_OPEN, String.Single),
-            (r"""[^\s"']+""", String),
-            default("#pop"),
-        ],
-        # A JSON or Python-style literal, brackets nested by pushing this state again.
         "literal": [
             (_BLANK, Whitespace),
             (r"[{\[]", Punctuation, "#push"),
             (r"[}\]]", Punctuation, "#pop"),
             (rf"(?:{_DQ}|{_SQ})(?=[^\S\n]*:)", Name.Tag),
-            (_DQ_OPEN, String.Double),
-            (_SQ_OPEN, String.Single),
+            (_DQ + "?", String.Double),
+            (_SQ + "?", String.Single),
             (r"[,:]", Punctuation),
             (_NUMBER, Number),
             (_CONSTANT + r"\b", Keyword.Constant),
             (r"""[^\s"'{}\[\],:]+""", Text),
         ],
     }
+
+
+Tokens = Iterator[tuple[int, Any, str]]
+
+
+class ShorthandLexer(PygmentsLexer):  # type: ignore[misc]
+    """The shorthand language: ``command key=value ...``, ``!oob``, ``transaction( ... |
+    ... )``, ``/meta`` commands, ``#`` comments, and raw JSON when the text starts with
+    ``{``.
+
+    The words are the parser's own: each line is cut by
+    :func:`qmpshell.language.syntax.split_words` (tolerant of what is still being
+    typed), so what is highlighted as a key, a value or a literal is what the parser
+    reads as one. Every line starts afresh, and every character is in some token, so any
+    text lexes.
+    """
+
+    name = "QMP shorthand"
+    aliases: ClassVar[list[str]] = ["qmp-shorthand"]
+    filenames: ClassVar[list[str]] = []
+
+    def get_tokens_unprocessed(self, text: str) -> Tokens:
+        stripped = text.lstrip()
+        if stripped.startswith("{"):  # raw JSON, over as many lines as it takes
+            offset = len(text) - len(stripped)
+            if offset:
+                yield 0, Whitespace, text[:offset]
+            for index, token, value in JsonLexer().get_tokens_unprocessed(stripped):
+                yield offset + index, token, value
+            return
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            yield from _line_tokens(line, offset)
+            offset += len(line)
+
+
+def _line_tokens(line: str, offset: int) -> Tokens:
+    body = line.rstrip("\r\n")
+    stripped = body.lstrip()
+    indent = len(body) - len(stripped)
+    if stripped.startswith("#"):
+        yield from _gap(body, offset, 0, indent)
+        yield offset + indent, Comment.Single, stripped
+    elif stripped.startswith("/"):
+        yield from _gap(body, offset, 0, indent)
+        name = stripped.split(None, 1)[0]
+        yield offset + indent, Name.Builtin, name
+        if len(stripped) > len(name):
+            yield offset + indent + len(name), Text, stripped[len(name) :]
+    else:
+        yield from _words(body, offset)
+    if len(body) < len(line):
+        yield offset + len(body), Whitespace, line[len(body) :]
+
+
+def _gap(line: str, offset: int, start: int, end: int) -> Tokens:
+    if end > start:
+        yield offset + start, Whitespace, line[start:end]
+
+
+def _words(line: str, offset: int) -> Tokens:
+    """The words of one line: a command (or an action) where one is expected, the
+    language's own words, ``key=value`` pairs, and stray words."""
+    expecting_command = True
+    position = 0
+    for word in split_words(line, tolerant=True):
+        yield from _gap(line, offset, position, word.start)
+        position = word.end
+        raw = line[word.start : word.end]
+        if word.key is not None:
+            equals = word.value_start - 1
+            yield offset + word.start, Name.Attribute, line[word.start : equals]
+            yield offset + equals, Operator, "="
+            yield from _value(line, offset, word.value_start, word.end)
+            expecting_command = False
+        elif raw == BAR:
+            yield offset + word.start, Keyword, raw
+            expecting_command = True
+        elif raw == CLOSE:
+            yield offset + word.start, Keyword, raw
+            expecting_command = False
+        elif expecting_command and raw in (OOB, TRANSACTION):
+            yield offset + word.start, Keyword, raw
+        else:
+            yield offset + word.start, Name.Function if expecting_command else Text, raw
+            expecting_command = False
+    yield from _gap(line, offset, position, len(line))
+
+
+def _value(line: str, offset: int, start: int, end: int) -> Tokens:
+    """A value as typed: a bracketed literal, a number or constant, or text in pieces
+    (quoted runs and plain ones)."""
+    if start >= end:
+        return
+    if line[start] in "{[":
+        stop = min(literal_end(line, start), end)
+        for index, token, value in _LiteralLexer().get_tokens_unprocessed(line[start:stop]):
+            yield offset + start + index, token, value
+        start = stop
+    elif (scalar := _SCALAR.match(line, start, end)) is not None:
+        yield offset + start, Number if scalar.group(1) else Keyword.Constant, line[start:end]
+        return
+    i = start
+    while i < end:
+        if line[i] in "\"'":
+            stop = min(quoted_end(line, i), end)
+            yield offset + i, String.Double if line[i] == '"' else String.Single, line[i:stop]
+        else:
+            stop = i
+            while stop < end and line[stop] not in "\"'":
+                stop += 1
+            yield offset + i, String, line[i:stop]
+        i = stop
 
 
 # Plain ANSI colours (readable on dark and light backgrounds), matching the colours of
