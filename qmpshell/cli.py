@@ -205,7 +205,10 @@ async def _run_session(
             if target.launch is not None:
                 from .launch import LaunchedQemu
 
-                launched = LaunchedQemu(target.launch, output.relay)
+                raw = args.raw_console
+                launched = LaunchedQemu(
+                    target.launch, lambda text: output.relay(text, raw=raw), raw=raw
+                )
                 target.address = await launched.start(timeout)
                 await launched.connect(client, negotiate=not args.skip_negotiation, timeout=timeout)
             else:

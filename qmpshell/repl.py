@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .client import QMPClient
 from .errors import CommandError, ConnectionLost, QMPShellError, ReplyTimeout, SessionEnded
+from .escape import escape_text
 from .events import Event, run_state_after
 from .meta import Quit, drop_transaction
 from .runner import LineRunner, is_skipped
@@ -105,7 +106,7 @@ class Shell:
         from prompt_toolkit.lexers import Lexer
         from prompt_toolkit.styles import Style
 
-        from .completer import HmpCompleter, ShellCompleter
+        from .completer import EscapedCompleter, HmpCompleter, ShellCompleter
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
@@ -142,7 +143,7 @@ class Shell:
             key_bindings=key_bindings(self._queue),
             prompt_continuation=continuation,
             include_default_pygments_style=False,
-            completer=completer,
+            completer=EscapedCompleter(completer),
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )
@@ -165,7 +166,7 @@ class Shell:
         status = self._status()
         if line is None:
             return status
-        return [("class:bottom-toolbar.signature", f" {line} \n"), *status]
+        return [("class:bottom-toolbar.signature", f" {escape_text(line)} \n"), *status]
 
     def _signature(self) -> str | None:
         """The argument at the cursor, described, while a command is being typed."""
@@ -201,7 +202,8 @@ class Shell:
         if log.unseen:
             parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
         width = self.session.app.output.get_size().columns
-        return [("class:bottom-toolbar", status_line(target, parts, width))]
+        shown = status_line(escape_text(target), [escape_text(part) for part in parts], width)
+        return [("class:bottom-toolbar", shown)]
 
     # -- what completion needs, loaded in the background --------------------------------
 

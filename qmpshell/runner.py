@@ -13,7 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Union
 
 from .client import QMPClient
-from .errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
+from .errors import (
+    CommandError,
+    ConnectionLost,
+    DuplicateId,
+    InputError,
+    ReplyTimeout,
+    SessionEnded,
+)
 from .events import EventLog
 from .introspection import load_schema
 from .message import RawMessage
@@ -374,8 +381,17 @@ class LineRunner:
         words = text.split()
         if len(words) != 2 or not words[1].isdigit():
             raise InputError("usage: cpu INDEX", 0)
-        cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
-        indexes = sorted(int(cpu["cpu-index"]) for cpu in cpus)
+        try:
+            cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
+        except CommandError as exc:
+            self.output.error(f"cpu: {exc}")
+            return False
+        listed = cpus if isinstance(cpus, list) else []
+        indexes = sorted(
+            cpu["cpu-index"]
+            for cpu in listed
+            if isinstance(cpu, dict) and type(cpu.get("cpu-index")) is int
+        )
         if not indexes:
             raise InputError("this machine has no CPUs", 0)
         wanted = int(words[1])
