@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from .address import Address, LibvirtAddress
 from .client import QMPClient, Runstate
 from .errors import InputError, QMPShellError
+from .escape import escape_lines
 from .events import EventFilter, EventLog
 from .meta import NO_HMP
 from .options import attach_optional_values, build_parser
@@ -92,7 +93,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         target = choose_target(parser, args, qemu)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
-        print(f"qmpshell: {exc}", file=sys.stderr)
+        print(f"qmpshell: {escape_lines(str(exc))}", file=sys.stderr)  # libvirt's words too
         return ExitStatus.CONNECTION
     except KeyboardInterrupt:  # while choosing a domain
         return ExitStatus.INTERRUPTED
