@@ -92,3 +92,28 @@ def test_the_forms_of_the_escapes() -> None:
     )
     assert escape_painted("\x1b[32mOK\x1b[39m \x1b[2J") == "\x1b[32mOK\x1b[39m \\x1b[2J"
     assert escape_json('"\u2028\x85"') == '"\\u2028\\u0085"'
+
+
+def test_output_escapes_all_it_writes_but_its_own_colours() -> None:
+    import io
+
+    from qmpshell.output import Output
+
+    out, err = io.StringIO(), io.StringIO()
+    output = Output(out, err, interactive=True, color=True)
+    hostile = "\x1b]0;PWNED\x07\u202e"
+    output.text(f"banner {hostile}")
+    output.error(f"refused {hostile}")
+    output.relay(f"guest {hostile}\r\nlogin: ")
+    output.reply({"error": {"class": "X", "desc": hostile}})
+    output.event({"event": hostile, "data": {"d": hostile}})
+    output.flush()
+    written = out.getvalue() + err.getvalue()
+    assert "banner \\x1b]0;PWNED\\x07\\u202e\n" in written
+    assert "qmpshell: refused \\x1b]0;PWNED\\x07\\u202e\n" in written
+    assert "guest \\x1b]0;PWNED\\x07\\u202e\\x0d\nlogin: " in written
+    assert "\x1b]" not in written and "\u202e" not in written
+    assert SGR.search(out.getvalue())  # the renderer's colours are kept
+    raw = io.StringIO()
+    Output(out, raw).relay(f"guest {hostile}", raw=True)
+    assert raw.getvalue() == f"guest {hostile}"
