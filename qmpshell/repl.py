@@ -110,7 +110,7 @@ class Shell:
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
-        from .screen import fitting_session
+        from .screen import escaping_processor, fitting_session
 
         path = self.settings.history if mode == "qmp" else self.settings.hmp_history
         history: History = make_history(path, mode) if path else InMemoryHistory()
@@ -144,6 +144,7 @@ class Shell:
             prompt_continuation=continuation,
             include_default_pygments_style=False,
             completer=EscapedCompleter(completer),
+            input_processors=[escaping_processor()],
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )

@@ -117,3 +117,18 @@ def test_output_escapes_all_it_writes_but_its_own_colours() -> None:
     raw = io.StringIO()
     Output(out, raw).relay(f"guest {hostile}", raw=True)
     assert raw.getvalue() == f"guest {hostile}"
+
+
+def test_the_input_line_shows_invisible_characters_escaped() -> None:
+    from prompt_toolkit.layout.processors import TransformationInput
+
+    from qmpshell.screen import escaping_processor
+
+    processor = escaping_processor()
+    line = TransformationInput(None, None, 0, lambda i: i, [("", "ab\u202ec")], 80, 1)  # type: ignore[arg-type]
+    shown = processor.apply_transformation(line)
+    assert "".join(text for _, text, *_ in shown.fragments) == "ab\\u202ec"
+    assert [shown.source_to_display(i) for i in range(5)] == [0, 1, 2, 8, 9]
+    assert [shown.display_to_source(i) for i in (2, 5, 8, 9)] == [2, 2, 3, 4]
+    plain = TransformationInput(None, None, 0, lambda i: i, [("", "a\x1bé")], 80, 1)  # type: ignore[arg-type]
+    assert processor.apply_transformation(plain).fragments == [("", "a\x1bé")]  # ^[ is pt's

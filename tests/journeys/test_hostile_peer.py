@@ -67,6 +67,7 @@ SCHEMA: list[dict[str, Any]] = [
     {"name": "evil-cmd", "meta-type": "command", "arg-type": "A", "ret-type": "0"},
     {"name": "evil-" + EVIL, "meta-type": "command", "arg-type": "0", "ret-type": "0"},
     {"name": "evil-bye", "meta-type": "command", "arg-type": "0", "ret-type": "0"},
+    {"name": "zz" + RLO + "zz", "meta-type": "command", "arg-type": "0", "ret-type": "0"},
     {"name": "EVIL" + EVIL, "meta-type": "event", "arg-type": "0"},
 ]
 for name in ("query-status", "query-cpus-fast", "human-monitor-command", "query-name"):
@@ -167,6 +168,10 @@ def test_a_hostile_peer_cannot_drive_the_terminal(recorded: Any) -> None:
         screen.type("C-u", "evil-cmd mode=")
         screen.type("Tab")
         screen.wait_for(r"bad\\u001b\]0;PWNED")
+        # A name completed into the input line shows escaped there too.
+        screen.type("C-u", "zz")
+        screen.type("Tab")
+        screen.wait_for(r"\(QEMU\) zz\\u202ezz")
         screen.type("C-u")
         # HMP: the text, and the error behind cpu N.
         screen.type("/hmp", "Enter")
