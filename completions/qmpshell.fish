@@ -38,6 +38,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-pager -d 'turn off -
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d 'keep the input history in PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l raw-console -d 'with a launched QEMU, pass its output'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a guest agent'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l libvirt -r -f -d 'talk to DOMAIN'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l connect -r -f -d 'the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system'

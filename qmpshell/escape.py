@@ -1,22 +1,40 @@
 """Keeping what QEMU sends from driving the terminal: control characters escaped.
 
-QEMU's replies are untrusted text: a device id, an HMP error or a guest-supplied string
-may hold ESC, C1 controls (U+009B is a CSI of its own) or DEL. Everything qmpshell shows
-passes through here, in scripted mode too, whose output often lands on a terminal. The
-escapes are JSON's, so escaped JSON text stays the same JSON.
+QEMU's replies are untrusted text: a device id, an HMP error, a schema's names or a
+guest-supplied string may hold ESC, C1 controls (U+009B is a CSI of its own), DEL, or
+the invisible characters that reorder or break what is shown (bidi overrides such as
+U+202E, the line and paragraph separators U+2028/U+2029). Everything qmpshell shows
+passes through here, in scripted mode too, whose output often lands on a terminal:
+:class:`~qmpshell.ui.output.Output` escapes what it writes (:func:`escape_lines`,
+:func:`escape_painted`), and what prompt_toolkit draws (toolbar, menus) is escaped with
+:func:`escape_text`. The escapes are plain ASCII with no control character, so escaping
+twice is the same as escaping once; in JSON they are JSON's, so escaped JSON text stays
+the same JSON.
 """
 
 from __future__ import annotations
 
 import re
 
+# Invisible characters that change how text is shown: the bidi controls (ALM, LRM, RLM,
+# LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI) and the line and paragraph separators.
+_INVISIBLE = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 # Raw C0 characters never occur in json.dumps output (it escapes them inside strings), so
-# only DEL, C1 and lone surrogates need escaping there; plain text needs all of them.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
-_UNSAFE_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# only DEL, C1, the invisible ones and lone surrogates need escaping there; plain text
+# needs all of them.
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
+_UNSAFE_IN_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
 # Lines of text (HMP output) keep their tabs and newlines.
-_UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINES_UNSAFE = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
+_UNSAFE_IN_LINES = re.compile(f"[{_LINES_UNSAFE}]")
+# Text qmpshell coloured itself: its SGR sequences (colours, bold) stay, nothing else.
+_SGR = "\x1b\\[[0-9;]*m"
+_UNSAFE_IN_PAINTED = re.compile(f"({_SGR})|[{_LINES_UNSAFE}]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+#: Every character no escaping function lets through (tab and newline aside, which the
+#: multi-line ones keep): for tests and for whoever checks text of their own.
+UNSAFE = _UNSAFE_IN_TEXT
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -25,15 +43,15 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def escape_text(text: str) -> str:
-    """``text`` with every control character and lone surrogate written as a JSON-style
-    escape (``\\n``, ``\\u009b``), so that it shows on one line and cannot drive the
-    terminal."""
+    """``text`` with every control character, bidi control, line separator and lone
+    surrogate written as a JSON-style escape (``\\n``, ``\\u009b``, ``\\u202e``), so that
+    it shows on one line, as it is, and cannot drive the terminal."""
     return _UNSAFE_IN_TEXT.sub(_escape_char, text)
 
 
 def escape_json(text: str) -> str:
-    """JSON text with DEL, C1 and lone surrogates escaped; it stays equivalent JSON, since
-    they can only occur inside strings."""
+    """JSON text with DEL, C1, the invisible characters and lone surrogates escaped; it
+    stays equivalent JSON, since they can only occur inside strings."""
     if _UNSAFE_IN_JSON.search(text) is None:  # the common case, and the fast one
         return text
     return _UNSAFE_IN_JSON.sub(_escape_char, text)
@@ -41,8 +59,24 @@ def escape_json(text: str) -> str:
 
 def escape_lines(text: str) -> str:
     """Text of several lines, as a monitor printed it: tabs and newlines kept, any other
-    control character or lone surrogate written as C does (``\\x1b``, ``\\udc80``)."""
+    control character, invisible character or lone surrogate written as C does
+    (``\\x1b``, ``\\u202e``, ``\\udc80``)."""
+    if _UNSAFE_IN_LINES.search(text) is None:
+        return text
     return _UNSAFE_IN_LINES.sub(_c_escape, text)
+
+
+def escape_painted(text: str) -> str:
+    """Text qmpshell coloured (:mod:`qmpshell.ui.render`), whose parts from QEMU were
+    escaped before colouring: its SGR sequences kept, anything else escaped as by
+    :func:`escape_lines`, so that nothing but colour reaches the terminal."""
+    if _UNSAFE_IN_LINES.search(text) is None:
+        return text
+    return _UNSAFE_IN_PAINTED.sub(_keep_sgr, text)
+
+
+def _keep_sgr(match: re.Match[str]) -> str:
+    return match.group() if match.group(1) else _c_escape(match)
 
 
 def _c_escape(match: re.Match[str]) -> str:

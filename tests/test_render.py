@@ -25,7 +25,9 @@ from qmpshell.ui.render import Renderer, color_enabled
 pytest_plugins = ["schema_fixture"]
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
-CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+CONTROL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 RESET = "\x1b[39;49;00m"
 BOLD_BLUE = "\x1b[01m\x1b[34m"
 GREEN = "\x1b[32m"
@@ -278,7 +280,8 @@ def test_event_with_odd_name(utc: None) -> None:
 
 
 def test_escape_text() -> None:
-    assert escape_text("plain é \u2028") == "plain é \u2028"
+    assert escape_text("plain é ✓") == "plain é ✓"
+    assert escape_text("\u202e\u2028") == "\\u202e\\u2028"
     assert escape_text("\t\n\r\b\f\x01\x1b\x7f\x80\x9f\udfff") == (
         "\\t\\n\\r\\b\\f\\u0001\\u001b\\u007f\\u0080\\u009f\\udfff"
     )

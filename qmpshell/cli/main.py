@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ExitStatus, InputError, QMPShellError
+from ..escape import escape_lines
 from ..language.mode import Mode
 from ..modes.scripted import (
     PIPELINE,
@@ -92,7 +93,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         target = choose_target(parser, args, qemu)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
-        print(f"qmpshell: {exc}", file=sys.stderr)
+        print(f"qmpshell: {escape_lines(str(exc))}", file=sys.stderr)  # libvirt's words too
         return ExitStatus.CONNECTION
     except KeyboardInterrupt:  # while choosing a domain
         return ExitStatus.INTERRUPTED
@@ -205,7 +206,10 @@ async def _run_session(
             if target.launch is not None:
                 from ..protocol.launch import LaunchedQemu
 
-                launched = LaunchedQemu(target.launch, output.relay)
+                raw = args.raw_console
+                launched = LaunchedQemu(
+                    target.launch, lambda text: output.relay(text, raw=raw), raw=raw
+                )
                 target.address = await launched.start(timeout)
                 await launched.connect(client, negotiate=not args.skip_negotiation, timeout=timeout)
             else:

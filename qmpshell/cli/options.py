@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
         "or give the QEMU command line after --",
     )
     parser.add_argument(
+        "--raw-console",
+        action="store_true",
+        help="with a launched QEMU, pass its output (a guest console on -serial stdio) "
+        "to the terminal unchanged, control sequences included; by default they are escaped",
+    )
+    parser.add_argument(
         "--ga",
         metavar="ADDRESS",
         help="talk to a guest agent (qemu-ga) at ADDRESS (UNIX socket or HOST:PORT)",

@@ -28,6 +28,8 @@ def choose_target(
     domains were only listed)."""
     if args.connect is not None and args.libvirt is None:
         parser.error("--connect goes with --libvirt")
+    if args.raw_console and not (qemu or args.launch):
+        parser.error("--raw-console goes with a QEMU that qmpshell launches")
     try:
         if args.libvirt is not None:
             if args.address or args.ga or args.launch or qemu:

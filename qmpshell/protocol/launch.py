@@ -3,8 +3,11 @@
 ``qmpshell -- qemu-system-x86_64 ARGS`` (or ``--launch`` for a default throwaway
 machine) starts QEMU with ``-qmp unix:DIR/qmp.sock,server=on,wait=on`` in a private
 directory (0700), so QEMU waits for the shell before it runs and no event is missed.
-QEMU's own messages are passed on to the user's stderr. At the end QEMU is asked to
-``quit``, and killed only if it does not go; the directory is removed.
+QEMU's own messages, and a guest console on ``-serial stdio``, are passed on to the
+user's stderr as they come (a line not ended yet shows at once: a login prompt, a boot
+menu), escaped so that a guest cannot drive the user's terminal, or unchanged with
+``--raw-console``. At the end QEMU is asked to ``quit``, and killed only if it does not
+go; the directory is removed.
 
 QEMU never outlives the shell: on Linux it is started with the parent-death signal set to
 SIGKILL, so even a shell killed with SIGKILL takes its QEMU along. Options that would undo
@@ -17,10 +20,12 @@ opening the shell's socket.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import ctypes
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
@@ -48,6 +53,8 @@ THROWAWAY = ["-m", "128", "-nodefaults", "-display", "none", "-S"]
 
 STOP_SECONDS = 5.0
 _WAITING = "QEMU waiting for connection on:"  # wait=on's notice; qmpshell is that connection
+_READ_SIZE = 65536
+_LINE = re.compile("[^\n]*\n|[^\n]+")  # a line and its newline, or the start of one
 
 
 _DETACHING = {
@@ -122,9 +129,15 @@ def default_command(machine: str | None = None) -> list[str]:
 class LaunchedQemu:
     """One QEMU this session started; :meth:`stop` is always called at the end."""
 
-    def __init__(self, command: list[str], report: Callable[[str], None]) -> None:
+    def __init__(
+        self, command: list[str], report: Callable[[str], None], *, raw: bool = False
+    ) -> None:
         self.command = command
-        self._report = report  # where QEMU's own lines go (the user's stderr)
+        # Where QEMU's own output goes (the user's stderr), in pieces that end a line or
+        # were all there was to read; ``raw`` (--raw-console): the guest console's
+        # control characters as they came, else \r\n made \n for the escaping after.
+        self._report = report
+        self._raw = raw
         self.directory = tempfile.mkdtemp(prefix="qmpshell-")
         os.chmod(self.directory, 0o700)
         self.path = os.path.join(self.directory, "qmp.sock")
@@ -150,8 +163,8 @@ class LaunchedQemu:
             raise LaunchError(f"cannot run {self.command[0]}: {exc.strerror}") from None
         assert self.process.stdout is not None and self.process.stderr is not None
         self._readers = [
-            asyncio.ensure_future(self._pass_on(self.process.stdout)),
-            asyncio.ensure_future(self._pass_on(self.process.stderr)),
+            asyncio.ensure_future(self._pass_on(self.process.stdout, notice=False)),
+            asyncio.ensure_future(self._pass_on(self.process.stderr, notice=True)),
         ]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
@@ -184,11 +197,13 @@ class LaunchedQemu:
                     raise
             await asyncio.sleep(0.01)
 
-    async def _pass_on(self, stream: asyncio.StreamReader) -> None:
-        while line := await stream.readline():
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            if _WAITING not in text:
-                self._report(text)
+    async def _pass_on(self, stream: asyncio.StreamReader, *, notice: bool) -> None:
+        relay = ConsoleRelay(raw=self._raw, notice=notice)
+        while chunk := await stream.read(_READ_SIZE):
+            for piece in relay.feed(chunk):
+                self._report(piece)
+        for piece in relay.end():
+            self._report(piece)
 
     async def stop(self, client: QMPClient | None, timeout: float | None = None) -> int | None:
         """Quit QEMU (kill it if it has not gone within ``timeout``, at most 5 s), remove
@@ -208,7 +223,7 @@ class LaunchedQemu:
                 try:
                     await asyncio.wait_for(ask_to_quit(), limit)
                 except asyncio.TimeoutError:
-                    self._report(f"qmpshell: {self.command[0]} did not quit; killing it")
+                    self._report(f"qmpshell: {self.command[0]} did not quit; killing it\n")
                     process.kill()
                     await process.wait()
             if self._readers:
@@ -216,3 +231,45 @@ class LaunchedQemu:
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
         return process.returncode if process is not None else None
+
+
+class ConsoleRelay:
+    """What QEMU writes to its stdout or stderr, cut into the pieces to pass on: each read
+    at once, whole lines or not (a guest's prompt has no newline), as UTF-8 (a character
+    cut by a read completed by the next); unless ``raw``, ``\r\n`` made ``\n`` (a serial
+    console's line ends), a ``\r`` at the end of a read held until the next says whether
+    ``\n`` follows. With ``notice`` (stderr), lines are whole until wait=on's notice
+    about the shell's own connection, which is left out. Pure: bytes in, text out."""
+
+    def __init__(self, *, raw: bool = False, notice: bool = False) -> None:
+        self._raw = raw
+        self._notice = notice  # still to come, and to leave out
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._held = ""  # a line not ended yet that may be the notice, or a \r
+
+    def feed(self, data: bytes) -> list[str]:
+        """The pieces to pass on now that ``data`` was read."""
+        return self._pieces(self._decoder.decode(data), final=False)
+
+    def end(self) -> list[str]:
+        """The pieces still held at end of file."""
+        return self._pieces(self._decoder.decode(b"", final=True), final=True)
+
+    def _pieces(self, text: str, final: bool) -> list[str]:
+        text = self._held + text
+        self._held = ""
+        if not self._raw:
+            text = text.replace("\r\n", "\n")
+            if text.endswith("\r") and not final:
+                text, self._held = text[:-1], "\r"
+        pieces = []
+        for line in _LINE.findall(text):
+            if not self._notice:
+                pieces.append(line)
+            elif not line.endswith("\n") and not final:
+                self._held = line + self._held
+            elif _WAITING in line:
+                self._notice = False
+            else:
+                pieces.append(line)
+        return pieces

@@ -13,7 +13,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
-from ..errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
+from ..errors import (
+    CommandError,
+    ConnectionLost,
+    DuplicateId,
+    InputError,
+    ReplyTimeout,
+    SessionEnded,
+)
 from ..language.mode import Mode
 from ..language.rawjson import RawJSON, is_raw_json
 from ..language.shorthand import Parser
@@ -399,8 +406,17 @@ class LineRunner:
         words = text.split()
         if len(words) != 2 or not words[1].isdigit():
             raise InputError("usage: cpu INDEX", 0)
-        cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
-        indexes = sorted(int(cpu["cpu-index"]) for cpu in cpus)
+        try:
+            cpus = await self.client.execute("query-cpus-fast", timeout=self.timeout)
+        except CommandError as exc:
+            self.output.error(f"cpu: {exc}")
+            return False
+        listed = cpus if isinstance(cpus, list) else []
+        indexes = sorted(
+            cpu["cpu-index"]
+            for cpu in listed
+            if isinstance(cpu, dict) and type(cpu.get("cpu-index")) is int
+        )
         if not indexes:
             raise InputError("this machine has no CPUs", 0)
         wanted = int(words[1])

@@ -12,6 +12,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..escape import escape_text
+
 if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyPressEvent
     from prompt_toolkit.styles import BaseStyle
@@ -57,7 +59,9 @@ async def show_while(
         if typed and typed[-1] != "\n":
             typed.pop()
 
-    control = FormattedTextControl(lambda: [("class:bottom-toolbar", f" {describe()} ")])
+    control = FormattedTextControl(
+        lambda: [("class:bottom-toolbar", f" {escape_text(describe())} ")]
+    )
     app: Application[None] = Application(
         layout=Layout(Window(control, height=1, style="class:bottom-toolbar")),
         key_bindings=bindings,

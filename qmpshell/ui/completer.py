@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Itera
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
+from ..escape import escape_text
 from ..language import suggest as s
 from ..language.candidates import Candidate, argument_candidates, value_candidates
 from ..language.hmp import HmpCommand, argument_kind
@@ -281,3 +282,38 @@ def _hmp_names(catalogue: dict[str, HmpCommand]) -> list[Candidate | Completion]
         meta = command.text if name == command.name else f"= {command.name}"
         found.append(Candidate(name, meta[:40]))
     return found
+
+
+class EscapedCompleter(Completer):
+    """Another completer's completions with what the menu shows escaped (names from QEMU's
+    schema, from the running QEMU, file names): prompt_toolkit draws C0 and C1 controls
+    harmlessly, but not bidi overrides or a lone surrogate. What is inserted stays as it
+    is: it is the name the command needs."""
+
+    def __init__(self, completer: Completer) -> None:
+        self.completer = completer
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterator[Completion]:
+        for completion in self.completer.get_completions(document, complete_event):
+            yield escaped_completion(completion)
+
+    async def get_completions_async(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> AsyncGenerator[Completion, None]:
+        async for completion in self.completer.get_completions_async(document, complete_event):
+            yield escaped_completion(completion)
+
+
+def escaped_completion(completion: Completion) -> Completion:
+    """``completion`` with its display and meta text escaped (:func:`escape_text`)."""
+    return Completion(
+        completion.text,
+        completion.start_position,
+        display=[(style, escape_text(text)) for style, text, *_ in completion.display],
+        display_meta=[(style, escape_text(text)) for style, text, *_ in completion.display_meta]
+        or None,
+        style=completion.style,
+        selected_style=completion.selected_style,
+    )

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import IO
 
+from ..escape import escape_lines
 from ..protocol.libvirt_transport import Domain, running_domains
 
 
@@ -25,7 +26,7 @@ def choose_domain(
     if not domains:
         print(f"qmpshell: no domain is running on {where}", file=sys.stderr)
         return None
-    out.write(layout(domains))
+    out.write(escape_lines(layout(domains)))  # names and states from libvirt
     out.flush()
     if not ask:
         return None

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..escape import escape_lines
 from ..language.mode import Mode
 from ..language.redaction import line_has_secret
 from ..protocol.privatefile import open_private, write_whole
@@ -96,4 +97,4 @@ _warned: set[str] = set()
 def _warn_once(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
-        print(f"qmpshell: {message}", file=sys.stderr)
+        print(f"qmpshell: {escape_lines(message)}", file=sys.stderr)

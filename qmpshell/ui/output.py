@@ -5,6 +5,11 @@ in scripted mode one JSON line each (indented with ``--pretty``); in the interac
 coloured and laid out for reading by :mod:`qmpshell.ui.render`, with replies taller than the
 screen sent through a pager.
 
+It is also where text from QEMU, a guest or a file is made harmless to a terminal: all it
+writes is escaped (:func:`~qmpshell.escape.escape_lines`: tabs and newlines kept, control
+and bidi characters written as escapes), but for the colours of what the renderer painted
+(:func:`~qmpshell.escape.escape_painted`), whose parts from QEMU the renderer escaped.
+
 In scripted mode the two streams it is given are those of a
 :class:`~qmpshell.ui.outqueue.OutputQueue`: what is flushed leaves in order on a thread of
 its own, so a late reader of stdout never stops the loop from reading QEMU (up to the
@@ -22,7 +27,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError
-from ..escape import escape_json, escape_text
+from ..escape import escape_json, escape_lines, escape_painted
 from ..protocol.message import RawMessage, dumps
 
 if TYPE_CHECKING:
@@ -128,7 +133,7 @@ class Output:
         if not self.interactive:
             self.message(reply)
             return
-        self._show_long(self.renderer.reply(reply))
+        self._show_long(self.renderer.reply(reply), painted=True)
 
     def return_value(self, reply: Any, what: str) -> None:
         """``-r``: only the ``return`` value of a reply on stdout (``| jq .status``); an
@@ -141,7 +146,7 @@ class Output:
             said = f"{error.get('class', 'GenericError')}: {error.get('desc', '')}"
         else:
             said = f"not a reply: {self.format(reply)}"
-        self.error(f"{what}: {escape_text(said)}")
+        self.error(f"{what}: {said}")
 
     def exec_status(self, reply: Any) -> None:
         """Show a guest agent's ``guest-exec-status`` reply; on a terminal, the program's
@@ -165,13 +170,13 @@ class Output:
     def event(self, event: Any) -> None:
         """Show one event the moment it arrives."""
         if self.interactive:
-            self.text(self.renderer.event(event))
+            self._write(self.renderer.event(event), painted=True)
         else:
             self.message(event)
 
     def matched(self, event: Any) -> None:
         """Show the event that ended a ``/wait`` (interactive)."""
-        self.text("matched: " + self.renderer.event(event))
+        self._write("matched: " + self.renderer.event(event), painted=True)
 
     @property
     def width(self) -> int:
@@ -188,8 +193,11 @@ class Output:
             self.text(text)
 
     def text(self, text: str) -> None:
-        """Show plain text, such as a banner."""
-        self.stream.write(text + "\n")
+        """Show plain text, such as a banner (escaped: see the module's docstring)."""
+        self._write(text)
+
+    def _write(self, text: str, *, painted: bool = False) -> None:
+        self.stream.write(_safe(text, painted) + "\n")
         self._flush_soon()
 
     def _flush_soon(self) -> None:
@@ -226,31 +234,33 @@ class Output:
             if _isatty(self.errors):
                 self.stream.flush()
                 for text in caret_lines(line, column, self.prompt_width, self.width):
-                    self.errors.write(text + "\n")
+                    self.errors.write(escape_lines(text) + "\n")
         self.error(f"{', '.join(place)}: {error}" if place else str(error))
 
-    def relay(self, text: str) -> None:
-        """Pass on a line another program (a launched QEMU) wrote for the user."""
+    def relay(self, text: str, *, raw: bool = False) -> None:
+        """Pass on what another program (a launched QEMU, its guest's console) wrote for
+        the user, a line or the start of one: escaped, or unchanged when ``raw``
+        (``--raw-console``)."""
         self.stream.flush()
-        self.errors.write(text + "\n")
+        self.errors.write(text if raw else escape_lines(text))
         self.errors.flush()
 
     def error(self, text: str) -> None:
         """Report a problem on stderr, on one line."""
         self.stream.flush()
-        self.errors.write(f"qmpshell: {text}\n")
+        self.errors.write(f"qmpshell: {escape_lines(text)}\n")
         self.errors.flush()
 
     # -- the pager ----------------------------------------------------------------------
 
-    def _show_long(self, text: str) -> None:
+    def _show_long(self, text: str, *, painted: bool = False) -> None:
         if self.pager and self.is_terminal:
             import shutil
 
             rows = shutil.get_terminal_size().lines
-            if text.count("\n") + 1 >= rows and self._page(text):
+            if text.count("\n") + 1 >= rows and self._page(_safe(text, painted)):
                 return
-        self.text(text)
+        self._write(text, painted=painted)
 
     def _page(self, text: str) -> bool:
         """Run ``$PAGER`` (default ``less``) on ``text``; False if it cannot start.
@@ -283,6 +293,11 @@ class Output:
                 pass  # drop the Ctrl-Cs the pager already acted on
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return True
+
+
+def _safe(text: str, painted: bool) -> str:
+    """``text`` as it may reach a terminal: escaped, colours kept if qmpshell painted it."""
+    return escape_painted(text) if painted else escape_lines(text)
 
 
 def _unblock_sigint() -> None:

@@ -2,8 +2,9 @@
 
 Everything here returns text and writes nothing, so the interactive shell decides where
 it goes. QEMU's replies are untrusted: no character that could drive the terminal (C0,
-DEL, C1) survives rendering, and neither does a lone surrogate, which no terminal
-encoding can carry. The only escape sequences in the output are the colours added here.
+DEL, C1) or reorder what it shows (bidi controls) survives rendering, and neither does a
+lone surrogate, which no terminal encoding can carry (:mod:`qmpshell.escape`). The only
+escape sequences in the output are the colours added here, which ``Output`` keeps.
 
 pygments is imported at module level, so only the interactive shell imports this module.
 """

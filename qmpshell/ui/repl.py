@@ -24,6 +24,7 @@ from ..errors import (
     ReplyTimeout,
     SessionEnded,
 )
+from ..escape import escape_text
 from ..language.mode import Mode
 from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
@@ -116,11 +117,11 @@ class Shell:
         from prompt_toolkit.lexers import Lexer
         from prompt_toolkit.styles import Style
 
-        from .completer import HmpCompleter, ShellCompleter
+        from .completer import EscapedCompleter, HmpCompleter, ShellCompleter
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
-        from .screen import fitting_session
+        from .screen import escaping_processor, fitting_session
 
         path = self.settings.history if mode is Mode.QMP else self.settings.hmp_history
         history: History = make_history(path, mode) if path else InMemoryHistory()
@@ -153,7 +154,8 @@ class Shell:
             key_bindings=key_bindings(self._queue),
             prompt_continuation=continuation,
             include_default_pygments_style=False,
-            completer=completer,
+            completer=EscapedCompleter(completer),
+            input_processors=[escaping_processor()],
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )
@@ -176,7 +178,7 @@ class Shell:
         status = self._status()
         if line is None:
             return status
-        return [("class:bottom-toolbar.signature", f" {line} \n"), *status]
+        return [("class:bottom-toolbar.signature", f" {escape_text(line)} \n"), *status]
 
     def _signature(self) -> str | None:
         """The argument at the cursor, described, while a command is being typed."""
@@ -212,7 +214,8 @@ class Shell:
         if log.unseen:
             parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
         width = self.session.app.output.get_size().columns
-        return [("class:bottom-toolbar", status_line(target, parts, width))]
+        shown = status_line(escape_text(target), [escape_text(part) for part in parts], width)
+        return [("class:bottom-toolbar", shown)]
 
     # -- what completion needs, loaded in the background --------------------------------
 

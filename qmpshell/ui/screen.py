@@ -77,3 +77,44 @@ def output_above_prompt() -> Iterator[None]:
             yield
         finally:
             sys.stdout, sys.stderr = stdout, stderr
+
+
+def escaping_processor() -> Any:
+    """An input processor that shows the invisible characters of the line being typed as
+    escapes (``\\u202e``): a pasted line or a completed name from QEMU may hold a bidi
+    override, which would make the line read other than what is sent. prompt_toolkit
+    already shows C0 and C1 as ``^[`` and ``<9b>``; the cursor keeps to the text."""
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
+    from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
+    from prompt_toolkit.layout.utils import explode_text_fragments
+
+    from ..escape import UNSAFE, escape_text
+
+    class EscapingProcessor(Processor):
+        def apply_transformation(self, ti: TransformationInput) -> Transformation:
+            fragments = explode_text_fragments(ti.fragments)
+            if not any(_invisible(text, UNSAFE) for _, text, *_ in fragments):
+                return Transformation(ti.fragments)
+            shown: StyleAndTextTuples = []
+            starts: list[int] = []  # where each character of the source begins on the screen
+            position = 0
+            for style, text, *_ in fragments:
+                starts.append(position)
+                if _invisible(text, UNSAFE):
+                    text = escape_text(text)
+                shown.append((style, text))
+                position += len(text)
+            starts += [position, position + 1]  # the cursor may be past the end
+
+            def to_source(display: int) -> int:
+                return max(i for i, start in enumerate(starts) if start <= display or i == 0)
+
+            return Transformation(shown, lambda i: starts[min(i, len(starts) - 1)], to_source)
+
+    return EscapingProcessor()
+
+
+def _invisible(char: str, unsafe: Any) -> bool:
+    """A character prompt_toolkit would draw as it is though it cannot be seen (a bidi
+    control, a line separator) or written (a lone surrogate)."""
+    return char >= "\xa0" and unsafe.fullmatch(char) is not None
