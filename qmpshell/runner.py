@@ -143,7 +143,15 @@ class LineRunner:
     async def _load_schema(self) -> None:
         # No time limit of its own: a QEMU stopped for a while sends it when it resumes
         # (the lines meanwhile wait no longer than the timeout, see ensure_schema).
-        self.parser.schema = await load_schema(self.client)
+        try:
+            schema = await load_schema(self.client)
+            if schema is not None and not schema.commands:  # all its entries nonsense
+                raise ValueError("not one command in it")
+            self.parser.schema = schema
+        except (TypeError, ValueError, AttributeError) as exc:
+            # What the peer answered to query-commands or query-qmp-schema (or a cache
+            # of it) makes no schema: go on without one.
+            self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:

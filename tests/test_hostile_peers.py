@@ -329,3 +329,98 @@ def test_a_stopped_qemu_leaves_a_script_going_without_its_schema(
         os.kill(qemu.proc.pid, signal.SIGCONT)
         proc.kill()
         proc.wait()
+
+
+# -- a schema that makes no sense -------------------------------------------------------
+
+COMMANDS = [{"name": "query-qmp-schema"}, {"name": "query-status"}]
+STATUS_COMMAND = {"name": "query-status", "meta-type": "command", "arg-type": "0"}
+BAD_SCHEMAS: dict[str, tuple[Any, Any]] = {
+    "commands-a-number": (5, []),
+    "commands-of-numbers": ([1, [2]], []),
+    "schema-a-number": (COMMANDS, 5),
+    "schema-an-object": (COMMANDS, {"a": 1}),
+    "entries-not-objects": (COMMANDS, [1, "x", None, [STATUS_COMMAND]]),
+    "features-a-number": (COMMANDS, [{**STATUS_COMMAND, "features": 5}]),
+    "members-a-number": (
+        COMMANDS,
+        [STATUS_COMMAND, {"name": "0", "meta-type": "object", "members": 5}],
+    ),
+    "members-odd": (
+        COMMANDS,
+        [STATUS_COMMAND, {"name": "0", "meta-type": "object", "members": [{"name": 1}, 2]}],
+    ),
+    "variants-odd": (
+        COMMANDS,
+        [STATUS_COMMAND, {"name": "0", "meta-type": "object", "tag": 5, "variants": [{}]}],
+    ),
+    "enum-odd": (
+        COMMANDS,
+        [STATUS_COMMAND, {"name": "0", "meta-type": "enum", "values": [1], "members": [3]}],
+    ),
+}
+
+
+def serves_schema(commands: Any, entries: Any) -> Behaviour:
+    def behaviour(conn: socket.socket) -> None:
+        handshake(conn)
+        while True:
+            request = recv_json(conn)
+            answers = {"query-commands": commands, "query-qmp-schema": entries}
+            reply(conn, request, answers.get(request.get("execute"), {"status": "running"}))
+
+    return behaviour
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SCHEMAS))
+def test_a_schema_that_makes_no_sense(shell_env: dict[str, str], name: str) -> None:
+    with fake_peer(serves_schema(*BAD_SCHEMAS[name])) as path:
+        for _ in range(2):  # the second time from the cache, if one was written
+            proc = subprocess.run(
+                [sys.executable, "-m", "qmpshell", "-c", "query-status", "-c", "/help", path],
+                env=shell_env,
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+            no_traceback(proc, 0)
+            assert json.loads(proc.stdout.splitlines()[0]) == {"return": {"status": "running"}}
+            assert proc.stderr.count("\n") <= 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "cached",
+    [
+        [1, 2],
+        {"format": 1, "commands": [], "events": {}, "types": {}},
+        {"format": 1, "commands": {"query-status": [5, None, 1, 7]}, "events": 1, "types": {}},
+        {"format": 1, "commands": {"query-status": ["0", "", 0, []]}, "events": {"X": "{"},
+         "types": {"0": "[1]"}},
+    ],
+    ids=["a-list", "commands-a-list", "odd-commands", "entries-not-json"],
+)  # fmt: skip
+def test_a_damaged_schema_cache(
+    shell_env: dict[str, str], schema_entries: list[dict[str, Any]], cached: Any
+) -> None:
+    import marshal
+
+    names = [{"name": e["name"]} for e in schema_entries if e.get("meta-type") == "command"]
+    with fake_peer(serves_schema(names, schema_entries)) as path:
+        argv = [sys.executable, "-m", "qmpshell", "-c", "query-status", path]
+        first = subprocess.run(argv, env=shell_env, capture_output=True, timeout=20, check=False)
+        assert first.returncode == 0, first
+        directory = Path(shell_env["XDG_CACHE_HOME"], "qmpshell")
+        (cache,) = directory.iterdir()
+        cache.write_bytes(marshal.dumps(cached))
+        lines = ["query-status", "query-status bogus=1", "/help query-status", "/events"]
+        options = [arg for line in lines for arg in ("-c", line)]
+        proc = subprocess.run(
+            [sys.executable, "-m", "qmpshell", *options, path],
+            env=shell_env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    no_traceback(proc, 1)  # bogus=1 refused, by a schema (the cache's, or fetched again)
