@@ -16,7 +16,7 @@ from .client import QMPClient
 from .errors import ConnectionLost, DuplicateId, InputError, ReplyTimeout, SessionEnded
 from .events import EventLog
 from .introspection import load_schema
-from .message import RawMessage
+from .message import MAX_DEPTH, RawMessage, nesting_exceeds
 from .meta import MetaCommands
 from .output import Output
 from .rawjson import is_raw_json
@@ -218,6 +218,10 @@ class LineRunner:
             if self.parser.in_transaction or not is_raw_json(text):
                 await self.ensure_schema()
             message = self.parser.feed(line)
+            if message is not None and nesting_exceeds(message):
+                # The limit the decoder sets QEMU's messages: the walks over a message
+                # (the id's key, the transcript's redaction) rely on it.
+                raise InputError(f"the message is nested more than {MAX_DEPTH} levels deep", 0)
             if message is not None and "exec-oob" in message and not self.client.oob_enabled:
                 raise InputError(
                     "out-of-band execution needs the oob capability, which was not "
