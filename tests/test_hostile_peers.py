@@ -153,9 +153,12 @@ def test_a_message_past_the_limit_is_a_protocol_error(
 
 
 @pytest.mark.parametrize("where", WHERE)
-def test_deep_messages_at_the_prompt(terminal: Callable[..., Tmux], where: str) -> None:
+def test_deep_messages_at_the_prompt(
+    terminal: Callable[..., Tmux], tmp_path: Path, where: str
+) -> None:
+    log = tmp_path / "t.jsonl"
     with fake_peer(deep_peer(where, MAX_DEPTH)) as path:
-        screen = terminal("--color", "always", path)
+        screen = terminal("--color", "always", "-l", str(log), path)
         screen.wait_for(PROMPT)
         screen.type(RAW, "Enter")
         shown = {"reply": '"password"', "event": r"DEEP \{", "id": "(?m)^OK$"}[where]
@@ -164,8 +167,11 @@ def test_deep_messages_at_the_prompt(terminal: Callable[..., Tmux], where: str) 
         screen.wait_for(r"\(QEMU\) /events\n(.*\n)*?\(QEMU\)", scrollback=True)
         screen.type("C-d")
         ended(screen, 0)
+    logged = log.read_text()
+    assert all(json.loads(line) for line in logged.splitlines())
+    assert "hunter2" not in logged and ("<redacted>" in logged or where == "id")
     with fake_peer(deep_peer(where, 700)) as path:
-        screen = terminal(path)  # the shell's own query-status, before the prompt, meets it
+        screen = terminal("-l", str(log), path)  # the shell's own query-status meets it
         text = ended(screen, 3)
         assert f"nested more than {MAX_DEPTH}\ndeep" in text  # wrapped at 100 columns
 
