@@ -323,7 +323,7 @@ class QMPClient:
             return
         waiter = self._greeting_waiter
         if waiter is not None and not waiter.done():
-            if "QMP" in message:
+            if isinstance(message.get("QMP"), dict):
                 self.greeting = Greeting.from_message(message)
                 waiter.set_result(message)
             elif answers_probe(message):

@@ -59,7 +59,7 @@ def _read(path: str) -> Schema | None:
     try:
         with open(path, "rb") as file:
             return Schema.from_compact(marshal.loads(file.read()))
-    except (OSError, ValueError, EOFError, KeyError, TypeError):
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
         return None  # absent, or damaged: fetched again
 
 

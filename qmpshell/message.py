@@ -14,6 +14,29 @@ Message = dict[str, Any]
 # the nearest double, and a double with an integral value comes back written as an integer.
 _EXACT = range(-(1 << 63), 1 << 64)
 
+# The deepest nesting of arrays and objects a message may have, from the peer or typed.
+# The walks over a message (json's, the redaction's, the ones below) recurse, up to two
+# frames a level, and Python stops at 1,000 frames: 256 leaves room for the stack they
+# start from. QEMU's messages nest about a dozen levels (query-block: one more per
+# backing image).
+MAX_DEPTH = 256
+
+
+def nesting_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` levels deep; a
+    walk without recursion, so any depth can be asked about."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is not dict and kind is not list:
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if kind is dict else item
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
 
 def id_key(ident: Any) -> Any:
     """A hashable key for a JSON id, equal for an id and QEMU's echo of it: 1 and "1"
@@ -37,10 +60,17 @@ def _as_qemu_holds(value: Any) -> Any:
         kind = float
     if kind is float and math.isfinite(value) and value.is_integer() and int(value) in _EXACT:
         return int(value)
+    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
     if kind is dict:
-        return {key: _as_qemu_holds(item) for key, item in value.items()}
+        held = {}
+        for key, item in value.items():
+            held[key] = _as_qemu_holds(item)
+        return held
     if kind is list:
-        return [_as_qemu_holds(item) for item in value]
+        listed = []
+        for item in value:
+            listed.append(_as_qemu_holds(item))
+        return listed
     return value
 
 
@@ -103,12 +133,21 @@ def json_safe(value: Any) -> Any:
     when it holds none."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
     if isinstance(value, dict):
-        items = {key: json_safe(item) for key, item in value.items()}
-        return value if all(items[k] is value[k] for k in value) else items
+        items = {}
+        same = True
+        for key, item in value.items():
+            items[key] = safe = json_safe(item)
+            same = same and safe is item
+        return value if same else items
     if isinstance(value, list):
-        listed = [json_safe(item) for item in value]
-        return value if all(a is b for a, b in zip(listed, value)) else listed
+        listed = []
+        same = True
+        for item in value:
+            listed.append(safe := json_safe(item))
+            same = same and safe is item
+        return value if same else listed
     return value
 
 

@@ -268,6 +268,8 @@ class Shell:
             status = await self.client.execute("query-status", timeout=self.runner.timeout)
         except (CommandError, ReplyTimeout):
             return  # qemu-storage-daemon has no run state
+        except ConnectionLost:
+            return  # said by the loop, which sees the connection gone
         if isinstance(status, dict):
             self.run_state = str(status.get("status", "")) or None
 

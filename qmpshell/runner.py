@@ -23,7 +23,7 @@ from .errors import (
 )
 from .events import EventLog
 from .introspection import load_schema
-from .message import RawMessage
+from .message import MAX_DEPTH, RawMessage, nesting_exceeds
 from .meta import MetaCommands
 from .output import Output
 from .rawjson import is_raw_json
@@ -70,6 +70,7 @@ class LineRunner:
         self._use_schema = use_schema
         self._schema_wanted = use_schema
         self._schema_load: asyncio.Future[None] | None = None
+        self._schema_late = False  # the load outlived the timeout; lines go untyped
         self.mode = "qmp"  # or "hmp"
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
         # Told ``where`` of each line whose reply the lost connection took, the moment
@@ -95,9 +96,13 @@ class LineRunner:
             self._schema_wanted = False
             self._schema_load = self._start_schema_load()
         load = self._schema_load
-        if load is not None and not load.done():
+        if load is not None and not load.done() and not self._schema_late:
             # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
-            await asyncio.shield(load)
+            # No longer than a reply may take: then the line goes untyped.
+            try:
+                await asyncio.wait_for(asyncio.shield(load), self.timeout)
+            except asyncio.TimeoutError:
+                self._schema_overdue(load)
 
     def preload_schema(self) -> asyncio.Future[None] | None:
         """Start loading the schema now, without waiting for it (the interactive shell, so
@@ -109,18 +114,51 @@ class LineRunner:
         return self._schema_load
 
     def _start_schema_load(self) -> asyncio.Future[None]:
+        self._schema_late = False
         load = asyncio.ensure_future(self._load_schema())
         # Awaited by whoever needs it; when nobody does any more (the line that waited
         # was cancelled, the session ends), its failure is still retrieved here.
         load.add_done_callback(lambda done: done.cancelled() or done.exception())
+        if self.timeout is not None:
+            # Said when the time is up, whether or not a line waits for it.
+            timer = asyncio.get_running_loop().call_later(self.timeout, self._schema_overdue, load)
+            load.add_done_callback(lambda _: timer.cancel())
         return load
+
+    def _schema_overdue(self, load: asyncio.Future[None]) -> None:
+        """The schema did not come within the timeout (QEMU stopped, or busy): say so
+        once; lines go untyped meanwhile, and the load goes on, to be used once QEMU
+        answers."""
+        if load.done() or self._schema_late or load is not self._schema_load:
+            return
+        self._schema_late = True
+        self.output.note(
+            f"no schema from QEMU within {self.timeout:g}s (stopped or busy?): lines are "
+            "sent untyped, and completion knows only the meta-commands, until it comes"
+        )
+        load.add_done_callback(self._schema_arrived)
+
+    def _schema_arrived(self, load: asyncio.Future[None]) -> None:
+        self._schema_late = False
+        if not load.cancelled() and load.exception() is None and self.parser.schema is not None:
+            self.output.note("the schema has come: lines are typed by it again")
 
     @property
     def schema_loading(self) -> bool:
         return self._schema_load is not None and not self._schema_load.done()
 
     async def _load_schema(self) -> None:
-        self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+        # No time limit of its own: a QEMU stopped for a while sends it when it resumes
+        # (the lines meanwhile wait no longer than the timeout, see ensure_schema).
+        try:
+            schema = await load_schema(self.client)
+            if schema is not None and not schema.commands:  # all its entries nonsense
+                raise ValueError("not one command in it")
+            self.parser.schema = schema
+        except (TypeError, ValueError, AttributeError) as exc:
+            # What the peer answered to query-commands or query-qmp-schema (or a cache
+            # of it) makes no schema: go on without one.
+            self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
@@ -187,6 +225,10 @@ class LineRunner:
             if self.parser.in_transaction or not is_raw_json(text):
                 await self.ensure_schema()
             message = self.parser.feed(line)
+            if message is not None and nesting_exceeds(message):
+                # The limit the decoder sets QEMU's messages: the walks over a message
+                # (the id's key, the transcript's redaction) rely on it.
+                raise InputError(f"the message is nested more than {MAX_DEPTH} levels deep", 0)
             if message is not None and "exec-oob" in message and not self.client.oob_enabled:
                 raise InputError(
                     "out-of-band execution needs the oob capability, which was not "

@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -302,6 +303,26 @@ def run_shell(shell_env: dict[str, str]) -> Any:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def start_shell(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """The qmpshell command with its three streams on pipes, for a test that writes a
+    script line by line and reads what each gives."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "qmpshell", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def read_line(proc: subprocess.Popen[bytes], timeout: float = 10, stream: Any = None) -> bytes:
+    """The next line ``proc`` writes on ``stream`` (stdout unless told), within ``timeout``."""
+    stream = stream or proc.stdout
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, "no output in time"
+    return stream.readline()  # type: ignore[no-any-return]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
