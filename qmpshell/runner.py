@@ -47,6 +47,7 @@ class LineRunner:
         verbose: bool = False,
         timeout: float | None = None,
         use_schema: bool = True,
+        schema_cache: bool = True,
         agent: GuestAgent | None = None,
     ) -> None:
         self.client = client
@@ -61,6 +62,7 @@ class LineRunner:
         # past each event a /wait consumes.
         self.wait_from = 0
         self._use_schema = use_schema
+        self._schema_cache = schema_cache  # False: --no-schema-cache
         self._schema_wanted = use_schema
         self._schema_load: asyncio.Future[None] | None = None
         self.mode = "qmp"  # or "hmp"
@@ -113,7 +115,9 @@ class LineRunner:
         return self._schema_load is not None and not self._schema_load.done()
 
     async def _load_schema(self) -> None:
-        self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+        self.parser.schema = await load_schema(
+            self.client, timeout=self.timeout, cache=self._schema_cache
+        )
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
