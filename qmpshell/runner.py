@@ -92,7 +92,13 @@ class LineRunner:
         load = self._schema_load
         if load is not None and not load.done():
             # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
-            await asyncio.shield(load)
+            try:
+                await asyncio.shield(load)
+            except asyncio.CancelledError:
+                if not load.cancelled():
+                    raise  # this line was cancelled
+                # The load was dropped with the connection it read (--reconnect).
+                raise ConnectionLost(f"connection to {self.client.address} lost") from None
 
     def preload_schema(self) -> asyncio.Future[None] | None:
         """Start loading the schema now, without waiting for it (the interactive shell, so
