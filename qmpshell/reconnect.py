@@ -136,12 +136,18 @@ class Reconnector:
     async def _attempt(self, deadline: float | None) -> Failure | None:
         """One attempt, connecting and every step: None when it succeeded, else why not."""
         attempt = asyncio.ensure_future(self._handshake(self._attempt_timeout(deadline)))
+        left = None if deadline is None else deadline - asyncio.get_running_loop().time()
         try:
-            await asyncio.wait({attempt})  # never raises what the attempt raised
-        except asyncio.CancelledError:  # whoever waits for us gave up: so does the attempt
-            attempt.cancel()
-            await asyncio.wait({attempt})
-            raise
+            # Never raises what the attempt raised; a step slower than what is left of the
+            # limit (each has the session's timeout) is cut short by it.
+            await asyncio.wait({attempt}, timeout=None if left is None else max(left, INTERVAL))
+        finally:
+            late = not attempt.done()  # out of time, or whoever waits for us gave up
+            if late:
+                attempt.cancel()
+                await asyncio.wait({attempt})
+        if late:
+            return ConnectionLost(f"{self.address} did not finish the handshake in time")
         if attempt.cancelled():
             return ConnectionLost(f"connection to {self.address} lost while setting up")
         error = attempt.exception()

@@ -48,66 +48,78 @@ def check_entries(entries: Any) -> list[dict[str, Any]]:
     return entries
 
 
+def _fail(entry: Mapping[str, Any], what: str) -> SchemaInvalid:
+    return SchemaInvalid(f"{entry['meta-type']} {entry['name']!r}: {what}")
+
+
+def _type_ref(
+    entry: Mapping[str, Any],
+    holder: Mapping[str, Any],
+    key: str,
+    kinds: Mapping[str, str],
+    kind: str | None = None,
+) -> None:
+    """``holder[key]`` names a type the schema lists (of meta-type ``kind``, if given)."""
+    value = holder.get(key)
+    if not isinstance(value, str):
+        raise _fail(entry, f"{key} is not a type name")
+    found = kinds.get(value)
+    if found is None or (kind is not None and found != kind):
+        raise _fail(entry, f"{key} {value!r} is not a{'n ' + kind if kind else ''} type it lists")
+
+
+def _objects(entry: Mapping[str, Any], key: str, required: bool) -> list[Mapping[str, Any]]:
+    value = entry.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _fail(entry, f"{key} is not a list of objects")
+    return value
+
+
+def _text(entry: Mapping[str, Any], holder: Mapping[str, Any], key: str) -> str:
+    value = holder.get(key)
+    if not isinstance(value, str):
+        raise _fail(entry, f"{key} is not a string")
+    return value
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _check_entry(entry: Mapping[str, Any], kinds: Mapping[str, str]) -> None:
-    name, meta = entry["name"], entry["meta-type"]
-
-    def fail(what: str) -> SchemaInvalid:
-        return SchemaInvalid(f"{meta} {name!r}: {what}")
-
-    def type_ref(key: str, holder: Mapping[str, Any] = entry, kind: str | None = None) -> str:
-        value = holder.get(key)
-        if not isinstance(value, str):
-            raise fail(f"{key} is not a type name")
-        if value not in kinds or (kind is not None and kinds[value] != kind):
-            raise fail(f"{key} {value!r} is not a{'n ' + kind if kind else ''} type it lists")
-        return value
-
-    def objects(key: str, required: bool) -> list[Mapping[str, Any]]:
-        value = entry.get(key)
-        if value is None and not required:
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise fail(f"{key} is not a list of objects")
-        return value
-
-    def text(holder: Mapping[str, Any], key: str) -> str:
-        value = holder.get(key)
-        if not isinstance(value, str):
-            raise fail(f"{key} is not a string")
-        return value
-
-    features = entry.get("features", [])
-    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
-        raise fail("features is not a list of strings")
+    meta = entry["meta-type"]
+    if "features" in entry and not _strings(entry["features"]):
+        raise _fail(entry, "features is not a list of strings")
     if meta == "builtin":
         if entry.get("json-type") not in JSON_TYPES:
-            raise fail("json-type is not a JSON type")
+            raise _fail(entry, "json-type is not a JSON type")
     elif meta == "enum":
-        values = entry.get("values", [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise fail("values is not a list of strings")
-        for member in objects("members", required=False):
-            text(member, "name")
+        if not _strings(entry.get("values", [])):
+            raise _fail(entry, "values is not a list of strings")
+        for member in _objects(entry, "members", required=False):
+            _text(entry, member, "name")
     elif meta == "array":
-        type_ref("element-type")
+        _type_ref(entry, entry, "element-type", kinds)
     elif meta == "object":
         names = set()
-        for member in objects("members", required=True):
-            names.add(text(member, "name"))
-            type_ref("type", member)
+        for member in _objects(entry, "members", required=True):
+            names.add(_text(entry, member, "name"))
+            _type_ref(entry, member, "type", kinds)
         tag = entry.get("tag")
         if tag is not None and tag not in names:
-            raise fail(f"tag {tag!r} is not one of its members")
-        for variant in objects("variants", required=False):
-            text(variant, "case")
-            type_ref("type", variant, "object")
+            raise _fail(entry, f"tag {tag!r} is not one of its members")
+        for variant in _objects(entry, "variants", required=False):
+            _text(entry, variant, "case")
+            _type_ref(entry, variant, "type", kinds, "object")
     elif meta == "alternate":
-        for member in objects("members", required=True):
-            type_ref("type", member)
+        for member in _objects(entry, "members", required=True):
+            _type_ref(entry, member, "type", kinds)
     elif meta == "command":
-        type_ref("arg-type", kind="object")
-        type_ref("ret-type")
+        _type_ref(entry, entry, "arg-type", kinds, "object")
+        _type_ref(entry, entry, "ret-type", kinds)
         if not isinstance(entry.get("allow-oob", False), bool):
-            raise fail("allow-oob is not a boolean")
+            raise _fail(entry, "allow-oob is not a boolean")
     elif "arg-type" in entry:  # an event with data
-        type_ref("arg-type", kind="object")
+        _type_ref(entry, entry, "arg-type", kinds, "object")

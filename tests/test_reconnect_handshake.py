@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from fakepeer import (
     GREETING,
     encode,
     error_reply_to,
+    recv_json,
     recv_line,
     reply,
     reply_to,
@@ -52,7 +54,7 @@ RESULTS: dict[str, Any] = {
     "query-status": {"status": "running", "running": True},
     "query-name": {"name": "flaky"},
 }
-SILENT = "query-status, no reply"
+SILENT = "query-status, no reply"  # "COMMAND, no reply": left unanswered
 # Where a connection drops: before the greeting, in its middle, at a command's arrival.
 SHELL_STEPS = ["connect", "greeting", *COMMANDS[:4], SILENT]
 SCRIPT_STEPS = ["connect", "greeting", *COMMANDS[:3]]  # a script reads no run state
@@ -107,7 +109,7 @@ class FlakyQemu:
             if command == drop_at:
                 self.reached.append(drop_at)
                 return
-            if drop_at == SILENT and command == "query-status":
+            if drop_at == f"{command}, no reply":
                 self.reached.append(drop_at)
                 wait_for_close(conn)  # until the shell's timeout gives up on it
                 return
@@ -182,6 +184,24 @@ def test_script_survives_a_drop_at_each_step(
     assert "Traceback" not in stderr
 
 
+def test_a_handshake_slower_than_the_limit_is_cut_short(shell_env: dict[str, str]) -> None:
+    """Each step has the session's timeout (30 s here), but the limit of --reconnect (1 s)
+    bounds the attempt."""
+    flaky = FlakyQemu(["query-commands, no reply"])
+    with running_peer(flaky) as peer:
+        script = Script(shell_env, "--reconnect=1", "--no-schema-cache", peer.path)
+        script.send("query-name")
+        assert script.reply() == {"return": {"name": "flaky"}}
+        flaky.drop_first()
+        started = time.monotonic()
+        _stderr_line(script.proc.stderr, "closed by peer; waiting for")
+        gave_up = _stderr_line(script.proc.stderr, f"gave up waiting for {peer.path} after 1s")
+        assert "did not finish the handshake in time" in gave_up
+        assert script.proc.wait(timeout=10) == 3
+        assert time.monotonic() - started < 5
+        assert flaky.reached == ["query-commands, no reply"]
+
+
 def test_agent_script_survives_a_drop_at_each_step(shell_env: dict[str, str]) -> None:
     flaky = FlakyQemu(AGENT_STEPS, agent=True)
     with running_peer(flaky) as peer:
@@ -197,3 +217,40 @@ def test_agent_script_survives_a_drop_at_each_step(shell_env: dict[str, str]) ->
         status, stderr = script.finish()
     assert status == 0, stderr
     assert f"reconnected to {peer.path}" in stderr
+
+
+def test_a_line_waiting_for_a_schema_load_the_reconnection_drops() -> None:
+    """A line that waits for the schema while a reconnection replaces the load (it read
+    the old connection) is told the connection was lost; it is not cancelled itself."""
+    import asyncio
+    import io
+
+    from qmpshell.address import UnixAddress
+    from qmpshell.client import QMPClient
+    from qmpshell.errors import ConnectionLost
+    from qmpshell.events import EventLog
+    from qmpshell.output import Output
+    from qmpshell.runner import LineRunner
+
+    asked = threading.Event()
+
+    def stalls_on_query_commands(conn: socket.socket) -> None:
+        send_greeting(conn)
+        reply(conn, recv_json(conn))  # qmp_capabilities
+        while recv_json(conn).get("execute") == "query-commands":
+            asked.set()  # and no reply
+
+    async def body() -> None:
+        async with QMPClient() as client:
+            await client.connect(UnixAddress(peer.path), timeout=5)
+            output = Output(io.StringIO(), io.StringIO())
+            runner = LineRunner(client, output, EventLog(output.event), timeout=30)
+            line = asyncio.ensure_future(runner.ensure_schema())
+            await asyncio.get_running_loop().run_in_executor(None, asked.wait, 10)
+            reload = asyncio.ensure_future(runner.reconnected())
+            with pytest.raises(ConnectionLost):
+                await line
+            reload.cancel()
+
+    with running_peer(stalls_on_query_commands) as peer:
+        asyncio.run(body())
