@@ -5,6 +5,7 @@ directory, another user's refused, ``--no-schema-cache`` to go without it."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import pwd
@@ -64,8 +65,6 @@ def _split(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def _rewrite(path: Path, entries: Any, *, fix_digest: bool = True) -> None:
     """Replace the entries, keeping the header's key; with a header that matches the new
     body (as someone who knows the format would write it), or the old one."""
-    import hashlib
-
     header, _ = _split(path)
     body = json.dumps(entries).encode()
     if fix_digest:
@@ -233,7 +232,12 @@ def test_the_key_covers_the_whole_greeting_and_command_list() -> None:
     }
     commands = [{"name": "query-name"}, {"name": "query-qmp-schema"}]
     key = cache_key(greeting, commands)
-    assert len(key) == 64  # SHA-256
+    canonical = json.dumps(
+        {"format": FORMAT, "greeting": greeting, "commands": commands},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    assert key == hashlib.sha256(canonical.encode()).hexdigest()
     assert cache_key(copy.deepcopy(greeting), list(reversed(commands))) == key
     other_package = copy.deepcopy(greeting)
     other_package["version"]["package"] = "v7.2.0-dirty"
