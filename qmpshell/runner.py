@@ -54,6 +54,7 @@ class LineRunner:
         verbose: bool = False,
         timeout: float | None = None,
         use_schema: bool = True,
+        schema_cache: bool = True,
         agent: GuestAgent | None = None,
     ) -> None:
         self.client = client
@@ -68,6 +69,7 @@ class LineRunner:
         # past each event a /wait consumes.
         self.wait_from = 0
         self._use_schema = use_schema
+        self._schema_cache = schema_cache  # False: --no-schema-cache
         self._schema_wanted = use_schema
         self._schema_load: asyncio.Future[None] | None = None
         self._schema_late = False  # the load outlived the timeout; lines go untyped
@@ -103,6 +105,11 @@ class LineRunner:
                 await asyncio.wait_for(asyncio.shield(load), self.timeout)
             except asyncio.TimeoutError:
                 self._schema_overdue(load)
+            except asyncio.CancelledError:
+                if not load.cancelled():
+                    raise  # this line was cancelled
+                # The load was dropped with the connection it read (--reconnect).
+                raise ConnectionLost(f"connection to {self.client.address} lost") from None
 
     def preload_schema(self) -> asyncio.Future[None] | None:
         """Start loading the schema now, without waiting for it (the interactive shell, so
@@ -151,13 +158,13 @@ class LineRunner:
         # No time limit of its own: a QEMU stopped for a while sends it when it resumes
         # (the lines meanwhile wait no longer than the timeout, see ensure_schema).
         try:
-            schema = await load_schema(self.client)
-            if schema is not None and not schema.commands:  # all its entries nonsense
+            schema = await load_schema(self.client, cache=self._schema_cache)
+            if schema is not None and not schema.commands:
                 raise ValueError("not one command in it")
             self.parser.schema = schema
         except (TypeError, ValueError, AttributeError) as exc:
-            # What the peer answered to query-commands or query-qmp-schema (or a cache
-            # of it) makes no schema: go on without one.
+            # What the peer answered to query-commands or query-qmp-schema makes no
+            # schema (SchemaInvalid says why): go on without one.
             self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
 
     async def reconnected(self) -> None:

@@ -8,7 +8,6 @@ this command take, which values does this enum allow.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -17,68 +16,6 @@ from typing import Any, NamedTuple
 OPEN_ARGUMENTS = frozenset({"device_add"})
 
 _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
-
-
-def well_formed(entry: Any) -> bool:
-    """Whether a schema entry has the shape the model relies on (the fields it reads are
-    strings, lists of strings, lists of objects with string names and types). A peer may
-    send any schema, a cache may be damaged: an entry that is not is left out."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        return False
-    if any(not isinstance(entry[f], str) for f in _TEXT_FIELDS if f in entry):
-        return False
-    if not _texts(entry.get("features", ())) or not _texts(entry.get("values", ())):
-        return False
-    required = _REQUIRED.get(entry.get("meta-type"), {})
-    for field in ("members", "variants"):
-        items = entry.get(field, ())
-        if not isinstance(items, (list, tuple)):
-            return False
-        needed = required.get(field, ())
-        for item in items:
-            if not isinstance(item, dict) or not _texts(item.get("features", ())):
-                return False
-            if any(not isinstance(item.get(k), str) for k in needed):
-                return False
-            if any(not isinstance(item[k], str) for k in ("name", "type", "case") if k in item):
-                return False
-    return True
-
-
-_TEXT_FIELDS = ("meta-type", "arg-type", "ret-type", "element-type", "json-type", "tag")
-_REQUIRED: dict[Any, dict[str, tuple[str, ...]]] = {
-    "object": {"members": ("name", "type"), "variants": ("case", "type")},
-    "alternate": {"members": ("type",)},
-    "enum": {"members": ("name",)},
-}
-
-
-def _texts(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
-
-
-class _Entries(dict):  # type: ignore[type-arg]
-    """Schema entries by name; those read from the cache stay JSON text until used (one
-    that is not JSON, or not :func:`well_formed`, reads as an empty object)."""
-
-    def __getitem__(self, key: str) -> Any:
-        value = super().__getitem__(key)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except (ValueError, RecursionError):
-                value = None
-            if not well_formed(value):
-                value = {**_EMPTY, "name": key}
-            super().__setitem__(key, value)
-        return value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self else default  # noqa: SIM401 - dict.get skips __getitem__
-
-
-def _text(entry: Any) -> str:
-    return entry if isinstance(entry, str) else json.dumps(entry, separators=(",", ":"))
 
 
 class Member(NamedTuple):
@@ -101,17 +38,11 @@ class Schema:
     """The schema of one QEMU, built from the list ``query-qmp-schema`` returns."""
 
     def __init__(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Raises ValueError when ``entries`` is not a list (a peer's nonsense); entries
-        that are not :func:`well_formed` are left out."""
-        if not isinstance(entries, (list, tuple)):
-            raise ValueError(f"the schema is a JSON {type(entries).__name__}, not a list")
-        self._entries = _Entries()
+        self._entries: dict[str, Mapping[str, Any]] = {}
         self.commands: dict[str, Command] = {}
-        self.events: dict[str, Mapping[str, Any]] = _Entries()
+        self.events: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
-            if not well_formed(entry):
-                continue
-            name = entry["name"]
+            name = str(entry.get("name", ""))
             meta = entry.get("meta-type")
             if meta == "command":
                 self.commands[name] = Command(
@@ -125,31 +56,6 @@ class Schema:
                 self.events[name] = entry
             else:
                 self._entries[name] = entry
-
-    def to_compact(self) -> dict[str, Any]:
-        """A form for the on-disk cache that :meth:`from_compact` reads back quickly and
-        into little memory: commands ready to use, every other entry as JSON text that is
-        parsed only when asked for."""
-        return {
-            "format": 1,
-            "commands": {
-                n: [c.arg_type, c.ret_type, c.allow_oob, c.features]
-                for n, c in self.commands.items()
-            },
-            "events": {n: _text(e) for n, e in dict.items(self.events)},
-            "types": {n: _text(e) for n, e in dict.items(self._entries)},
-        }
-
-    @classmethod
-    def from_compact(cls, data: Mapping[str, Any]) -> Schema:
-        if data.get("format") != 1:
-            raise ValueError("unknown schema cache format")
-        schema = cls(())
-        for name, (arg, ret, oob, features) in data["commands"].items():
-            schema.commands[name] = Command(name, arg, ret, bool(oob), tuple(features))
-        dict.update(schema.events, data["events"])
-        dict.update(schema._entries, data["types"])
-        return schema
 
     def event_data_type(self, name: str) -> str | None:
         """The object type of an event's ``data``, or None when it has none."""
