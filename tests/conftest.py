@@ -439,3 +439,13 @@ def exec_agent() -> Iterator[AgentProcess]:
         proc.kill()
         proc.wait()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a ``qmpshell`` subprocess: a private HOME and state directory,
+    and no QMP_SOCKET of the caller's."""
+    env = {k: v for k, v in os.environ.items() if k != "QMP_SOCKET"}
+    env["HOME"] = str(tmp_path)
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    return env

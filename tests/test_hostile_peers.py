@@ -33,7 +33,7 @@ from fakepeer import (
     wait_for_close,
 )
 from terminal import Tmux
-from test_bad_peers import run_cli  # runs RAW, which needs no schema
+from test_bad_peers import cli_failure, run_cli  # run_cli runs RAW, which needs no schema
 
 from qmpshell.message import MAX_DEPTH
 
@@ -430,3 +430,26 @@ def test_a_damaged_schema_cache(
             check=False,
         )
     no_traceback(proc, 1)  # bogus=1 refused, by a schema (the cache's, or fetched again)
+
+
+# -- a message without end ------------------------------------------------------------
+
+
+def test_a_message_larger_than_the_limit_ends_the_session(cli_env: dict[str, str]) -> None:
+    """A peer that answers with a string that never ends: refused at the limit (256 MiB),
+    never held whole in memory, one line and exit 3."""
+    from qmpshell.client import MAX_MESSAGE_SIZE
+
+    chunk = b"x" * (1 << 20)
+
+    def endless(conn: socket.socket) -> None:
+        handshake(conn)
+        request = recv_json(conn)
+        conn.sendall(b'{"id": ' + json.dumps(request["id"]).encode() + b', "return": "')
+        for _ in range((MAX_MESSAGE_SIZE >> 20) + 16):
+            conn.sendall(chunk)
+        wait_for_close(conn)
+
+    with fake_peer(endless) as path:
+        line = cli_failure(run_cli(cli_env, path), 3)
+    assert f"larger than {MAX_MESSAGE_SIZE} bytes" in line
