@@ -69,8 +69,8 @@ _qmpshell() {
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
             --log-secrets -c --command -e --exit-on-error -r --return-value --timeout \
             --reconnect --events --color --complete-while-typing --no-complete-while-typing \
-            --pager --no-pager --history-file --no-history --launch --raw-console --ga \
-            --libvirt --connect --completions --version
+            --pager --no-pager --history-file --no-history --no-schema-cache --launch \
+            --raw-console --ga --libvirt --connect --completions --version
         return 0
     fi
     # ADDRESS: a UNIX socket

@@ -37,6 +37,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l pager -d 'page replies 
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-pager -d 'turn off --pager'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d 'keep the input history in PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-schema-cache -d 'read QEMU\'s schema afresh, neither reading nor writing the cache in $XDG_CACHE_HOME/qmpshell'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l raw-console -d 'with a launched QEMU, pass its output'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a guest agent'

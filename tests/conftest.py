@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -304,6 +305,26 @@ def run_shell(shell_env: dict[str, str]) -> Any:
     return run
 
 
+def start_shell(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """The qmpshell command with its three streams on pipes, for a test that writes a
+    script line by line and reads what each gives."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "qmpshell", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def read_line(proc: subprocess.Popen[bytes], timeout: float = 10, stream: Any = None) -> bytes:
+    """The next line ``proc`` writes on ``stream`` (stdout unless told), within ``timeout``."""
+    stream = stream or proc.stdout
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, "no output in time"
+    return stream.readline()  # type: ignore[no-any-return]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Property tests (hypothesis) carry the mark ``fuzz``: ``scripts/fuzz`` runs them
     alone, with many more examples."""
@@ -418,3 +439,13 @@ def exec_agent() -> Iterator[AgentProcess]:
         proc.kill()
         proc.wait()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a ``qmpshell`` subprocess: a private HOME and state directory,
+    and no QMP_SOCKET of the caller's."""
+    env = {k: v for k, v in os.environ.items() if k != "QMP_SOCKET"}
+    env["HOME"] = str(tmp_path)
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    return env

@@ -158,14 +158,6 @@ def busy_loop(pause: float = 0.005) -> Iterator[None]:
 # -- driving the CLI ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_env(tmp_path: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "QMP_SOCKET"}
-    env["HOME"] = str(tmp_path)
-    env["XDG_STATE_HOME"] = str(tmp_path / "state")
-    return env
-
-
 def run_cli(env: dict[str, str], address: str, *options: str) -> subprocess.CompletedProcess[str]:
     # Raw JSON: a shorthand line would first ask for the schema, which these peers lack.
     command = '{"execute": "query-status"}'

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import ProtocolError, QMPShellError
+from qmpshell.limits import MAX_DEPTH
 from qmpshell.protocol.decoder import MessageDecoder, describe_bytes
 
 # Generating nested JSON is slower than generating bytes: the round-trip properties
@@ -416,6 +417,33 @@ def test_deeply_nested_message_raises_protocol_error(newline: bytes) -> None:
     data = b'{"a": ' + b"[" * depth + b"]" * depth + b"}" + newline
     with pytest.raises(ProtocolError):
         MessageDecoder().feed(data)
+
+
+def _nested(depth: int, lists: bool) -> bytes:
+    """A message ``depth`` levels deep, its own object included."""
+    inner = depth - 1
+    if lists:
+        return b'{"return": ' + b"[" * inner + b"]" * inner + b"}"
+    return b'{"return": ' + b'{"a": ' * (inner - 1) + b"{}" + b"}" * (inner - 1) + b"}"
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b""], ids=["fast-path", "scanning-path"])
+@pytest.mark.parametrize("lists", [True, False], ids=["lists", "objects"])
+def test_nesting_to_the_limit_is_taken_and_past_it_refused(newline: bytes, lists: bool) -> None:
+    at = _nested(MAX_DEPTH, lists)
+    assert MessageDecoder().feed(at + newline) == [json.loads(at)]
+    assert feed_all([at[:300], at[300:] + newline]) == [json.loads(at)]
+    past = _nested(MAX_DEPTH + 1, lists) + newline
+    for chunks in ([past], [past[:300], past[300:]]):
+        with pytest.raises(ProtocolError, match=f"nested more than {MAX_DEPTH} deep"):
+            feed_all(chunks)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    message = {"return": "[" * 1000 + "{" * 1000, "id": ["[{"] * 300}
+    data = json.dumps(message).encode() + b"\r\n"
+    assert MessageDecoder().feed(data) == [message]  # counted, then walked: shallow
+    assert feed_all([data[:1500], data[1500:]]) == [message]
 
 
 # -- max_message_size -----------------------------------------------------------------

@@ -411,6 +411,31 @@ def test_nesting_too_deep(run_shell: Any, qemu: QemuProcess) -> None:
     ]
 
 
+def test_nesting_past_the_limit_of_qemus_messages(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    """Deeper than MAX_DEPTH (256) but within what Python reads: refused too, since the
+    walks over a message (the id's key, the transcript's redaction) rely on the limit."""
+    deep = "[" * 600 + "]" * 600
+    lines = [
+        '{"execute": "qom-set", "arguments": {"value": ' + deep + "}}",
+        '{"execute": "query-status", "id": ' + deep + "}",
+        f"qom-set path=/machine property=password value={deep}",
+        "qom-set path=/machine property=x value=" + "[" * 250 + "]" * 250,
+    ]
+    log = tmp_path / "t.jsonl"
+    result = run_shell("-l", str(log), qemu.qmp, stdin="\n".join(lines) + "\n")
+    assert result.status == 1
+    too_deep = "invalid JSON: nested more than 256 levels deep"
+    assert result.stderr.splitlines()[:3] == [
+        f"qmpshell: line 1, column 1: {too_deep}",
+        f"qmpshell: line 2, column 1: {too_deep}",
+        "qmpshell: line 3, column 1: the message is nested more than 256 levels deep",
+    ]
+    assert "Property" in result.stdout  # line 4 sent: QEMU's own error, /machine has no x
+    assert all(json.loads(line) for line in log.read_text().splitlines())
+
+
 def test_nul_and_controls_in_values_reach_qemu_intact(run_shell: Any, qemu: QemuProcess) -> None:
     """Typed as JSON escapes in shorthand, sent as JSON escapes: QEMU gets them as they
     were meant, and their echo comes back escaped."""

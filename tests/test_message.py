@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qmpshell.language.rawjson import opens_object, parse_raw_json
+from qmpshell.limits import MAX_DEPTH, nesting_exceeds
 from qmpshell.protocol.message import RawMessage, dumps, id_key, json_safe
 
 _I64 = range(-(1 << 63), 1 << 64)
@@ -96,3 +97,42 @@ def test_dumps_is_always_json(value: Any) -> None:
         text = dumps([value, odd])
         json.loads(text, parse_constant=lambda word: (_ for _ in ()).throw(ValueError(word)))
     assert json_safe(value) is value
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(
+    st.recursive(
+        st.none() | st.integers(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner),
+    ),
+    st.integers(0, 6),
+)
+def test_nesting_exceeds_counts_arrays_and_objects(value: Any, limit: int) -> None:
+    assert nesting_exceeds(value, limit) == (_depth(value) > limit)
+
+
+def test_walks_of_a_message_at_the_limit_leave_room_on_the_stack() -> None:
+    """Two frames a level at most: a message MAX_DEPTH deep is walked from a stack
+    already 300 frames deep (the shell's is a few dozen)."""
+    value: Any = {"password": 1.0, "n": math.inf}
+    for level in range(MAX_DEPTH - 1):
+        value = [value, 1e400] if level % 2 else {"a": value, "id": 1.0}
+
+    def at_depth(frames: int) -> None:
+        if frames:
+            return at_depth(frames - 1)
+        id_key(value)
+        json.loads(dumps(value))
+        from qmpshell.language.redaction import redact
+
+        redact(value)
+        return None
+
+    at_depth(300)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import stat
@@ -16,6 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import QemuFactory, QemuProcess, qemu_version
+from conftest import read_line as _readline
+from conftest import start_shell as _start_shell
 
 # -- addresses -------------------------------------------------------------------------
 
@@ -175,23 +176,6 @@ def test_events_shown_while_waiting_for_input(shell_env: dict[str, str], q35: Qe
     finally:
         proc.kill()
         proc.wait()
-
-
-def _start_shell(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "qmpshell", *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-
-
-def _readline(proc: subprocess.Popen[bytes], timeout: float = 10, stream: Any = None) -> bytes:
-    stream = stream or proc.stdout
-    ready, _, _ = select.select([stream], [], [], timeout)
-    assert ready, "no output in time"
-    return stream.readline()  # type: ignore[no-any-return]
 
 
 # -- negotiation -----------------------------------------------------------------------

@@ -241,6 +241,7 @@ async def _run_session(
             verbose=args.verbose,
             timeout=timeout,
             use_schema=agent is None,
+            schema_cache=not args.no_schema_cache,
             agent=agent,
             meta=MetaCommands,
         )

@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-history", action="store_true", help="do not read or write an input history"
     )
     parser.add_argument(
+        "--no-schema-cache",
+        action="store_true",
+        help="read QEMU's schema afresh, neither reading nor writing the cache in "
+        "$XDG_CACHE_HOME/qmpshell",
+    )
+    parser.add_argument(
         "--launch",
         action="store_true",
         help="start a throwaway QEMU (paused, diskless, headless) and connect to it; "

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ..errors import InputError
+from ..limits import MAX_DEPTH, nesting_exceeds
 
 Message = dict[str, Any]
 
@@ -69,6 +70,8 @@ def parse_raw_json(line: str) -> RawJSON:
         raise InputError("invalid JSON: nested too deeply", offset) from None
     if not isinstance(value, dict):
         raise InputError("a raw QMP message must be a JSON object", offset)
+    if nesting_exceeds(value):  # the limit set QEMU's messages too (see message.py)
+        raise InputError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", offset)
     if "id" in value and not _finite_throughout(value["id"]):
         raise InputError(
             "the id is an infinite number, which QEMU cannot send back (it would write "

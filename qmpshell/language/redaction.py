@@ -60,10 +60,17 @@ def is_secret_property(name: str) -> bool:
 
 
 def has_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(is_secret(str(k), value) or has_secret(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_secret(item) for item in value)
+    # A walk without recursion; _redacted recurses, one level at two frames (MAX_DEPTH
+    # in message.py bounds how deep a message may be).
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(is_secret(str(k), item) for k in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
@@ -78,9 +85,15 @@ def redact(value: Any) -> Any:
 
 def _redacted(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _redacted_member(str(k), value) for k in value}
+        redacted = {}
+        for key in value:
+            redacted[key] = _redacted_member(str(key), value)
+        return redacted
     if isinstance(value, list):
-        return [_redacted(item) for item in value]
+        listed = []
+        for item in value:
+            listed.append(_redacted(item))
+        return listed
     return value
 
 

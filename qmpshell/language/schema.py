@@ -8,7 +8,6 @@ this command take, which values does this enum allow.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -17,24 +16,6 @@ from typing import Any, NamedTuple
 OPEN_ARGUMENTS = frozenset({"device_add"})
 
 _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
-
-
-class _Entries(dict):  # type: ignore[type-arg]
-    """Schema entries by name; those read from the cache stay JSON text until used."""
-
-    def __getitem__(self, key: str) -> Any:
-        value = super().__getitem__(key)
-        if isinstance(value, str):
-            value = json.loads(value)
-            super().__setitem__(key, value)
-        return value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self else default  # noqa: SIM401 - dict.get skips __getitem__
-
-
-def _text(entry: Any) -> str:
-    return entry if isinstance(entry, str) else json.dumps(entry, separators=(",", ":"))
 
 
 class Member(NamedTuple):
@@ -57,9 +38,9 @@ class Schema:
     """The schema of one QEMU, built from the list ``query-qmp-schema`` returns."""
 
     def __init__(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        self._entries = _Entries()
+        self._entries: dict[str, Mapping[str, Any]] = {}
         self.commands: dict[str, Command] = {}
-        self.events: dict[str, Mapping[str, Any]] = _Entries()
+        self.events: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
             name = str(entry.get("name", ""))
             meta = entry.get("meta-type")
@@ -75,31 +56,6 @@ class Schema:
                 self.events[name] = entry
             else:
                 self._entries[name] = entry
-
-    def to_compact(self) -> dict[str, Any]:
-        """A form for the on-disk cache that :meth:`from_compact` reads back quickly and
-        into little memory: commands ready to use, every other entry as JSON text that is
-        parsed only when asked for."""
-        return {
-            "format": 1,
-            "commands": {
-                n: [c.arg_type, c.ret_type, c.allow_oob, c.features]
-                for n, c in self.commands.items()
-            },
-            "events": {n: _text(e) for n, e in dict.items(self.events)},
-            "types": {n: _text(e) for n, e in dict.items(self._entries)},
-        }
-
-    @classmethod
-    def from_compact(cls, data: Mapping[str, Any]) -> Schema:
-        if data.get("format") != 1:
-            raise ValueError("unknown schema cache format")
-        schema = cls(())
-        for name, (arg, ret, oob, features) in data["commands"].items():
-            schema.commands[name] = Command(name, arg, ret, bool(oob), tuple(features))
-        dict.update(schema.events, data["events"])
-        dict.update(schema._entries, data["types"])
-        return schema
 
     def event_data_type(self, name: str) -> str | None:
         """The object type of an event's ``data``, or None when it has none."""

@@ -56,6 +56,11 @@ class Runstate(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
+# The largest message taken from a peer: QEMU's largest replies (the schema, a big VM's
+# HMP "info mtree") are a few MB; a peer that sends more is refused, not held in memory.
+MAX_MESSAGE_SIZE = 256 << 20
+
+
 class QMPClient:
     """One connection to a QMP server (QEMU, qemu-storage-daemon): on a socket, or to a
     VM that libvirt manages, through libvirt (see :mod:`qmpshell.protocol.transport`)."""
@@ -64,7 +69,7 @@ class QMPClient:
         self,
         *,
         transcript: Transcript | None = None,
-        max_message_size: int | None = None,
+        max_message_size: int | None = MAX_MESSAGE_SIZE,
         guest_agent: bool = False,
     ) -> None:
         self.transcript = transcript
@@ -328,7 +333,7 @@ class QMPClient:
             return
         waiter = self._greeting_waiter
         if waiter is not None and not waiter.done():
-            if "QMP" in message:
+            if isinstance(message.get("QMP"), dict):
                 self.greeting = Greeting.from_message(message)
                 waiter.set_result(message)
             elif answers_probe(message):

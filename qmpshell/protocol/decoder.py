@@ -6,6 +6,10 @@ several objects or a fraction of one, and a misbehaving peer may send anything. 
 decoder does not look for line ends: it tracks bracket depth outside of strings, and cuts
 an object out of the stream when its outer brace closes. The common case, one whole
 compact object in one read, is handed straight to :func:`json.loads`.
+
+A message nested deeper than :data:`~qmpshell.protocol.message.MAX_DEPTH` levels is refused as a
+protocol error, as garbage is: everything that walks a message (the JSON encoder, the
+redaction, the renderer) may then recurse safely.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 from typing import Any
 
 from ..errors import ProtocolError
+from ..limits import MAX_DEPTH, nesting_exceeds
 
 # A whole string, or a bracket, or the opening quote of a string not yet complete.
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
@@ -27,6 +32,12 @@ SYNC_BYTE = 0xFF
 
 _OPEN = frozenset(b"{[")
 _QUOTE = ord('"')
+
+
+def _may_nest_deep(line: bytes) -> bool:
+    """Whether a line has brackets enough to nest too deep (counted at C speed, so that
+    only such lines pay for the walk over the parsed value)."""
+    return line.count(b"[") + line.count(b"{") > MAX_DEPTH
 
 
 def describe_bytes(data: bytes | bytearray, limit: int = 40) -> str:
@@ -109,8 +120,8 @@ class MessageDecoder:
                 value = json.loads(line.decode())
             except (ValueError, RecursionError):
                 break  # part of a bigger object, or not JSON: the scanner decides
-            if not isinstance(value, dict):
-                break
+            if not isinstance(value, dict) or (_may_nest_deep(line) and nesting_exceeds(value)):
+                break  # the scanner refuses it, saying why
             messages.append(value)
             start = end + 1
             end = data.find(b"\n", start)
@@ -170,6 +181,8 @@ class MessageDecoder:
                 continue
             if first in _OPEN:
                 depth += 1
+                if depth > MAX_DEPTH:
+                    raise ProtocolError(f"a message from peer nested more than {MAX_DEPTH} deep")
             else:
                 depth -= 1
                 if depth == 0:

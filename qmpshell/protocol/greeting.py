@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..errors import NotQMPError
+from ..escape import escape_text
 
 Message = dict[str, Any]
 
@@ -43,24 +44,39 @@ class Greeting(NamedTuple):
         body = message.get("QMP")
         if not isinstance(body, dict):
             body = {}
-        version = body.get("version", {})
-        qemu = version.get("qemu", {}) if isinstance(version, dict) else {}
-        try:
-            numbers = tuple(int(qemu.get(k, 0)) for k in ("major", "minor", "micro"))
-        except (TypeError, ValueError, AttributeError):
+        version = body.get("version")
+        if not isinstance(version, dict):
+            version = {}
+        qemu = version.get("qemu")
+        if not isinstance(qemu, dict):
+            qemu = {}
+        numbers = tuple(_version_number(qemu.get(k)) for k in ("major", "minor", "micro"))
+        if -1 in numbers:  # a peer's nonsense (Infinity, "x", 10**400): no version known
             numbers = (0, 0, 0)
-        caps = body.get("capabilities", [])
+        package = version.get("package")
+        caps = body.get("capabilities")
         return cls(
             raw=message,
             version=numbers,  # type: ignore[arg-type]
-            package=str(version.get("package", "")) if isinstance(version, dict) else "",
-            capabilities=tuple(str(c) for c in caps) if isinstance(caps, list) else (),
+            package=package if isinstance(package, str) else "",
+            capabilities=tuple(c for c in caps if isinstance(c, str))
+            if isinstance(caps, list)
+            else (),
         )
 
     @property
     def version_text(self) -> str:
         text = ".".join(str(n) for n in self.version)
-        return f"{text} ({self.package})" if self.package else text
+        return f"{text} ({escape_text(self.package)})" if self.package else text
+
+
+def _version_number(value: Any) -> int:
+    """A version field as a number, 0 when absent, -1 when it is not a plausible one."""
+    if value is None:
+        return 0
+    if type(value) is int and 0 <= value < 1 << 31:
+        return value
+    return -1
 
 
 def answers_probe(message: Message) -> bool:

@@ -37,10 +37,17 @@ def _as_qemu_holds(value: Any) -> Any:
         kind = float
     if kind is float and math.isfinite(value) and value.is_integer() and int(value) in _EXACT:
         return int(value)
+    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
     if kind is dict:
-        return {key: _as_qemu_holds(item) for key, item in value.items()}
+        held = {}
+        for key, item in value.items():
+            held[key] = _as_qemu_holds(item)
+        return held
     if kind is list:
-        return [_as_qemu_holds(item) for item in value]
+        listed = []
+        for item in value:
+            listed.append(_as_qemu_holds(item))
+        return listed
     return value
 
 
@@ -103,12 +110,21 @@ def json_safe(value: Any) -> Any:
     when it holds none."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
     if isinstance(value, dict):
-        items = {key: json_safe(item) for key, item in value.items()}
-        return value if all(items[k] is value[k] for k in value) else items
+        items = {}
+        same = True
+        for key, item in value.items():
+            items[key] = safe = json_safe(item)
+            same = same and safe is item
+        return value if same else items
     if isinstance(value, list):
-        listed = [json_safe(item) for item in value]
-        return value if all(a is b for a, b in zip(listed, value)) else listed
+        listed = []
+        same = True
+        for item in value:
+            listed.append(safe := json_safe(item))
+            same = same and safe is item
+        return value if same else listed
     return value
 
 

@@ -61,3 +61,26 @@ def write_whole(fd: int, data: bytes) -> None:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, os.fstat(fd).st_size - written)
         raise
+
+
+def private_directory(path: str | os.PathLike[str]) -> None:
+    """Make sure the directory ``path`` (created 0700 with its parents if missing) is a
+    real directory, not a symbolic link, owned by this user and with mode 0700 (a looser
+    one is tightened on the opened descriptor). :class:`OSError` otherwise, whose
+    ``strerror`` says what is wrong."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | nofollow | os.O_CLOEXEC)
+    except OSError as exc:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            raise OSError(exc.errno, "it is a symbolic link, which is not followed") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise OSError(errno.EPERM, f"it is owned by another user (uid {info.st_uid})")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)

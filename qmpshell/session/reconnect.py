@@ -2,23 +2,37 @@
 
 QEMU restarted on the same socket path (or port) is found again: :class:`Reconnector`
 tries to connect every :data:`INTERVAL` seconds, renegotiates as the first connection
-did, and leaves the rest (the schema, completion data, the guest agent's stream) to the
-callback it is given. The client object stays the same, so its event handlers (the event
-log, the transcript) go on as before.
+did, and leaves the rest (the schema, completion data, the guest agent's stream, the run
+state) to the steps it is given. The client object stays the same, so its event handlers
+(the event log, the transcript) go on as before.
+
+An attempt is the whole handshake: connecting, the greeting, ``qmp_capabilities``, and
+every step (``query-commands``, ``query-qmp-schema``, ``query-status``, the agent's
+resync). The connection may drop at any of them, and the loss surfaces as whatever that
+step was waiting on raises: :class:`~qmpshell.errors.ConnectionLost`, a timeout, an
+``OSError``, or a cancellation of something the closing client was awaiting. Each attempt
+runs as a task of its own, so that all of these are that attempt's failure, to be tried
+again within the limit, and a cancellation of the attempt itself is told apart from the
+cancellation of whoever waits for the reconnection.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Union
 
-from ..errors import ExitStatus, QMPShellError, SessionEnded
+from ..errors import ConnectionLost, ExitStatus, QMPShellError, SessionEnded
 from ..protocol.address import Address
 from ..protocol.client import QMPClient
 from .display import Display
 
 INTERVAL = 0.25  # between attempts; a restarted QEMU is found within this
+
+# What a connection dropping part-way through the handshake surfaces as; anything else
+# from a step is a bug, and propagates.
+Failure = Union[QMPShellError, OSError, EOFError, asyncio.TimeoutError]
+RETRYABLE = (QMPShellError, OSError, EOFError, asyncio.TimeoutError)
 
 
 class Reconnector:
@@ -40,9 +54,13 @@ class Reconnector:
         self.limit = limit  # seconds to keep trying; None: until the user gives up
         self.negotiate = negotiate
         self.timeout = timeout
-        self.after = after  # what else a new connection needs (schema, agent sync)
+        # What else a new connection needs (schema, agent sync, the run state), in order;
+        # each step's failure is the attempt's.
+        self.steps: list[Callable[[], Awaitable[None]]] = [after] if after is not None else []
         self.output = output
-        self.attempts = 0
+        self.attempts = 0  # in all
+        self.attempt = 0  # of the reconnection under way (the toolbar's); 0: none is
+        self.on_attempt: Callable[[], None] | None = None  # as each attempt starts
         self.gave_up = False
         self._lock = asyncio.Lock()
 
@@ -90,31 +108,60 @@ class Reconnector:
             self.output.error(f"{reason or 'connection lost'}; {waiting}")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limit if self.limit else None
-        last: QMPShellError | None = None
-        while deadline is None or loop.time() < deadline:
-            self.attempts += 1
-            try:
-                await self.client.connect(
-                    self.address,
-                    negotiate=self.negotiate,
-                    enable_oob=True,
-                    timeout=self._attempt_timeout(deadline),
-                )
-                if self.after is not None:
-                    await self.after()
-            except QMPShellError as exc:
-                last = exc
+        last: Failure | None = None
+        try:
+            while deadline is None or loop.time() < deadline:
+                self.attempts += 1
+                self.attempt += 1
+                if self.on_attempt is not None:
+                    self.on_attempt()
+                last = await self._attempt(deadline)
+                if last is None:
+                    greeting = self.client.greeting
+                    version = (
+                        f" (QEMU {greeting.version_text})" if greeting and greeting.raw else ""
+                    )
+                    if self.output is not None:
+                        self.output.note(f"reconnected to {self.address}{version}")
+                    return True
                 await self.client.close()
                 await asyncio.sleep(INTERVAL)
-                continue
-            greeting = self.client.greeting
-            version = f" (QEMU {greeting.version_text})" if greeting and greeting.raw else ""
-            if self.output is not None:
-                self.output.note(f"reconnected to {self.address}{version}")
-            return True
+        finally:
+            self.attempt = 0
         if self.output is not None:
             self.output.error(f"gave up waiting for {self.address} after {self.limit:g}s: {last}")
         return False
+
+    async def _attempt(self, deadline: float | None) -> Failure | None:
+        """One attempt, connecting and every step: None when it succeeded, else why not."""
+        attempt = asyncio.ensure_future(self._handshake(self._attempt_timeout(deadline)))
+        left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+        try:
+            # Never raises what the attempt raised; a step slower than what is left of the
+            # limit (each has the session's timeout) is cut short by it.
+            await asyncio.wait({attempt}, timeout=None if left is None else max(left, INTERVAL))
+        finally:
+            late = not attempt.done()  # out of time, or whoever waits for us gave up
+            if late:
+                attempt.cancel()
+                await asyncio.wait({attempt})
+        if late:
+            return ConnectionLost(f"{self.address} did not finish the handshake in time")
+        if attempt.cancelled():
+            return ConnectionLost(f"connection to {self.address} lost while setting up")
+        error = attempt.exception()
+        if error is not None and not isinstance(error, RETRYABLE):
+            raise error
+        return error
+
+    async def _handshake(self, timeout: float | None) -> None:
+        await self.client.connect(
+            self.address, negotiate=self.negotiate, enable_oob=True, timeout=timeout
+        )
+        for step in self.steps:
+            await step()
+        if not self.client.is_connected:  # dropped as the last step ended
+            raise self.client.disconnect_reason or ConnectionLost(f"{self.address} went away")
 
     def _attempt_timeout(self, deadline: float | None) -> float | None:
         """Each attempt's limit: the session's timeout, cut to what is left of the wait."""

@@ -24,6 +24,7 @@ from ..errors import (
 from ..language.mode import Mode
 from ..language.rawjson import RawJSON, is_raw_json
 from ..language.shorthand import Parser
+from ..limits import MAX_DEPTH, nesting_exceeds
 from ..protocol.client import QMPClient
 from ..protocol.message import RawMessage
 from .display import Display
@@ -76,6 +77,7 @@ class LineRunner:
         verbose: bool = False,
         timeout: float | None = None,
         use_schema: bool = True,
+        schema_cache: bool = True,
         agent: GuestAgent | None = None,
         meta: Callable[[LineRunner], MetaCommands],
     ) -> None:
@@ -91,8 +93,10 @@ class LineRunner:
         # past each event a /wait consumes.
         self.wait_from = 0
         self._use_schema = use_schema
+        self._schema_cache = schema_cache  # False: --no-schema-cache
         self._schema_wanted = use_schema
         self._schema_load: asyncio.Future[None] | None = None
+        self._schema_late = False  # the load outlived the timeout; lines go untyped
         self.mode = Mode.QMP  # which monitor lines go to
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
         # Told ``where`` of each line whose reply the lost connection took, the moment
@@ -118,9 +122,18 @@ class LineRunner:
             self._schema_wanted = False
             self._schema_load = self._start_schema_load()
         load = self._schema_load
-        if load is not None and not load.done():
+        if load is not None and not load.done() and not self._schema_late:
             # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
-            await asyncio.shield(load)
+            # No longer than a reply may take: then the line goes untyped.
+            try:
+                await asyncio.wait_for(asyncio.shield(load), self.timeout)
+            except asyncio.TimeoutError:
+                self._schema_overdue(load)
+            except asyncio.CancelledError:
+                if not load.cancelled():
+                    raise  # this line was cancelled
+                # The load was dropped with the connection it read (--reconnect).
+                raise ConnectionLost(f"connection to {self.client.address} lost") from None
 
     def preload_schema(self) -> asyncio.Future[None] | None:
         """Start loading the schema now, without waiting for it (the interactive shell, so
@@ -132,18 +145,51 @@ class LineRunner:
         return self._schema_load
 
     def _start_schema_load(self) -> asyncio.Future[None]:
+        self._schema_late = False
         load = asyncio.ensure_future(self._load_schema())
         # Awaited by whoever needs it; when nobody does any more (the line that waited
         # was cancelled, the session ends), its failure is still retrieved here.
         load.add_done_callback(lambda done: done.cancelled() or done.exception())
+        if self.timeout is not None:
+            # Said when the time is up, whether or not a line waits for it.
+            timer = asyncio.get_running_loop().call_later(self.timeout, self._schema_overdue, load)
+            load.add_done_callback(lambda _: timer.cancel())
         return load
+
+    def _schema_overdue(self, load: asyncio.Future[None]) -> None:
+        """The schema did not come within the timeout (QEMU stopped, or busy): say so
+        once; lines go untyped meanwhile, and the load goes on, to be used once QEMU
+        answers."""
+        if load.done() or self._schema_late or load is not self._schema_load:
+            return
+        self._schema_late = True
+        self.output.note(
+            f"no schema from QEMU within {self.timeout:g}s (stopped or busy?): lines are "
+            "sent untyped, and completion knows only the meta-commands, until it comes"
+        )
+        load.add_done_callback(self._schema_arrived)
+
+    def _schema_arrived(self, load: asyncio.Future[None]) -> None:
+        self._schema_late = False
+        if not load.cancelled() and load.exception() is None and self.parser.schema is not None:
+            self.output.note("the schema has come: lines are typed by it again")
 
     @property
     def schema_loading(self) -> bool:
         return self._schema_load is not None and not self._schema_load.done()
 
     async def _load_schema(self) -> None:
-        self.parser.schema = await load_schema(self.client, timeout=self.timeout)
+        # No time limit of its own: a QEMU stopped for a while sends it when it resumes
+        # (the lines meanwhile wait no longer than the timeout, see ensure_schema).
+        try:
+            schema = await load_schema(self.client, cache=self._schema_cache)
+            if schema is not None and not schema.commands:
+                raise ValueError("not one command in it")
+            self.parser.schema = schema
+        except (TypeError, ValueError, AttributeError) as exc:
+            # What the peer answered to query-commands or query-qmp-schema makes no
+            # schema (SchemaInvalid says why): go on without one.
+            self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
@@ -210,6 +256,10 @@ class LineRunner:
             if self.parser.in_transaction or not is_raw_json(text):
                 await self.ensure_schema()
             message = self.parser.feed(line)
+            if message is not None and nesting_exceeds(message):
+                # The limit the decoder sets QEMU's messages: the walks over a message
+                # (the id's key, the transcript's redaction) rely on it.
+                raise InputError(f"the message is nested more than {MAX_DEPTH} levels deep", 0)
             if message is not None and "exec-oob" in message and not self.client.oob_enabled:
                 raise InputError(
                     "out-of-band execution needs the oob capability, which was not "

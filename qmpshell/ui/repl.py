@@ -200,7 +200,10 @@ class Shell:
             parts.append("guest agent " + self.runner.agent.version)
         elif greeting:
             parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
-        if self._reconnecting:
+        reconnect = self.settings.reconnect
+        if self._reconnecting and reconnect is not None and reconnect.attempt:
+            parts.append(f"disconnected, reconnecting (attempt {reconnect.attempt})")
+        elif self._reconnecting:
             parts.append("disconnected, reconnecting")
         elif self.run_state:
             parts.append(self.run_state)
@@ -273,12 +276,21 @@ class Shell:
             app.invalidate()
 
     async def read_run_state(self) -> None:
+        """The run state for the toolbar (none from a storage daemon or a slow QEMU)."""
+        with suppress(ReplyTimeout):
+            await self._read_run_state()
+
+    async def _read_run_state(self) -> None:
+        """The run state, as a step of a reconnection: a timeout, like a lost connection,
+        fails the attempt (:mod:`qmpshell.session.reconnect`)."""
         if self.runner.agent is not None:
             return
         try:
             status = await self.client.execute("query-status", timeout=self.runner.timeout)
-        except (CommandError, ReplyTimeout):
+        except CommandError:
             return  # qemu-storage-daemon has no run state
+        except ConnectionLost:
+            return  # said by the loop, which sees the connection gone
         if isinstance(status, dict):
             self.run_state = str(status.get("status", "")) or None
 
@@ -293,7 +305,10 @@ class Shell:
     # -- the loop -----------------------------------------------------------------------
 
     async def run(self) -> ExitStatus:
-
+        reconnect = self.settings.reconnect
+        if reconnect is not None:
+            reconnect.steps.append(self._read_run_state)  # read before the prompt is back
+            reconnect.on_attempt = self._redraw
         self.output.text(banner(self.runner))
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
@@ -455,7 +470,6 @@ class Shell:
                     self._live.forget()
                     self._catalogue = None
                     self._preload()
-                    await self.read_run_state()
                     app.invalidate()
                     continue
                 self._gave_up = ConnectionLost("gave up reconnecting")

@@ -1,0 +1,125 @@
+"""Whether a list is a well-formed ``query-qmp-schema`` reply, before anything uses it.
+
+The schema comes from QEMU or from the cache on disk, which anything running as the same
+user can write. :func:`check_entries` accepts only what the introspection format allows:
+every entry a JSON object with a string ``name`` (unique) and a known ``meta-type``, the
+members each meta-type has of the right JSON types, and every type an entry names
+(``arg-type``, ``element-type``, a member's ``type``...) present in the list. A cache
+entry that fails is fetched again; so :class:`~qmpshell.language.schema.Schema` never meets a
+shape it does not expect. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# QEMU 7.2 has about 1000 entries, 10.0 about 1400; far more is no schema.
+MAX_ENTRIES = 100_000
+
+JSON_TYPES = frozenset({"string", "number", "int", "boolean", "null", "object", "array", "value"})
+META_TYPES = frozenset({"builtin", "enum", "array", "object", "alternate", "command", "event"})
+
+
+class SchemaInvalid(ValueError):
+    """The list is not a schema; the message says which entry and what is wrong."""
+
+
+def check_entries(entries: Any) -> list[dict[str, Any]]:
+    """``entries`` itself when it is a well-formed schema; else :class:`SchemaInvalid`."""
+    if not isinstance(entries, list):
+        raise SchemaInvalid("not a list")
+    if len(entries) > MAX_ENTRIES:
+        raise SchemaInvalid(f"{len(entries)} entries, more than {MAX_ENTRIES}")
+    kinds: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise SchemaInvalid(f"entry {index} is not an object")
+        name, meta = entry.get("name"), entry.get("meta-type")
+        if not isinstance(name, str) or not name:
+            raise SchemaInvalid(f"entry {index} has no name")
+        if meta not in META_TYPES:
+            raise SchemaInvalid(f"{name!r} has an unknown meta-type {meta!r}")
+        if name in kinds:
+            raise SchemaInvalid(f"{name!r} appears twice")
+        kinds[name] = meta
+    for entry in entries:
+        _check_entry(entry, kinds)
+    return entries
+
+
+def _fail(entry: Mapping[str, Any], what: str) -> SchemaInvalid:
+    return SchemaInvalid(f"{entry['meta-type']} {entry['name']!r}: {what}")
+
+
+def _type_ref(
+    entry: Mapping[str, Any],
+    holder: Mapping[str, Any],
+    key: str,
+    kinds: Mapping[str, str],
+    kind: str | None = None,
+) -> None:
+    """``holder[key]`` names a type the schema lists (of meta-type ``kind``, if given)."""
+    value = holder.get(key)
+    if not isinstance(value, str):
+        raise _fail(entry, f"{key} is not a type name")
+    found = kinds.get(value)
+    if found is None or (kind is not None and found != kind):
+        raise _fail(entry, f"{key} {value!r} is not a{'n ' + kind if kind else ''} type it lists")
+
+
+def _objects(entry: Mapping[str, Any], key: str, required: bool) -> list[Mapping[str, Any]]:
+    value = entry.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _fail(entry, f"{key} is not a list of objects")
+    return value
+
+
+def _text(entry: Mapping[str, Any], holder: Mapping[str, Any], key: str) -> str:
+    value = holder.get(key)
+    if not isinstance(value, str):
+        raise _fail(entry, f"{key} is not a string")
+    return value
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_entry(entry: Mapping[str, Any], kinds: Mapping[str, str]) -> None:
+    meta = entry["meta-type"]
+    if "features" in entry and not _strings(entry["features"]):
+        raise _fail(entry, "features is not a list of strings")
+    if meta == "builtin":
+        if entry.get("json-type") not in JSON_TYPES:
+            raise _fail(entry, "json-type is not a JSON type")
+    elif meta == "enum":
+        if not _strings(entry.get("values", [])):
+            raise _fail(entry, "values is not a list of strings")
+        for member in _objects(entry, "members", required=False):
+            _text(entry, member, "name")
+    elif meta == "array":
+        _type_ref(entry, entry, "element-type", kinds)
+    elif meta == "object":
+        names = set()
+        for member in _objects(entry, "members", required=True):
+            names.add(_text(entry, member, "name"))
+            _type_ref(entry, member, "type", kinds)
+        tag = entry.get("tag")
+        if tag is not None and tag not in names:
+            raise _fail(entry, f"tag {tag!r} is not one of its members")
+        for variant in _objects(entry, "variants", required=False):
+            _text(entry, variant, "case")
+            _type_ref(entry, variant, "type", kinds, "object")
+    elif meta == "alternate":
+        for member in _objects(entry, "members", required=True):
+            _type_ref(entry, member, "type", kinds)
+    elif meta == "command":
+        _type_ref(entry, entry, "arg-type", kinds, "object")
+        _type_ref(entry, entry, "ret-type", kinds)
+        if not isinstance(entry.get("allow-oob", False), bool):
+            raise _fail(entry, "allow-oob is not a boolean")
+    elif "arg-type" in entry:  # an event with data
+        _type_ref(entry, entry, "arg-type", kinds, "object")
