@@ -32,6 +32,7 @@ from qmpshell.protocol.client import QMPClient
 from qmpshell.session.events import EventLog
 from qmpshell.session.meta import MetaCommands
 from qmpshell.session.runner import LineRunner
+from qmpshell.ui.console import Console
 from qmpshell.ui.output import Output
 
 # What the host's agent must not do (conftest), nor run programs or list the host's NICs.
@@ -110,7 +111,7 @@ def test_no_reply_commands_are_not_waited_for(agent: Agent) -> None:
             assert ga.commands["guest-shutdown"].replies is False  # as qemu-ga says
             ga.commands["guest-ping"] = AgentCommand("guest-ping", True, replies=False)
             notes = io.StringIO()
-            output = Output(io.StringIO(), notes)
+            output = Output(Console(io.StringIO(), notes))
             runner = LineRunner(
                 client, output, EventLog(output.event), agent=ga, timeout=5, meta=MetaCommands
             )

@@ -97,10 +97,11 @@ def test_the_forms_of_the_escapes() -> None:
 def test_output_escapes_all_it_writes_but_its_own_colours() -> None:
     import io
 
+    from qmpshell.ui.console import Console
     from qmpshell.ui.output import Output
 
     out, err = io.StringIO(), io.StringIO()
-    output = Output(out, err, interactive=True, color=True)
+    output = Output(Console(out, err), interactive=True, color=True)
     hostile = "\x1b]0;PWNED\x07\u202e"
     output.text(f"banner {hostile}")
     output.error(f"refused {hostile}")
@@ -115,7 +116,7 @@ def test_output_escapes_all_it_writes_but_its_own_colours() -> None:
     assert "\x1b]" not in written and "\u202e" not in written
     assert SGR.search(out.getvalue())  # the renderer's colours are kept
     raw = io.StringIO()
-    Output(out, raw).relay(f"guest {hostile}", raw=True)
+    Output(Console(out, raw)).relay(f"guest {hostile}", raw=True)
     assert raw.getvalue() == f"guest {hostile}"
 
 

@@ -32,6 +32,7 @@ from qmpshell.protocol.client import QMPClient
 from qmpshell.protocol.message import id_key
 from qmpshell.protocol.transcript import Transcript
 from qmpshell.session.events import EventLog
+from qmpshell.ui.console import Console
 from qmpshell.ui.output import Output
 from qmpshell.ui.render import Renderer
 
@@ -200,7 +201,7 @@ async def scenario(
 
     server = await asyncio.start_unix_server(serve, path)
     client = QMPClient(transcript=recorder)  # type: ignore[arg-type]
-    output = Output(io.StringIO(), io.StringIO())
+    output = Output(Console(io.StringIO(), io.StringIO()))
     client.add_event_handler(EventLog(output.event))
     try:
         try:
@@ -223,7 +224,7 @@ async def scenario(
 def show_every_way(message: Any) -> None:
     """Each path a received message takes to the user, and to the transcript."""
     for pretty in (False, True):
-        output = Output(io.StringIO(), io.StringIO(), pretty=pretty)
+        output = Output(Console(io.StringIO(), io.StringIO()), pretty=pretty)
         output.message(message)
         if "event" not in message:
             output.reply(message)

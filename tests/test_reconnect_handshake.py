@@ -231,6 +231,7 @@ def test_a_line_waiting_for_a_schema_load_the_reconnection_drops() -> None:
     from qmpshell.session.events import EventLog
     from qmpshell.session.meta import MetaCommands
     from qmpshell.session.runner import LineRunner
+    from qmpshell.ui.console import Console
     from qmpshell.ui.output import Output
 
     asked = threading.Event()
@@ -244,7 +245,7 @@ def test_a_line_waiting_for_a_schema_load_the_reconnection_drops() -> None:
     async def body() -> None:
         async with QMPClient() as client:
             await client.connect(UnixAddress(peer.path), timeout=5)
-            output = Output(io.StringIO(), io.StringIO())
+            output = Output(Console(io.StringIO(), io.StringIO()))
             runner = LineRunner(
                 client, output, EventLog(output.event), timeout=30, meta=MetaCommands
             )

@@ -20,7 +20,13 @@ from hypothesis import strategies as st
 
 from qmpshell.escape import escape_text
 from qmpshell.ui import render
-from qmpshell.ui.render import Renderer, color_enabled
+from qmpshell.ui.console import Console
+from qmpshell.ui.render import Renderer
+
+
+def color_enabled(choice: str, stream: Any, environ: dict[str, str]) -> bool:
+    return Console(stream, environ=environ).color(choice)
+
 
 pytest_plugins = ["schema_fixture"]
 

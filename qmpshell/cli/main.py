@@ -11,14 +11,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import ExitStatus, InputError, QMPShellError
-from ..escape import escape_lines
 from ..language.mode import Mode
 from ..modes.scripted import (
     PIPELINE,
     iterate,
     read_lines,
     run_script,
-    stdin_is_terminal,
 )
 from ..protocol.address import Address, LibvirtAddress
 from ..protocol.client import QMPClient, Runstate
@@ -26,6 +24,7 @@ from ..protocol.transcript import Transcript
 from ..session.events import EventFilter, EventLog
 from ..session.meta import NO_HMP, MetaCommands
 from ..session.runner import LineRunner
+from ..ui.console import Console
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue, QueuedStream
 from .options import attach_optional_values, build_parser
@@ -90,10 +89,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
         sys.stdout.write(completion_script(args.completions))
         return ExitStatus.OK
+    console = Console()  # the terminal: streams, isatty, colour, width, the pager
     try:
-        target = choose_target(parser, args, qemu)
+        target = choose_target(parser, args, qemu, console)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
-        print(f"qmpshell: {escape_lines(str(exc))}", file=sys.stderr)  # libvirt's words too
+        console.error(str(exc))  # libvirt's words too, escaped
         return ExitStatus.CONNECTION
     except KeyboardInterrupt:  # while choosing a domain
         return ExitStatus.INTERRUPTED
@@ -101,7 +101,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.OK
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
-    scripted = bool(args.commands) or not stdin_is_terminal()
+    scripted = bool(args.commands) or not console.stdin_is_terminal
     events = args.events
     if events is None:
         events = "none" if args.return_value and scripted else "all"
@@ -114,20 +114,18 @@ def _main(argv: Sequence[str] | None) -> int:
         # Replies and events wait in memory for a late reader, not the loop (outqueue.py).
         queue = OutputQueue()
         output = Output(
-            QueuedStream(queue, sys.stdout),
-            QueuedStream(queue, sys.stderr),
+            Console(QueuedStream(queue, sys.stdout), QueuedStream(queue, sys.stderr)),
             pretty=args.pretty,
             verbose=args.verbose,
         )
         output.return_only = args.return_value
     else:
-        from ..ui.render import color_enabled
-
         output = Output(
+            console,
             pretty=True,
             verbose=args.verbose,
             interactive=True,
-            color=color_enabled(args.color, sys.stdout),
+            color=console.color(args.color),
             pager=args.pager,
         )
     session = _session(args, target, output, scripted, event_filter)

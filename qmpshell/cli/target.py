@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
-from ..modes.scripted import stdin_is_terminal
 from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
+
+if TYPE_CHECKING:
+    from ..ui.console import Console
 
 
 class Target:
@@ -22,7 +25,7 @@ class Target:
 
 
 def choose_target(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]
+    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str], console: Console
 ) -> Target | None:
     """What the options say to talk to; None when there is nothing to talk to (the
     domains were only listed)."""
@@ -34,7 +37,7 @@ def choose_target(
         if args.libvirt is not None:
             if args.address or args.ga or args.launch or qemu:
                 parser.error("--libvirt excludes an address, --ga and --launch")
-            return _libvirt_target(args.libvirt, args.connect)
+            return _libvirt_target(args.libvirt, args.connect, console)
         if qemu or args.launch:
             if args.address or args.ga:
                 parser.error("give an address or a QEMU to launch, not both")
@@ -60,12 +63,12 @@ def choose_target(
         parser.error(str(exc))
 
 
-def _libvirt_target(domain: str, uri: str | None) -> Target | None:
+def _libvirt_target(domain: str, uri: str | None, console: Console) -> Target | None:
     """The domain given, or the one the user chooses from the list of those running."""
     if not domain:
         from ..ui.domains import choose_domain
 
-        chosen = choose_domain(uri, ask=stdin_is_terminal())
+        chosen = choose_domain(uri, console)
         if chosen is None:
             return None
         domain = chosen

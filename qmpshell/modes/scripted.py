@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import suppress
@@ -356,10 +355,3 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
         transport.close()
         # O_NONBLOCK is shared with whoever else holds this pipe; hand it back as found.
         os.set_blocking(fd, True)
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -51,6 +51,9 @@ class Display(Protocol):
     def long_text(self, text: str) -> None:
         """Text that may be taller than the screen (help): paged when it is."""
 
+    async def settle(self) -> None:
+        """Until what was shown is on the screen (text taller than the screen paged)."""
+
     def note(self, text: str) -> None:
         """Something the user should know (stderr in scripts)."""
 

@@ -217,8 +217,11 @@ class LineRunner:
         :class:`~qmpshell.errors.ConnectionLost` propagates: the session cannot go on,
         and so does :class:`~qmpshell.session.meta.Quit`.
         """
-        outcome = await self.submit(line, where)
-        return await settled(outcome)
+        try:
+            outcome = await self.submit(line, where)
+            return await settled(outcome)
+        finally:
+            await self.output.settle()  # a tall reply or /help paged before the next line
 
     async def submit(self, line: str, where: str = "") -> Outcome:
         """Prepare a line and send what it says, without waiting for the reply.

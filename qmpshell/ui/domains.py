@@ -3,32 +3,26 @@ one to open."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from typing import IO
 
 from ..escape import escape_lines
 from ..protocol.libvirt_transport import Domain, running_domains
+from .console import Console
 
 
 def choose_domain(
-    uri: str | None,
-    *,
-    ask: bool,
-    out: IO[str] | None = None,
-    read: Callable[[str], str] = input,
+    uri: str | None, console: Console, read: Callable[[str], str] = input
 ) -> str | None:
-    """List the running domains at ``uri``; when ``ask``, read the user's choice (a number
-    from the list or a name) and return that domain's name. None: nothing chosen (only
-    listed, none running, or the user gave no answer)."""
-    out = out or sys.stdout
+    """List the running domains at ``uri``; on a terminal (stdin), read the user's choice
+    (a number from the list or a name) and return that domain's name. None: nothing
+    chosen (only listed, none running, or the user gave no answer)."""
     where, domains = running_domains(uri)
     if not domains:
-        print(f"qmpshell: no domain is running on {where}", file=sys.stderr)
+        console.error(f"no domain is running on {where}")
         return None
-    out.write(escape_lines(layout(domains)))  # names and states from libvirt
-    out.flush()
-    if not ask:
+    console.stdout.write(escape_lines(layout(domains)))  # names and states from libvirt
+    console.stdout.flush()
+    if not console.stdin_is_terminal:
         return None
     while True:
         try:
@@ -40,7 +34,7 @@ def choose_domain(
         chosen = pick(domains, answer)
         if chosen is not None:
             return chosen.name
-        print(f"qmpshell: no domain '{answer}' in the list", file=sys.stderr)
+        console.error(f"no domain '{answer}' in the list")
 
 
 def layout(domains: list[Domain]) -> str:

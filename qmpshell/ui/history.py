@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import datetime
 import os
-import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..escape import escape_lines
 from ..language.mode import Mode
 from ..language.redaction import line_has_secret
 from ..protocol.privatefile import open_private, write_whole
 from ..session.paths import qmpshell_dir
+from .console import Console
 
 
 def history_path(mode: str = "qmp", override: str | None = None) -> Path:
@@ -34,9 +33,19 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
     return qmpshell_dir("state") / name
 
 
-def make_history(path: Path, mode: Mode = Mode.QMP) -> Any:
+def make_history(
+    path: Path, mode: Mode = Mode.QMP, warn: Callable[[str], None] | None = None
+) -> Any:
     """A prompt_toolkit history on ``path`` that keeps out the lines of ``mode`` carrying
-    secrets, or in-memory history (with a warning) when the file cannot be used."""
+    secrets, or in-memory history (with a warning) when the file cannot be used. Each
+    warning is said once, through ``warn`` (the session's Output; by default the
+    console's stderr)."""
+
+    def _warn_once(message: str) -> None:
+        if message not in _warned:
+            _warned.add(message)
+            (warn or Console().error)(message)
+
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
     class PrivateFileHistory(FileHistory):
@@ -91,10 +100,4 @@ def make_history(path: Path, mode: Mode = Mode.QMP) -> Any:
     return PrivateFileHistory(str(path))
 
 
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        print(f"qmpshell: {escape_lines(message)}", file=sys.stderr)
+_warned: set[str] = set()  # said once per process

@@ -20,35 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..escape import escape_json, escape_lines, escape_painted
 from ..protocol.message import RawMessage, dumps
+from .console import Console, TextStream
 
 if TYPE_CHECKING:
     from .render import Renderer
-
-
-class TextStream(Protocol):
-    """What Output needs of a stream: ``sys.stdout``, a ``StringIO``, a ``QueuedStream``."""
-
-    def write(self, text: str, /) -> int: ...
-
-    def flush(self) -> None: ...
-
-    def isatty(self) -> bool: ...
-
-
-def _isatty(stream: TextStream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -56,16 +38,13 @@ _PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
 
 
 class Output:
-    """Writes messages to ``stream`` and one-line complaints to ``errors``.
-
-    Without explicit streams it writes to whatever ``sys.stdout``/``sys.stderr`` are at
-    the time, so that the interactive shell's ``patch_stdout`` sees every line.
-    """
+    """Writes messages to the console's stdout and one-line complaints to its stderr (by
+    default whatever ``sys.stdout``/``sys.stderr`` are at the time, so that the
+    interactive shell's ``patch_stdout`` sees every line)."""
 
     def __init__(
         self,
-        stream: TextStream | None = None,
-        errors: TextStream | None = None,
+        console: Console | None = None,
         *,
         pretty: bool = False,
         verbose: bool = False,
@@ -73,8 +52,7 @@ class Output:
         color: bool = False,
         pager: bool = False,
     ) -> None:
-        self._stream = stream
-        self._errors = errors
+        self.console = console if console is not None else Console()
         self.pretty = pretty
         self.verbose = verbose
         self.return_only = False  # -r: scripted replies as their return value only
@@ -87,18 +65,18 @@ class Output:
         # Set by the interactive shell: how wide its prompt is, so that a caret can be
         # drawn under the line the user just typed.
         self.prompt_width: int | None = None
+        # Text to page, and what is written meanwhile, held until the pager is done
+        # (see settle): None when nothing waits for the pager.
+        self._to_page: list[str] = []
+        self._held: list[tuple[TextStream, str]] | None = None
 
     @property
     def stream(self) -> TextStream:
-        return self._stream if self._stream is not None else sys.stdout
+        return self.console.stdout
 
     @property
     def errors(self) -> TextStream:
-        return self._errors if self._errors is not None else sys.stderr
-
-    @property
-    def is_terminal(self) -> bool:
-        return _isatty(self.stream)
+        return self.console.stderr
 
     def set_pretty(self, pretty: bool) -> None:
         self.pretty = pretty
@@ -181,9 +159,7 @@ class Output:
     @property
     def width(self) -> int:
         """Columns to lay text out in: the terminal's, or 80 off a terminal."""
-        import shutil
-
-        return shutil.get_terminal_size((80, 24)).columns if self.is_terminal else 80
+        return self.console.width
 
     def long_text(self, text: str) -> None:
         """Show text that may be taller than the screen (help), paged when interactive."""
@@ -197,8 +173,15 @@ class Output:
         self._write(text)
 
     def _write(self, text: str, *, painted: bool = False) -> None:
-        self.stream.write(_safe(text, painted) + "\n")
+        self._put(self.stream, _safe(text, painted) + "\n")
         self._flush_soon()
+
+    def _put(self, stream: TextStream, text: str) -> None:
+        """Every write: held while text waits for the pager (shown after it, in order)."""
+        if self._held is not None:
+            self._held.append((stream, text))
+        else:
+            stream.write(text)
 
     def _flush_soon(self) -> None:
         """Flush at the end of this turn of the event loop: what arrives together (a
@@ -231,10 +214,10 @@ class Output:
             if row:
                 place.append(f"its line {row + 1}")
             place.append(f"column {at + 1}")
-            if _isatty(self.errors):
+            if self.console.stderr_is_terminal:
                 self.stream.flush()
                 for text in caret_lines(line, column, self.prompt_width, self.width):
-                    self.errors.write(escape_lines(text) + "\n")
+                    self._put(self.errors, escape_lines(text) + "\n")
         self.error(f"{', '.join(place)}: {error}" if place else str(error))
 
     def relay(self, text: str, *, raw: bool = False) -> None:
@@ -242,57 +225,71 @@ class Output:
         the user, a line or the start of one: escaped, or unchanged when ``raw``
         (``--raw-console``)."""
         self.stream.flush()
-        self.errors.write(text if raw else escape_lines(text))
+        self._put(self.errors, text if raw else escape_lines(text))
         self.errors.flush()
 
     def error(self, text: str) -> None:
         """Report a problem on stderr, on one line."""
         self.stream.flush()
-        self.errors.write(f"qmpshell: {escape_lines(text)}\n")
+        self._put(self.errors, self.console.complaint(text))
         self.errors.flush()
 
     # -- the pager ----------------------------------------------------------------------
 
     def _show_long(self, text: str, *, painted: bool = False) -> None:
-        if self.pager and self.is_terminal:
-            import shutil
-
-            rows = shutil.get_terminal_size().lines
-            if text.count("\n") + 1 >= rows and self._page(_safe(text, painted)):
-                return
+        """Text taller than the screen waits for the pager (:meth:`settle`), and so does
+        everything written after it; the rest is written at once."""
+        console = self.console
+        if self._held is not None or (
+            self.pager and console.stdout_is_terminal and text.count("\n") + 1 >= console.height
+        ):
+            self.stream.flush()
+            if self._held is None:
+                self._held = []
+            self._to_page.append(_safe(text, painted))
+            return
         self._write(text, painted=painted)
 
-    def _page(self, text: str) -> bool:
-        """Run ``$PAGER`` (default ``less``) on ``text``; False if it cannot start.
+    async def settle(self) -> None:
+        """Until what was shown is on the screen: text waiting for the pager is paged
+        (on a thread, so that the loop goes on reading QEMU), then what was held meanwhile
+        is written. The line runner awaits it at the end of every line."""
+        while self._to_page:
+            text = self._to_page.pop(0)
+            if not await self._page(text):
+                self.stream.write(text + "\n")  # no pager: shown as it is
+        held, self._held = self._held, None
+        for stream, text in held or ():
+            stream.write(text)
+        self.flush()
+        self.errors.flush()
 
-        ``LESS`` defaults to ``-R -X -F``: colours pass, the text stays on the screen
-        after ``q`` (no alternate screen), and what fits on one screen is not paged.
+    async def _page(self, text: str) -> bool:
+        """Run the pager (``$PAGER``, default ``less``) on ``text``; False if it cannot
+        start. Ctrl-C belongs to the pager, and must not cancel anything in the shell
+        once the pager is gone: SIGINT is blocked in the loop's thread and the pager's
+        thread while it runs (the pager's process unblocks it), and the Ctrl-Cs the pager
+        acted on are dropped afterwards."""
+        command, env = self.console.pager()
+        data = text.encode("utf-8", "replace") + b"\n"
 
-        The shell's own Ctrl-C handling is held off meanwhile: Ctrl-C belongs to the
-        pager, and must not cancel anything in the shell once the pager is gone.
-        """
-        import shlex
+        def run() -> bool:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                subprocess.run(
+                    command, input=data, env=env, check=False, preexec_fn=_unblock_sigint
+                )
+            except OSError:
+                return False
+            return True
 
-        command = shlex.split(os.environ.get("PAGER") or "less")
-        env = dict(os.environ)
-        env.setdefault("LESS", "-R -X -F")
-        self.stream.flush()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            subprocess.run(
-                command,
-                input=text.encode("utf-8", "replace") + b"\n",
-                env=env,
-                check=False,
-                preexec_fn=_unblock_sigint,
-            )
-        except OSError:
-            return False
+            return await asyncio.to_thread(run)
         finally:
             while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
                 pass  # drop the Ctrl-Cs the pager already acted on
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return True
 
 
 def _safe(text: str, painted: bool) -> str:

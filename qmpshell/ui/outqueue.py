@@ -45,6 +45,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import IO, TypeVar
 
+from .console import is_terminal
+
 T = TypeVar("T")
 
 # Bytes handed over and not yet taken by the reader, past which the loop waits.
@@ -210,10 +212,7 @@ class QueuedStream:
             self._queue.put(self._fd, data)
 
     def isatty(self) -> bool:
-        try:
-            return self._stream.isatty()
-        except (AttributeError, ValueError):
-            return False
+        return is_terminal(self._stream)
 
     def fileno(self) -> int:
         return self._fd

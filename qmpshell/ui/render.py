@@ -12,11 +12,10 @@ pygments is imported at module level, so only the interactive shell imports this
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
 from pygments import format as format_tokens  # type: ignore[import-untyped]
 from pygments.console import ansiformat  # type: ignore[import-untyped]
@@ -24,8 +23,6 @@ from pygments.formatters.terminal import TerminalFormatter  # type: ignore[impor
 from pygments.token import Keyword, Name, Number, String, Token  # type: ignore[import-untyped]
 
 from ..escape import escape_json, escape_text
-
-COLOR_CHOICES = ("auto", "always", "never")
 
 # Plain (not "bright") ANSI colours, which stay readable on dark and light backgrounds
 # alike; object keys are bold blue, as in jq. Punctuation and whitespace stay uncoloured,
@@ -43,27 +40,6 @@ _ERROR_TEXT_COLOR = "red"
 _EVENT_COLOR = "*magenta*"
 
 _TERMINAL_COLORS = {token: (color, color) for token, color in _JSON_COLORS.items()}
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def color_enabled(choice: str, stream: IO[str], environ: Mapping[str, str] = os.environ) -> bool:
-    """Whether to colour what goes to ``stream``: ``always``, ``never``, or ``auto`` — a
-    terminal, unless ``NO_COLOR`` is set (non-empty) or ``TERM`` is ``dumb``."""
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    if choice != "auto":
-        raise ValueError(f"colour choice must be one of {', '.join(COLOR_CHOICES)}: {choice!r}")
-    if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
-        return False
-    return _isatty(stream)
 
 
 def _as_text(value: Any) -> str:

@@ -124,7 +124,9 @@ class Shell:
         from .screen import escaping_processor, fitting_session
 
         path = self.settings.history if mode is Mode.QMP else self.settings.hmp_history
-        history: History = make_history(path, mode) if path else InMemoryHistory()
+        history: History = (
+            make_history(path, mode, self.output.error) if path else InMemoryHistory()
+        )
         completer: Completer
         lexer: Lexer | None
         if mode is Mode.HMP:
