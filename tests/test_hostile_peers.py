@@ -209,7 +209,7 @@ def test_a_greeting_with_nonsense_versions(
         no_traceback(run_cli(shell_env, path, "-l", os.devnull), 0)
         screen = terminal(path)
         shown = screen.wait_for(PROMPT)
-        assert "(QEMU 0.0.0 (\\u001b[2Jpkg))." in shown, shown
+        assert "(QEMU 0.0.0 (\\x1b[2Jpkg))." in shown, shown  # escaped where it is shown
         screen.type("C-d")
         ended(screen, 0)
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..errors import NotQMPError
-from ..escape import escape_text
 
 Message = dict[str, Any]
 
@@ -67,7 +66,8 @@ class Greeting(NamedTuple):
     @property
     def version_text(self) -> str:
         text = ".".join(str(n) for n in self.version)
-        return f"{text} ({escape_text(self.package)})" if self.package else text
+        # Shown only through Output or the toolbar, which escape what they show.
+        return f"{text} ({self.package})" if self.package else text
 
 
 def _version_number(value: Any) -> int:
