@@ -249,7 +249,7 @@ def test_a_line_waiting_for_a_schema_load_the_reconnection_drops() -> None:
             runner = LineRunner(
                 client, output, EventLog(output.event), timeout=30, meta=MetaCommands
             )
-            line = asyncio.ensure_future(runner.ensure_schema())
+            line = asyncio.ensure_future(runner.schema_load.ensure())
             await asyncio.get_running_loop().run_in_executor(None, asked.wait, 10)
             reload = asyncio.ensure_future(runner.reconnected())
             with pytest.raises(ConnectionLost):

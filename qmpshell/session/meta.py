@@ -112,7 +112,7 @@ class MetaCommands:
 
         runner = self.runner
         if args:
-            await runner.ensure_schema()
+            await runner.schema_load.ensure()
         try:
             text = help_topic(runner.parser.schema, " ".join(args), HELP, width=runner.output.width)
         except UnknownTopic as exc:
@@ -141,7 +141,7 @@ class MetaCommands:
                 return True
             log.filter = EventFilter(" ".join(args[1:]))
             output.note(f"showing: {log.filter}")
-            await self.runner.ensure_schema()
+            await self.runner.schema_load.ensure()
             schema = self.runner.parser.schema
             for pattern in log.filter.patterns:
                 if schema is not None and pattern.lower() not in ("all", "none"):
@@ -165,7 +165,7 @@ class MetaCommands:
         if rest and "=" not in rest[-1]:
             timeout = _seconds(rest.pop())
         conditions = untyped_tree(build_tree(split_words(" ".join(rest))))
-        await runner.ensure_schema()
+        await runner.schema_load.ensure()
         if runner.parser.schema is not None:
             check_wait(runner.parser.schema, pattern, conditions)
         loop = asyncio.get_running_loop()

@@ -29,7 +29,7 @@ from ..protocol.client import QMPClient
 from ..protocol.message import RawMessage
 from .display import Display
 from .events import EventLog
-from .introspection import load_schema
+from .schemaload import SchemaLoad
 
 if TYPE_CHECKING:
     from ..protocol.agent import GuestAgent
@@ -92,11 +92,9 @@ class LineRunner:
         # /wait looks at events numbered from here: set when a command is sent, moved
         # past each event a /wait consumes.
         self.wait_from = 0
-        self._use_schema = use_schema
-        self._schema_cache = schema_cache  # False: --no-schema-cache
-        self._schema_wanted = use_schema
-        self._schema_load: asyncio.Future[None] | None = None
-        self._schema_late = False  # the load outlived the timeout; lines go untyped
+        self.schema_load = SchemaLoad(
+            client, self.parser, output, timeout=timeout, wanted=use_schema, cache=schema_cache
+        )
         self.mode = Mode.QMP  # which monitor lines go to
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
         # Told ``where`` of each line whose reply the lost connection took, the moment
@@ -112,99 +110,16 @@ class LineRunner:
     def in_transaction(self) -> bool:
         return self.parser.in_transaction
 
-    async def ensure_schema(self) -> None:
-        """Load the schema once, when first needed (a failed attempt is not repeated).
-
-        One load serves every caller: the interactive shell starts it in the background
-        at connect (:meth:`preload_schema`), and a line typed meanwhile waits for it.
-        """
-        if self._schema_wanted:
-            self._schema_wanted = False
-            self._schema_load = self._start_schema_load()
-        load = self._schema_load
-        if load is not None and not load.done() and not self._schema_late:
-            # Shielded: Ctrl-C on the line that waits must not cancel the shared load.
-            # No longer than a reply may take: then the line goes untyped.
-            try:
-                await asyncio.wait_for(asyncio.shield(load), self.timeout)
-            except asyncio.TimeoutError:
-                self._schema_overdue(load)
-            except asyncio.CancelledError:
-                if not load.cancelled():
-                    raise  # this line was cancelled
-                # The load was dropped with the connection it read (--reconnect).
-                raise ConnectionLost(f"connection to {self.client.address} lost") from None
-
-    def preload_schema(self) -> asyncio.Future[None] | None:
-        """Start loading the schema now, without waiting for it (the interactive shell, so
-        that completion works from the first keystroke); the load, or None when there is
-        nothing to load."""
-        if self._schema_wanted and self.client.negotiated:
-            self._schema_wanted = False
-            self._schema_load = self._start_schema_load()
-        return self._schema_load
-
-    def _start_schema_load(self) -> asyncio.Future[None]:
-        self._schema_late = False
-        load = asyncio.ensure_future(self._load_schema())
-        # Awaited by whoever needs it; when nobody does any more (the line that waited
-        # was cancelled, the session ends), its failure is still retrieved here.
-        load.add_done_callback(lambda done: done.cancelled() or done.exception())
-        if self.timeout is not None:
-            # Said when the time is up, whether or not a line waits for it.
-            timer = asyncio.get_running_loop().call_later(self.timeout, self._schema_overdue, load)
-            load.add_done_callback(lambda _: timer.cancel())
-        return load
-
-    def _schema_overdue(self, load: asyncio.Future[None]) -> None:
-        """The schema did not come within the timeout (QEMU stopped, or busy): say so
-        once; lines go untyped meanwhile, and the load goes on, to be used once QEMU
-        answers."""
-        if load.done() or self._schema_late or load is not self._schema_load:
-            return
-        self._schema_late = True
-        self.output.note(
-            f"no schema from QEMU within {self.timeout:g}s (stopped or busy?): lines are "
-            "sent untyped, and completion knows only the meta-commands, until it comes"
-        )
-        load.add_done_callback(self._schema_arrived)
-
-    def _schema_arrived(self, load: asyncio.Future[None]) -> None:
-        self._schema_late = False
-        if not load.cancelled() and load.exception() is None and self.parser.schema is not None:
-            self.output.note("the schema has come: lines are typed by it again")
-
-    @property
-    def schema_loading(self) -> bool:
-        return self._schema_load is not None and not self._schema_load.done()
-
-    async def _load_schema(self) -> None:
-        # No time limit of its own: a QEMU stopped for a while sends it when it resumes
-        # (the lines meanwhile wait no longer than the timeout, see ensure_schema).
-        try:
-            schema = await load_schema(self.client, cache=self._schema_cache)
-            if schema is not None and not schema.commands:
-                raise ValueError("not one command in it")
-            self.parser.schema = schema
-        except (TypeError, ValueError, AttributeError) as exc:
-            # What the peer answered to query-commands or query-qmp-schema makes no
-            # schema (SchemaInvalid says why): go on without one.
-            self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
-
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
         read the schema afresh (or resync the agent); forget the chosen CPU."""
         if self.agent is not None:
             await self.agent.sync(self.timeout)
             await self.agent.load_info(self.timeout)
-        elif self._use_schema:
-            self.parser.schema = None
-            self._schema_wanted = True
-            if self._schema_load is not None and not self._schema_load.done():
-                self._schema_load.cancel()  # it was reading the old connection
-            self._schema_load = None
+        elif self.schema_load.wanted_at_all:
+            self.schema_load.forget()  # it was the old connection's
             if self.client.negotiated:
-                await self.ensure_schema()
+                await self.schema_load.ensure()
         if self.cpu_index is not None:
             self.cpu_index = None
             self.output.note("the CPU chosen with 'cpu' is forgotten on a new connection")
@@ -257,7 +172,7 @@ class LineRunner:
         text = line.strip()
         try:
             if self.parser.in_transaction or not is_raw_json(text):
-                await self.ensure_schema()
+                await self.schema_load.ensure()
             message = self.parser.feed(line)
             if message is not None and nesting_exceeds(message):
                 # The limit the decoder sets QEMU's messages: the walks over a message
@@ -415,7 +330,7 @@ class LineRunner:
         """Whether the server has a human monitor (qemu-storage-daemon has none)."""
         if self.agent is not None:
             return False
-        await self.ensure_schema()
+        await self.schema_load.ensure()
         schema = self.parser.schema
         return schema is None or "human-monitor-command" in schema.commands
 

@@ -229,7 +229,7 @@ class Shell:
         holding up the prompt, so that completion, the input mark and the toolbar work
         from the first keystroke. Called at start, after each line (``/hmp`` may have
         switched modes) and after a reconnection."""
-        load = self.runner.preload_schema()
+        load = self.runner.schema_load.preload()
         if load is not None and load is not self._watched_load:
             self._watched_load = load
             load.add_done_callback(self._schema_loaded)
@@ -257,7 +257,7 @@ class Shell:
 
     async def _schema_ready(self) -> None:
         """For a Tab pressed while the schema loads: wait for it (briefly), never fail."""
-        load = self.runner.preload_schema()
+        load = self.runner.schema_load.preload()
         if load is None or load.done():
             return
         with suppress(Exception, asyncio.CancelledError):
