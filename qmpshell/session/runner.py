@@ -239,8 +239,7 @@ class LineRunner:
 
     def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
-            # Negotiated by hand (-N): the schema can be read now.
-            self._schema_wanted = self.parser.schema is None
+            self.schema_load.negotiated()
         return "error" not in reply
 
     def send(

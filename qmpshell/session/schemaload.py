@@ -112,6 +112,11 @@ class SchemaLoad:
             # schema (SchemaInvalid says why): go on without one.
             self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
 
+    def negotiated(self) -> None:
+        """Capabilities were negotiated by hand (``-N``, then ``qmp_capabilities``): the
+        schema can be read now, if it has not been."""
+        self._wanted = self.wanted_at_all and self.parser.schema is None
+
     def forget(self) -> None:
         """The connection was made again, maybe to another QEMU build: forget the
         schema, and load it afresh when next wanted."""

@@ -69,6 +69,7 @@ class Output:
         # (see settle): None when nothing waits for the pager.
         self._to_page: list[str] = []
         self._held: list[tuple[TextStream, str]] | None = None
+        self.paging = False  # the pager has the terminal (and Ctrl-C)
 
     @property
     def stream(self) -> TextStream:
@@ -254,15 +255,18 @@ class Output:
         """Until what was shown is on the screen: text waiting for the pager is paged
         (on a thread, so that the loop goes on reading QEMU), then what was held meanwhile
         is written. The line runner awaits it at the end of every line."""
-        while self._to_page:
-            text = self._to_page.pop(0)
-            if not await self._page(text):
-                self.stream.write(text + "\n")  # no pager: shown as it is
-        held, self._held = self._held, None
-        for stream, text in held or ():
-            stream.write(text)
-        self.flush()
-        self.errors.flush()
+        try:
+            while self._to_page:
+                text = self._to_page.pop(0)
+                if not await self._page(text):
+                    self.stream.write(text + "\n")  # no pager: shown as it is
+        finally:  # cancelled too (the session ends): nothing stays held
+            self._to_page.clear()
+            held, self._held = self._held, None
+            for stream, text in held or ():
+                stream.write(text)
+            self.flush()
+            self.errors.flush()
 
     async def _page(self, text: str) -> bool:
         """Run the pager (``$PAGER``, default ``less``) on ``text``; False if it cannot
@@ -284,9 +288,11 @@ class Output:
             return True
 
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self.paging = True  # a Ctrl-C another thread takes is the pager's too
         try:
             return await asyncio.to_thread(run)
         finally:
+            self.paging = False
             while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
                 pass  # drop the Ctrl-Cs the pager already acted on
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)

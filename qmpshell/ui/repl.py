@@ -299,7 +299,10 @@ class Shell:
     # -- Ctrl-C -------------------------------------------------------------------------
 
     def _on_sigint(self) -> None:
-        """Ctrl-C while a command runs (the terminal is not in raw mode then): cancel it."""
+        """Ctrl-C while a command runs (the terminal is not in raw mode then): cancel it,
+        unless it was meant for the pager."""
+        if self.output.paging:
+            return
         if self._running is not None and not self._running.done():
             self._interrupted = True
             self._running.cancel()
