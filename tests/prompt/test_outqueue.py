@@ -11,11 +11,6 @@ import pytest
 
 from qmpshell.ui.outqueue import OutputQueue
 
-# How long the reader stays away: the scenario itself, not a way to wait for something.
-
-
-# -- the queue itself, on real pipes ------------------------------------------------------
-
 
 def _read_all(fd: int) -> bytes:
     chunks = []

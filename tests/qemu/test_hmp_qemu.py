@@ -34,11 +34,6 @@ def test_help_listing_of_a_real_qemu(q35: QemuProcess) -> None:
     assert infos["block"].arguments == ["device"]
 
 
-# HMP replies as QEMU 7.2 and 10.0 wrote them, with the command that got each, and
-# whether it failed. The live tables are in test_hmp_failures.py; these are the forms
-# that a test cannot easily provoke, and successes that merely mention an error.
-
-
 # -- scripted --------------------------------------------------------------------------
 
 
@@ -105,6 +100,3 @@ def test_storage_daemon_has_no_hmp(run_shell: Any, qemu_factory: QemuFactory) ->
     assert result.status == 1
     assert result.stderr.count("no human monitor") == 2
     assert "return" in json.loads(result.stdout)
-
-
-# -- in a terminal ---------------------------------------------------------------------

@@ -23,34 +23,12 @@ def strip(text: str) -> str:
     return SGR.sub("", text)
 
 
-# -- colour choice ------------------------------------------------------------------------
-
-
-# -- replies ------------------------------------------------------------------------------
-
-
 def test_schema_reply_is_faithful(schema_entries: list[dict[str, Any]]) -> None:
     message = {"return": schema_entries}
     coloured = COLOR.reply(message)
     plain = PLAIN.reply(message)
     assert plain == json.dumps(message, indent=2, ensure_ascii=False)
     assert strip(coloured) == plain
-
-
-# -- events -------------------------------------------------------------------------------
-
-
-# -- escaping -----------------------------------------------------------------------------
-
-
-# -- properties ---------------------------------------------------------------------------
-
-
-# Any character, lone surrogates included: what json.loads can make of QEMU's "\ud800".
-# Without surrogates, which do not round-trip (an escaped pair reads back as one char).
-
-
-# -- the lazy-import rule -----------------------------------------------------------------
 
 
 def test_scripted_mode_does_not_import_pygments_or_prompt_toolkit() -> None:

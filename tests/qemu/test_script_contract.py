@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import QemuFactory, QemuProcess
+from qapi_examples import EXAMPLES
 
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import QMPClient
 from qmpshell.protocol.message import RawMessage
-from tests.conftest import QemuFactory, QemuProcess
-from tests.qapi_examples import EXAMPLES
 
 Message = dict[str, Any]
 

@@ -11,17 +11,10 @@ from conftest import QemuProcess
 
 from qmpshell.language.redaction import REDACTED
 
-# -- HMP lines ------------------------------------------------------------------------
-
-
-# -- QMP messages and lines -----------------------------------------------------------
-
 
 def _hmc(line: str) -> dict[str, Any]:
     return {"execute": "human-monitor-command", "arguments": {"command-line": line}}
 
-
-# -- a real QEMU: the transcript --------------------------------------------------------
 
 SECRET = "Hunter2Zz"
 
@@ -92,6 +85,3 @@ def test_log_secrets_writes_them(run_shell: Any, qemu: QemuProcess, tmp_path: Pa
     line = f"/hmp set_password vnc {SECRET}"
     text = _run_logged(run_shell, tmp_path, "--log-secrets", "-c", line, qemu.qmp)
     assert f"set_password vnc {SECRET}" in text
-
-
-# -- a real QEMU, interactively: the history file ---------------------------------------

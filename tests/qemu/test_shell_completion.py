@@ -10,11 +10,10 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tmux import Tmux
 
 from qmpshell.cli.options import build_parser
 from qmpshell.cli.shellcomplete import (
@@ -64,9 +63,6 @@ def files(tmp_path: Path) -> Path:
 def names(candidates: list[str]) -> set[str]:
     """Candidates without a directory's trailing slash."""
     return {c.rstrip("/") for c in candidates}
-
-
-# --- the generated files ------------------------------------------------------------------
 
 
 # --- bash ---------------------------------------------------------------------------------
@@ -162,32 +158,6 @@ def test_qemu_arguments_are_paths(complete: Complete, files: Path) -> None:
     candidates = complete(f"qmpshell -- {QEMU} -S {files}/x")
     assert names(candidates) == {f"{files}/xa", f"{files}/xb", f"{files}/xdir"}
     assert complete(f"qmpshell -- {QEMU} --col") == []
-
-
-# --- zsh, in a terminal ------------------------------------------------------------------
-
-ZSHRC = {
-    # As installed: the file in a directory of $fpath, autoloaded by compinit.
-    "fpath": f"fpath=({COMPLETIONS} $fpath)\nautoload -U compinit\ncompinit -u -D\n",
-    # As with source <(qmpshell --completions zsh): sourced after compinit.
-    "source": f"autoload -U compinit\ncompinit -u -D\nsource {COMPLETIONS / '_qmpshell'}\n",
-}
-
-
-@pytest.fixture(params=sorted(ZSHRC))
-def zsh(request: pytest.FixtureRequest, shell_env: dict[str, str], home: Path) -> Iterator[Tmux]:
-    need("tmux")
-    zdotdir = home / "zsh"
-    zdotdir.mkdir()
-    (zdotdir / ".zshrc").write_text("PS1='%% '\nbindkey -e\n" + ZSHRC[request.param])
-    env = dict(shell_env, ZDOTDIR=str(zdotdir))
-    # -d: no global rc files, only the private ZDOTDIR.
-    terminal = Tmux(home, env, [need("zsh"), "-d", "-i"])
-    try:
-        terminal.wait_for(r"(?m)^%")
-        yield terminal
-    finally:
-        terminal.close()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

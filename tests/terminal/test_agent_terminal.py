@@ -78,6 +78,3 @@ def test_completion_from_guest_info(
         screen.wait_for(r"│ guest agent 7\.")
     finally:
         screen.close()
-
-
-# -- guest-exec-status: the program's output decoded --------------------------------------

@@ -15,9 +15,6 @@ from pty_shell import PROMPT, quit_at_prompt, spawn, type_line
 HOSTILE = "\x1b]0;pwned\x07\u009b31m\x7f"
 
 
-# -- what QEMU sends cannot drive the terminal ------------------------------------------
-
-
 def test_control_characters_in_replies_are_escaped_on_screen(
     shell_env: dict[str, str], qemu: QemuProcess
 ) -> None:
@@ -32,15 +29,6 @@ def test_control_characters_in_replies_are_escaped_on_screen(
         quit_at_prompt(child)
     finally:
         child.close()
-
-
-# -- QEMU killed, the socket removed ------------------------------------------------------
-
-
-# -- misbehaving peers a real QEMU cannot imitate -----------------------------------------
-
-
-# -- files that cannot be written ---------------------------------------------------------
 
 
 def test_history_file_that_cannot_be_used(
@@ -85,6 +73,3 @@ def test_history_file_lost_during_the_session(
     assert child.exitstatus == 0
     said = child.logfile_read.getvalue()
     assert said.count(f"qmpshell: history {history} no longer written: Is a directory") == 1
-
-
-# -- input near the limits ----------------------------------------------------------------

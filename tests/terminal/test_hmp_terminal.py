@@ -11,19 +11,6 @@ import pytest
 from conftest import QemuProcess
 from tmux import Tmux
 
-# -- QEMU's own listings, parsed -------------------------------------------------------
-
-
-# HMP replies as QEMU 7.2 and 10.0 wrote them, with the command that got each, and
-# whether it failed. The live tables are in test_hmp_failures.py; these are the forms
-# that a test cannot easily provoke, and successes that merely mention an error.
-
-
-# -- scripted --------------------------------------------------------------------------
-
-
-# -- in a terminal ---------------------------------------------------------------------
-
 
 @pytest.fixture
 def hmp_screen(shell_env: dict[str, str], q35: QemuProcess, tmp_path: Path) -> Iterator[Tmux]:

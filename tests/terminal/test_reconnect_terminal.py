@@ -9,8 +9,6 @@ import pexpect
 from conftest import QemuFactory, QemuProcess
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
 
-# -- interactive -----------------------------------------------------------------------
-
 
 def test_shell_keeps_the_half_typed_line_and_the_event_log(
     shell_env: dict[str, str], qemu_factory: QemuFactory

@@ -12,22 +12,12 @@ from typing import Any
 import pexpect
 from conftest import QemuProcess
 
-# -- HMP lines ------------------------------------------------------------------------
-
-
-# -- QMP messages and lines -----------------------------------------------------------
-
 
 def _hmc(line: str) -> dict[str, Any]:
     return {"execute": "human-monitor-command", "arguments": {"command-line": line}}
 
 
-# -- a real QEMU: the transcript --------------------------------------------------------
-
 SECRET = "Hunter2Zz"
-
-
-# -- a real QEMU, interactively: the history file ---------------------------------------
 
 
 def _spawn(env: dict[str, str], *args: str) -> pexpect.spawn:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,17 +16,6 @@ QEMU = "qemu-system-x86_64"
 Complete = Callable[[str], list[str]]
 
 
-# Sources the script, completes the words given as arguments (the last one is the word
-# at the cursor) and prints the candidates, one per line.
-BASH_DRIVER = """
-source "$1"; shift
-COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-_qmpshell qmpshell "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-((${#COMPREPLY[@]})) && printf '%s\\n' "${COMPREPLY[@]}"
-exit 0
-"""
-
-
 def need(program: str) -> str:
     path = shutil.which(program)
     if path is None:
@@ -38,63 +25,6 @@ def need(program: str) -> str:
         )
     return path
 
-
-# --- the generated files ------------------------------------------------------------------
-
-
-# --- bash ---------------------------------------------------------------------------------
-
-
-def bash_complete(line: str, env: dict[str, str]) -> list[str]:
-    """What bash's completion function offers at the end of ``line``."""
-    # bash splits words at blanks and also makes "=" a word of its own (COMP_WORDBREAKS).
-    words = re.findall(r"=|[^\s=]+", line)
-    if line[-1].isspace():
-        words.append("")
-    script = [str(COMPLETIONS / "qmpshell.bash")]
-    result = subprocess.run(
-        [need("bash"), "--norc", "--noprofile", "-c", BASH_DRIVER, "bash", *script, *words],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=10,
-    )
-    assert result.returncode == 0 and not result.stderr, result.stderr
-    return result.stdout.splitlines()
-
-
-# --- fish ---------------------------------------------------------------------------------
-
-
-def fish_complete(line: str, env: dict[str, str]) -> list[str]:
-    """What fish offers at the end of ``line`` (candidates without their descriptions)."""
-    script = f"source {COMPLETIONS / 'qmpshell.fish'}; complete -C {fish_quote(line)}"
-    result = subprocess.run(
-        [need("fish"), "--no-config", "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=10,
-    )
-    assert result.returncode == 0 and not result.stderr, result.stderr
-    return [candidate.split("\t")[0] for candidate in result.stdout.splitlines()]
-
-
-def fish_quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-# --- the same checks for bash and fish ---------------------------------------------------
-
-
-@pytest.fixture(params=["bash", "fish"])
-def complete(request: pytest.FixtureRequest, shell_env: dict[str, str]) -> Complete:
-    """Completion at the end of a line, by bash or by fish."""
-    run = bash_complete if request.param == "bash" else fish_complete
-    return lambda line: run(line, shell_env)
-
-
-# --- zsh, in a terminal ------------------------------------------------------------------
 
 ZSHRC = {
     # As installed: the file in a directory of $fpath, autoloaded by compinit.

@@ -3,57 +3,11 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 
-import pytest
 from conftest import AGENT_BLOCKED_ON_HOST
 
 # What the host's agent must not do (conftest), nor run programs or list the host's NICs.
 BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
-
-
-@dataclass
-class Agent:
-    proc: subprocess.Popen[bytes]
-    path: str
-
-
-@pytest.fixture
-def agent() -> Iterator[Agent]:
-    binary = shutil.which("qemu-ga")
-    if binary is None:
-        pytest.fail("qemu-ga is not installed (apt-get install qemu-guest-agent)")
-    directory = tempfile.mkdtemp(prefix="qs-ga-")
-    path = os.path.join(directory, "qga.sock")
-    state = os.path.join(directory, "state")
-    os.mkdir(state)
-    proc = subprocess.Popen(
-        [binary, "-m", "unix-listen", "-p", path, "-t", state, "-b", ",".join(BLOCKED)],
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(path):
-            assert proc.poll() is None, "qemu-ga exited"
-            assert time.monotonic() < deadline, "qemu-ga did not open its socket"
-            time.sleep(0.01)
-        yield Agent(proc, path)
-    finally:
-        os.kill(proc.pid, signal.SIGCONT)
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-# -- guest-exec-status: the program's output decoded --------------------------------------
 
 
 def test_exec_output_decoded_escaped_and_bounded() -> None:

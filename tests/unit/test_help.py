@@ -34,12 +34,6 @@ def type_of(text: str, name: str) -> str:
     return re.split(r"\s{2,}", row(text, name).strip())[-1]
 
 
-# -- commands --------------------------------------------------------------------------
-
-
-# -- events ----------------------------------------------------------------------------
-
-
 # -- general help and dispatch ---------------------------------------------------------
 
 
@@ -132,6 +126,3 @@ def test_deep_nesting_is_cut() -> None:
     names = [line.split()[1] for line in text.splitlines() if line.lstrip().startswith("*")]
     assert names == ["n", "a", "a.n", "a.a", "a.a.n", "a.a.a", "a.a.a.n", "a.a.a.a"]
     assert type_of(text, "a.a.a.a") == "object (members not shown: nested too deep)"
-
-
-# -- every command and event -----------------------------------------------------------

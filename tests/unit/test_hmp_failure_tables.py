@@ -126,17 +126,3 @@ SUCCESSES = [
 
 def test_tables_are_large_enough() -> None:
     assert len(FAILURES) >= 20 and len(SUCCESSES) >= 20
-
-
-# -- what the text cannot tell ---------------------------------------------------------
-
-
-# -- scripted, with -e -------------------------------------------------------------------
-
-
-# -- QEMU's own listings never look like failures -----------------------------------------
-
-
-# `info` subcommands that fail on these machines other than through hmp_handle_error()
-# (whose "Error: " lines say the QMP command behind failed), and QEMU's words. (`info
-# usbhost`, not built in, is left out of the listing.)

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from qmpshell.ui.domains import Domain, layout, pick
 
-# -- scripted ------------------------------------------------------------------------------
-
-
-# -- choosing a domain ---------------------------------------------------------------------
-
 
 def test_choice_of_domain() -> None:
     domains = [Domain("a", 3, "running"), Domain("b", 7, "paused")]
@@ -19,12 +14,6 @@ def test_choice_of_domain() -> None:
     assert pick(domains, "2") == domains[1]
     assert pick(domains, "a") == domains[0]
     assert pick(domains, "3") is None and pick(domains, "c") is None
-
-
-# -- interactive ---------------------------------------------------------------------------
-
-
-# -- failures ------------------------------------------------------------------------------
 
 
 def test_qemu_conf_made_ready() -> None:

@@ -13,6 +13,3 @@ from qmpshell.modes.scripted import _ranges
 )
 def test_line_ranges(numbers: list[int], text: str) -> None:
     assert _ranges(numbers) == text
-
-
-# -- interactive -----------------------------------------------------------------------
