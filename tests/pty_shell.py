@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 
 import pexpect
+from waiting import wait_idle
 
 PROMPT = r"\(QEMU\)"  # prompt_toolkit moves the cursor instead of writing the space
 
@@ -25,9 +25,9 @@ def spawn(env: dict[str, str], *args: str, color: str = "never") -> pexpect.spaw
 
 
 def quit_at_prompt(child: pexpect.spawn) -> None:
-    """Wait for the prompt, then Ctrl-D, and see the shell end."""
+    """Wait for the prompt and for the shell to read keys, then Ctrl-D, and see it end."""
     child.expect(PROMPT)
-    time.sleep(0.1)
+    wait_idle(child.pid)
     child.sendeof()
     child.expect(pexpect.EOF)
 

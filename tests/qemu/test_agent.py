@@ -134,11 +134,11 @@ def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_p
         stderr=subprocess.PIPE,
         env=shell_env,
     )
-    assert proc.stdin is not None and proc.stderr is not None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         proc.stdin.write(b"guest-ping\n")
         proc.stdin.flush()
-        time.sleep(0.5)  # the first ping is answered
+        first = proc.stdout.readline()  # the first ping is answered
         os.kill(agent.proc.pid, signal.SIGSTOP)
         proc.stdin.write(b"guest-info\n")  # the agent cannot answer now
         proc.stdin.flush()
@@ -149,7 +149,7 @@ def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_p
         os.kill(agent.proc.pid, signal.SIGCONT)
         proc.kill()
         proc.wait()
-    replies = [json.loads(line) for line in out.splitlines()]
+    replies = [json.loads(line) for line in [first, *out.splitlines()]]
     assert replies[0] == {"return": {}}
     assert isinstance(replies[1]["return"], int)  # the time, not the stale guest-info
     assert len(replies) == 2, err

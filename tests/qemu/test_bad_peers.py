@@ -42,6 +42,7 @@ from fakepeer import (
     stall,
     wait_for_close,
 )
+from waiting import wait_read_by_peer
 
 from qmpshell.errors import (
     CommandError,
@@ -224,7 +225,7 @@ def sends(data: bytes, *, pause: float = SETTLE) -> Behaviour:
     """Send ``data`` after ``pause`` seconds instead of a greeting, then keep still."""
 
     def behaviour(conn: socket.socket) -> None:
-        time.sleep(pause)
+        time.sleep(pause)  # the scenario: the client is left waiting for a greeting first
         conn.sendall(data)
         wait_for_close(conn)
 
@@ -256,9 +257,14 @@ def close_after_greeting(conn: socket.socket) -> None:
     send_greeting(conn)
 
 
-def close_a_while_after_greeting(conn: socket.socket) -> None:
-    send_greeting(conn)
-    time.sleep(SETTLE)
+def close_once_the_greeting_is_read(hung_up: threading.Event) -> Behaviour:
+    def behaviour(conn: socket.socket) -> None:
+        send_greeting(conn)
+        wait_read_by_peer(conn, "the client reading the greeting")
+        conn.shutdown(socket.SHUT_RDWR)
+        hung_up.set()
+
+    return behaviour
 
 
 def close_on_first_command(conn: socket.socket) -> None:
@@ -468,7 +474,7 @@ def event_before_reply(conn: socket.socket) -> None:
     handshake(conn)
     request = expect_command(conn, "query-status")
     send_json(conn, EVENT)
-    time.sleep(0.05)  # a read of its own
+    wait_read_by_peer(conn, "the client reading the event")  # a read of its own
     reply(conn, request, STATUS)
     wait_for_close(conn)
 
@@ -497,7 +503,7 @@ def stray_replies(stray_ids: list[Any]) -> Behaviour:
         for stray in stray_ids:
             send_json(conn, {"return": {"stray": stray}, "id": stray})
             send_json(conn, {"error": {"class": "GenericError", "desc": "stray"}, "id": stray})
-        time.sleep(0.02)
+        wait_read_by_peer(conn, "the client reading the stray replies")
         reply(conn, request, {"right": True})
         wait_for_close(conn)
 
@@ -576,6 +582,8 @@ def test_skipping_negotiation_sends_nothing() -> None:
         assert conn.recv(4096) == b"", "the client sent something"
 
     with fake_peer(behaviour) as path:
+        # Connected, the client keeps still a moment (the scenario, not a wait for
+        # something), then leaves: it must have sent nothing.
         run(with_client(path, lambda client: asyncio.sleep(0.05), negotiate=False))
 
 
@@ -596,11 +604,13 @@ def test_cli_negotiation_failure(cli_env: dict[str, str], behaviour: Behaviour) 
 
 
 def test_peer_closes_after_greeting() -> None:
+    hung_up = threading.Event()
+
     async def use(client: QMPClient) -> Any:
-        await asyncio.sleep(2 * SETTLE)  # the peer has hung up by now
+        assert await asyncio.to_thread(hung_up.wait, 10), "the peer did not hang up"
         return await query_status(client)
 
-    with fake_peer(close_a_while_after_greeting) as path:
+    with fake_peer(close_once_the_greeting_is_read(hung_up)) as path:
         exc = run(error_from(path, use, negotiate=False))
     assert isinstance(exc, ConnectionLost), repr(exc)
     assert path in str(exc)
@@ -782,11 +792,17 @@ def test_cli_unused_tcp_port(cli_env: dict[str, str]) -> None:
 
 def test_fake_peer_cleans_up_after_a_failing_test() -> None:
     before = set(threading.enumerate())
-    with pytest.raises(RuntimeError, match="test body failed"), fake_peer(stall) as path:
+    accepted = threading.Event()
+
+    def stalling(conn: socket.socket) -> None:
+        accepted.set()
+        stall(conn)
+
+    with pytest.raises(RuntimeError, match="test body failed"), fake_peer(stalling) as path:
         directory = os.path.dirname(path)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(path)
-            time.sleep(0.1)  # the peer has accepted and is stalling
+            assert accepted.wait(10), "the peer did not accept"  # and it is stalling
             raise RuntimeError("test body failed")
     assert not os.path.exists(directory)
     assert set(threading.enumerate()) <= before

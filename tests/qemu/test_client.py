@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 from conftest import QemuFactory, QemuProcess
+from waiting import wait_queued_to
 
 from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
 from qmpshell.protocol import QMPClient, parse_address
@@ -151,7 +152,7 @@ def test_killed_while_waiting(qemu: QemuProcess) -> None:
             await qmp.connect(parse_address(qemu.qmp))
             os.kill(qemu.proc.pid, signal.SIGSTOP)
             waiting = asyncio.ensure_future(qmp.execute("query-status"))
-            await asyncio.sleep(0.2)
+            await asyncio.to_thread(wait_queued_to, qemu.proc.pid)  # sent, not answered
             os.kill(qemu.proc.pid, signal.SIGKILL)
             with pytest.raises(ConnectionLost, match=r"connection to .* (lost|closed)"):
                 await waiting
@@ -182,7 +183,7 @@ def test_cancelled_command_reply_dropped(qemu: QemuProcess) -> None:
             await qmp.connect(parse_address(qemu.qmp))
             os.kill(qemu.proc.pid, signal.SIGSTOP)
             waiting = asyncio.ensure_future(qmp.execute("query-status"))
-            await asyncio.sleep(0.1)
+            await asyncio.to_thread(wait_queued_to, qemu.proc.pid)  # sent, not answered
             waiting.cancel()
             os.kill(qemu.proc.pid, signal.SIGCONT)
             assert await qmp.execute("query-name") == {}

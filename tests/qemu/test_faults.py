@@ -14,7 +14,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from conftest import QemuProcess
 from fakepeer import expect_command, fake_peer, handshake, recv_json, send_json, wait_for_close
 from script_shell import Script
 from test_bad_peers import cli_failure
+from waiting import wait_queued_to
 
 # An OSC sequence that would set the terminal's title, and a C1 CSI (U+009B).
 HOSTILE = "\x1b]0;pwned\x07\u009b31m\x7f"
@@ -60,7 +60,7 @@ def test_killed_while_a_command_waits(shell_env: dict[str, str], qemu: QemuProce
     assert script.reply() == {"return": {}}
     os.kill(qemu.proc.pid, signal.SIGSTOP)  # it cannot answer the next command
     script.send("query-status")
-    time.sleep(0.3)
+    wait_queued_to(qemu.proc.pid)  # sent; the stopped QEMU cannot answer
     qemu.proc.kill()
     status, stderr = script.finish()
     assert status == 3

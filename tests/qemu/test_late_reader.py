@@ -184,12 +184,15 @@ def test_large_replies_read_late_arrive_whole_and_in_order(
 
 
 def test_an_error_between_two_replies_stays_between_them(
-    shell_env: dict[str, str], qemu: QemuProcess
+    shell_env: dict[str, str], qemu: QemuProcess, tmp_path: Path
 ) -> None:
     """With ``2>&1``, a complaint on stderr comes after the reply printed before it (a
     large one the reader has not read yet) and before the next reply."""
+    log = tmp_path / "log.jsonl"
     proc = _start(
         shell_env,
+        "-l",
+        str(log),
         "-c",
         "query-qmp-schema",
         "-c",
@@ -200,7 +203,8 @@ def test_an_error_between_two_replies_stays_between_them(
         stderr=subprocess.STDOUT,
     )
     try:
-        time.sleep(LATE)  # the reader is late
+        _until(lambda: _answered(log, "query-name"), "the last reply in the transcript", proc)
+        time.sleep(LATE)  # the reader is later still
         out, _ = proc.communicate(timeout=60)
     finally:
         proc.kill()

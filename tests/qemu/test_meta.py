@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
 from conftest import QemuFactory, QemuProcess
+from script_shell import Script
+from waiting import wait_idle
 
 USB = ("-machine", "q35,accel=tcg", "-m", "128", "-S", "-device", "qemu-xhci,id=xhci")
 
@@ -64,24 +67,21 @@ def test_wait_consumes_events_one_by_one(run_shell: Any, usb_machine: QemuProces
     assert result.stderr.count("no such event") == 1
 
 
-def test_wait_for_an_event_still_to_come(
-    run_shell: Any, q35: QemuProcess, qemu_factory: QemuFactory
-) -> None:
-    import threading
-
-    def resume_later() -> None:
-        time.sleep(0.5)
-        other = q35.other_client()
-        other.cmd("cont")
-        other.close()
-
-    thread = threading.Thread(target=resume_later)
-    thread.start()
-    result = run_shell("--events", "none", "-c", "query-name", "-c", "/wait RES* 10", q35.qmp)
-    thread.join()
-    assert result.status == 0, result.stderr
-    _, resumed = result.messages()
+def test_wait_for_an_event_still_to_come(shell_env: dict[str, str], q35: QemuProcess) -> None:
+    script = Script(
+        shell_env, "--events", "none", "-c", "query-name", "-c", "/wait RES* 10", q35.qmp
+    )
+    assert script.reply() == {"return": {}}  # query-name answered: the /wait is next
+    wait_idle(script.proc.pid, "qmpshell in /wait RES*")
+    other = q35.other_client()
+    other.cmd("cont")  # the event comes after the wait began
+    other.close()
+    assert script.proc.stdout is not None
+    resumed = json.loads(script.proc.stdout.readline())
     assert resumed["event"] == "RESUME"  # filtered out, but shown as the answer to /wait
+    status, err = script.finish()
+    assert status == 0, err
+    assert "Traceback" not in err
 
 
 def test_event_filter(run_shell: Any, q35: QemuProcess) -> None:

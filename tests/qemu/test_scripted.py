@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import QemuFactory, QemuProcess, qemu_version
+from waiting import wait_queued_to
 
 # -- addresses -------------------------------------------------------------------------
 
@@ -319,7 +320,7 @@ def test_qemu_killed_while_waiting(shell_env: dict[str, str], q35: QemuProcess) 
     os.kill(q35.proc.pid, signal.SIGSTOP)  # it cannot answer now
     proc.stdin.write(b"query-status\n")
     proc.stdin.flush()
-    time.sleep(0.3)
+    wait_queued_to(q35.proc.pid)  # sent; the stopped QEMU cannot answer
     os.kill(q35.proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 3

@@ -12,12 +12,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from conftest import QemuProcess
 from script_shell import Script
+from waiting import wait_connected, wait_for, wait_idle
 
 
 def _transcript(path: Path) -> list[tuple[str, object]]:
@@ -83,7 +83,8 @@ def test_ctrl_c_while_connecting_in_a_script(shell_env: dict[str, str], qemu: Qe
             text=True,
             env=shell_env,
         )
-        time.sleep(0.5)
+        wait_connected(proc.pid, qemu.qmp)
+        wait_idle(proc.pid, "qmpshell waiting for a greeting")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     finally:
@@ -109,11 +110,10 @@ def test_ctrl_c_stops_a_shell_loop_around_a_script(
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 10
-        while not _children_of(proc.pid):
-            assert time.monotonic() < deadline, "qmpshell did not start"
-            time.sleep(0.05)
-        time.sleep(0.5)  # connected and waiting (a human presses Ctrl-C some time later)
+        wait_for(lambda: bool(_children_of(proc.pid)), "qmpshell started by the loop")
+        (shell,) = map(int, _children_of(proc.pid))
+        wait_connected(shell, qemu.qmp)
+        wait_idle(shell, "qmpshell waiting for DEVICE_DELETED")
         os.killpg(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=15)
     finally:

@@ -3,11 +3,10 @@ same socket, the session goes on."""
 
 from __future__ import annotations
 
-import time
-
 import pexpect
 from conftest import QemuFactory, QemuProcess
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
+from waiting import wait_queued_to
 
 
 def test_shell_keeps_the_half_typed_line_and_the_event_log(
@@ -57,7 +56,7 @@ def test_shell_command_waiting_when_qemu_dies(
         child.expect(PROMPT)
         os.kill(first.proc.pid, signal.SIGSTOP)
         type_line(child, "query-status")
-        time.sleep(0.3)
+        wait_queued_to(first.proc.pid)  # sent; the stopped QEMU cannot answer
         first.proc.kill()
         child.expect("no reply: the connection was lost; the command may have run or not")
         child.expect(PROMPT)

@@ -7,13 +7,13 @@ import re
 import signal
 import stat
 import sys
-import time
 from pathlib import Path
 
 import pexpect
 from conftest import QemuProcess, qemu_version_text
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
 from tmux import Tmux
+from waiting import wait_idle, wait_queued_to
 
 NODE = "blockdev-add driver=raw node-name=n0 file.driver=null-co file.size=1048576"
 
@@ -66,7 +66,7 @@ def test_ctrl_c_clears_the_line(shell_env: dict[str, str], qemu: QemuProcess) ->
         child.expect(echoed("never sent"))
         child.sendintr()
         child.expect(PROMPT)
-        time.sleep(0.2)  # let the cleared prompt settle, as a person's eye would
+        wait_idle(child.pid)  # the cleared prompt reads keys again
         type_line(child, "query-name")
         child.expect("OK\r\n")
         quit_at_prompt(child)
@@ -140,7 +140,7 @@ def test_ctrl_c_leaves_a_transaction_block(shell_env: dict[str, str], qemu: Qemu
         child.expect(PROMPT)
         type_line(child, "transaction(")
         child.expect("TRANS>")
-        time.sleep(0.1)
+        wait_idle(child.pid)
         child.sendintr()
         child.expect("transaction of .* cancelled")
         quit_at_prompt(child)
@@ -225,7 +225,7 @@ def test_wait_in_the_shell(shell_env: dict[str, str], q35: QemuProcess) -> None:
         child.expect("OK")
         child.expect(PROMPT)
         type_line(child, "/wait RESUME 10")
-        time.sleep(0.3)
+        wait_idle(child.pid, "the shell waiting for RESUME")
         other.cmd("cont")
         child.expect("RESUME")
         quit_at_prompt(child)
@@ -243,7 +243,7 @@ def test_ctrl_c_cancels_a_waiting_command(shell_env: dict[str, str], qemu: QemuP
         child.expect(PROMPT)
         os.kill(qemu.proc.pid, signal.SIGSTOP)
         type_line(child, "query-status")
-        time.sleep(0.3)
+        wait_queued_to(qemu.proc.pid)  # sent; the stopped QEMU cannot answer
         child.sendintr()
         child.expect("cancelled")
         os.kill(qemu.proc.pid, signal.SIGCONT)
@@ -371,7 +371,7 @@ def test_ctrl_r_searches_history(shell_env: dict[str, str], qemu: QemuProcess) -
         child.send("qom")
         child.expect(echoed("qom-get path=/machine"))  # found, though query-name came later
         child.send("\r")  # the first Enter ends the search, the second runs the line
-        time.sleep(0.2)
+        wait_idle(child.pid)
         child.send("\r")
         child.expect('"none-machine"')
         quit_at_prompt(child)

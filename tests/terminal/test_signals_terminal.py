@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import signal
 import stat
-import time
 from pathlib import Path
 
 import pexpect
 import pytest
 from conftest import QemuProcess
-from pty_shell import PROMPT, quit_at_prompt, spawn, type_line
+from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
+from waiting import wait_connected, wait_idle
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -26,7 +26,8 @@ def test_shell_ends_cleanly_on_signal(
         child.expect(r"OK|\{\}")
         child.expect(PROMPT)
         child.send("query-sta")  # half typed
-        time.sleep(0.2)
+        child.expect(echoed("query-sta"))
+        wait_idle(child.pid)
         child.kill(signum)
         child.expect(pexpect.EOF)
     finally:
@@ -47,7 +48,8 @@ def test_ctrl_c_while_connecting_to_a_busy_monitor(
     holder = SyncQMP(qemu.qmp)
     try:
         child = spawn(shell_env, qemu.qmp)
-        time.sleep(0.5)  # connected, waiting for a greeting
+        wait_connected(child.pid, qemu.qmp)
+        wait_idle(child.pid, "qmpshell waiting for a greeting")
         child.sendintr()
         child.expect(pexpect.EOF)
         child.close()
@@ -68,7 +70,7 @@ def test_ctrl_c_in_the_pager(shell_env: dict[str, str], qemu: QemuProcess, tmp_p
         child.expect(PROMPT)
         type_line(child, "query-commands")  # taller than the 40-row terminal
         child.expect("PAGER-UP")
-        time.sleep(0.2)
+        wait_idle(child.pid, "qmpshell waiting for its pager")
         child.sendintr()
         child.expect(PROMPT)
         type_line(child, "query-name")

@@ -72,7 +72,7 @@ def test_wait_in_the_past_and_the_future() -> None:
         assert await log.wait("DEVICE_*", 0, {"device": "b"}, 0.1) == (1, log.since(1)[0][1])
         assert await log.wait("DEVICE_DELETED", 2, None, 0.05) is None
         later = asyncio.ensure_future(log.wait("RESUME", 2, None, 5))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # one turn of the loop: the wait is registered
         log(event("STOP"))
         log(event("RESUME"))
         assert await later == (3, log.since(3)[0][1])
