@@ -1,16 +1,18 @@
 """Waiting on a state the test can see, instead of sleeping and hoping.
 
 Each helper polls a condition the kernel reports about a process or a socket: that a
-process sleeps waiting for input with nothing left unread on its terminal, that bytes
-wait unread in a stopped QEMU's socket (a command in flight), that a process is connected
-to a socket path. The 10 ms between two looks is a poll interval, not a guess at how long
-something takes; the deadline is a safety net only.
+process is stopped (SIGSTOP has taken effect), that it sleeps waiting for input with
+nothing left unread on its terminal, that bytes wait unread in a stopped QEMU's socket
+(a command in flight), that a process is connected to a socket path. The 10 ms between
+two looks is a poll interval, not a guess at how long something takes; the deadline is a
+safety net only.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import termios
@@ -96,7 +98,7 @@ def _unix_sockets() -> list[list[str]]:
 def queued_to(pid: int) -> int:
     """Bytes waiting unread in the sockets of ``pid``: with QEMU stopped (SIGSTOP), a
     command the shell has sent and QEMU has not read."""
-    return sum(int(row[2]) for row in _unix_sockets() if len(row) > 8 and f"pid={pid}," in row[8])
+    return sum(int(row[2]) for row in _unix_sockets() if len(row) > 8 and f",pid={pid}," in row[8])
 
 
 def wait_queued_to(pid: int, what: str = "a command sent to the stopped QEMU") -> None:
@@ -108,7 +110,7 @@ def connected_to(pid: int, path: str) -> bool:
     or waiting in the listener's backlog (a QEMU monitor held by another client accepts
     no second one)."""
     rows = [row for row in _unix_sockets() if len(row) > 8 or (len(row) > 7 and row[4] == path)]
-    mine = [row for row in rows if len(row) > 8 and f"pid={pid}," in row[8] and row[1] == "ESTAB"]
+    mine = [row for row in rows if len(row) > 8 and f",pid={pid}," in row[8] and row[1] == "ESTAB"]
     # The server's end of each accepted connection has the path as its address and names
     # the client's end as its peer.
     accepted = {row[7] for row in rows if row[4] == path and row[1] == "ESTAB"}
@@ -130,3 +132,23 @@ def unread_by_peer(sock: socket.socket) -> int:
 
 def wait_read_by_peer(sock: socket.socket, what: str = "the client reading it all") -> None:
     wait_for(lambda: unread_by_peer(sock) == 0, what)
+
+
+def stopped(pid: int) -> bool:
+    """Every thread of ``pid`` is stopped (SIGSTOP has taken effect: it reads nothing more)."""
+    try:
+        states = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                states.append(stat.read().rsplit(")", 1)[1].split()[0])
+    except FileNotFoundError:
+        return False
+    return bool(states) and all(state in "Tt" for state in states)
+
+
+def stop(pid: int) -> None:
+    """SIGSTOP ``pid`` and return once it has stopped. kill() returns before the signal takes
+    effect, and a QEMU still running for a moment would read (and maybe answer) what the
+    test sends next."""
+    os.kill(pid, signal.SIGSTOP)
+    wait_for(lambda: stopped(pid), f"process {pid} stopped")

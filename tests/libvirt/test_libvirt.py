@@ -24,6 +24,7 @@ from libvirt_fixture import URI, LibvirtHost, libvirt_host
 from pty_shell import PROMPT, quit_at_prompt, spawn, type_line
 from script_shell import Script
 from tmux import Tmux
+from waiting import stop
 
 from qmpshell.errors import CommandError
 from qmpshell.protocol import LibvirtAddress, QMPClient
@@ -581,7 +582,7 @@ def test_timeout_does_not_wedge_the_session(shell_env: dict[str, str], own_vm: A
     try:
         shell.send("query-name")
         shell.expect(r'\{"return":')
-        os.kill(pid, signal.SIGSTOP)
+        stop(pid)
         try:
             shell.send('{"execute": "query-status", "id": "late"}')
             shell.expect(r"query-status: no reply within 1s", stream="err")

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from conftest import AGENT_BLOCKED_ON_HOST, AgentProcess
+from waiting import stop
 
 from qmpshell.protocol.address import UnixAddress
 from qmpshell.protocol.agent import AgentCommand, connect_agent
@@ -139,7 +140,7 @@ def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_p
         proc.stdin.write(b"guest-ping\n")
         proc.stdin.flush()
         first = proc.stdout.readline()  # the first ping is answered
-        os.kill(agent.proc.pid, signal.SIGSTOP)
+        stop(agent.proc.pid)
         proc.stdin.write(b"guest-info\n")  # the agent cannot answer now
         proc.stdin.flush()
         assert b"guest-info: no reply within 2s" in proc.stderr.readline()
@@ -164,7 +165,7 @@ def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_p
 
 
 def test_agent_not_answering(run_shell: Any, agent: Agent) -> None:
-    os.kill(agent.proc.pid, signal.SIGSTOP)
+    stop(agent.proc.pid)
     try:
         result = run_shell("--timeout", "0.5", "--ga", agent.path, "-c", "guest-ping")
     finally:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 from conftest import QemuFactory, QemuProcess
-from waiting import wait_queued_to
+from waiting import stop, wait_queued_to
 
 from qmpshell.errors import CommandError, ConnectionLost, ReplyTimeout, SessionEnded
 from qmpshell.protocol import QMPClient, parse_address
@@ -150,7 +150,7 @@ def test_killed_while_waiting(qemu: QemuProcess) -> None:
     async def body() -> None:
         async with QMPClient() as qmp:
             await qmp.connect(parse_address(qemu.qmp))
-            os.kill(qemu.proc.pid, signal.SIGSTOP)
+            stop(qemu.proc.pid)
             waiting = asyncio.ensure_future(qmp.execute("query-status"))
             await asyncio.to_thread(wait_queued_to, qemu.proc.pid)  # sent, not answered
             os.kill(qemu.proc.pid, signal.SIGKILL)
@@ -165,7 +165,7 @@ def test_reply_timeout_then_late_reply_dropped(qemu: QemuProcess) -> None:
     async def body() -> None:
         async with QMPClient() as qmp:
             await qmp.connect(parse_address(qemu.qmp))
-            os.kill(qemu.proc.pid, signal.SIGSTOP)
+            stop(qemu.proc.pid)
             try:
                 with pytest.raises(ReplyTimeout):
                     await qmp.execute("query-status", timeout=0.3)
@@ -181,7 +181,7 @@ def test_cancelled_command_reply_dropped(qemu: QemuProcess) -> None:
     async def body() -> None:
         async with QMPClient() as qmp:
             await qmp.connect(parse_address(qemu.qmp))
-            os.kill(qemu.proc.pid, signal.SIGSTOP)
+            stop(qemu.proc.pid)
             waiting = asyncio.ensure_future(qmp.execute("query-status"))
             await asyncio.to_thread(wait_queued_to, qemu.proc.pid)  # sent, not answered
             waiting.cancel()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import stat
 import subprocess
@@ -21,7 +20,7 @@ from conftest import QemuProcess
 from fakepeer import expect_command, fake_peer, handshake, recv_json, send_json, wait_for_close
 from script_shell import Script
 from test_bad_peers import cli_failure
-from waiting import wait_queued_to
+from waiting import stop, wait_queued_to
 
 # An OSC sequence that would set the terminal's title, and a C1 CSI (U+009B).
 HOSTILE = "\x1b]0;pwned\x07\u009b31m\x7f"
@@ -58,7 +57,7 @@ def test_killed_while_a_command_waits(shell_env: dict[str, str], qemu: QemuProce
     script = Script(shell_env, qemu.qmp)
     script.send("query-name")
     assert script.reply() == {"return": {}}
-    os.kill(qemu.proc.pid, signal.SIGSTOP)  # it cannot answer the next command
+    stop(qemu.proc.pid)  # it cannot answer the next command
     script.send("query-status")
     wait_queued_to(qemu.proc.pid)  # sent; the stopped QEMU cannot answer
     qemu.proc.kill()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import stop
 
 MACHINE_NONE = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
 
@@ -107,7 +108,7 @@ def test_qemu_that_will_not_quit_is_killed(shell_env: dict[str, str], private_tm
     qemu_pid = int(subprocess.run(
         ["pgrep", "-f", str(directory)], capture_output=True, text=True, check=True
     ).stdout.split()[0])  # fmt: skip
-    os.kill(qemu_pid, signal.SIGSTOP)  # it cannot answer quit now
+    stop(qemu_pid)  # it cannot answer quit now
     try:
         _, err = proc.communicate(b"", timeout=20)
     finally:

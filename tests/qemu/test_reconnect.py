@@ -10,6 +10,7 @@ from typing import IO
 
 from conftest import QemuFactory, QemuProcess
 from script_shell import Script
+from waiting import stop
 
 
 def _wait_until(done: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -72,10 +73,8 @@ def test_script_reports_lines_left_without_reply(
     script.send("query-name")
     assert script.reply() == {"return": {}}
     # QEMU stopped with SIGSTOP cannot answer; killed, it never will.
-    import os
-    import signal
 
-    os.kill(first.proc.pid, signal.SIGSTOP)
+    stop(first.proc.pid)
     script.send("query-status")
     _wait_until(lambda: '"execute": "query-status"' in log.read_text(), "query-status sent")
     first.proc.kill()

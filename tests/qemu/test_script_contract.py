@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from conftest import QemuFactory, QemuProcess
 from qapi_examples import EXAMPLES
+from waiting import stop
 
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import QMPClient
@@ -316,7 +317,7 @@ def test_an_id_in_flight_twice_is_refused(
     script.stdin.flush()
     assert script.stdout is not None
     assert json.loads(script.stdout.readline()) == {"return": {}}
-    os.kill(qemu.proc.pid, signal.SIGSTOP)
+    stop(qemu.proc.pid)
     try:
         script.stdin.write('{"execute": "query-status", "id": "job"}\n')
         script.stdin.flush()

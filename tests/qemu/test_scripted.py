@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import QemuFactory, QemuProcess, qemu_version
-from waiting import wait_queued_to
+from waiting import stop, wait_queued_to
 
 # -- addresses -------------------------------------------------------------------------
 
@@ -317,7 +317,7 @@ def test_qemu_killed_while_waiting(shell_env: dict[str, str], q35: QemuProcess) 
     proc.stdin.write(b"query-name\n")
     proc.stdin.flush()
     _readline(proc)
-    os.kill(q35.proc.pid, signal.SIGSTOP)  # it cannot answer now
+    stop(q35.proc.pid)  # it cannot answer now
     proc.stdin.write(b"query-status\n")
     proc.stdin.flush()
     wait_queued_to(q35.proc.pid)  # sent; the stopped QEMU cannot answer
@@ -338,7 +338,7 @@ def test_reply_timeout_fails_the_command_and_goes_on(
         proc.stdin.write(b"query-name\n")
         proc.stdin.flush()
         assert json.loads(_readline(proc)) == {"return": {}}
-        os.kill(qemu.proc.pid, signal.SIGSTOP)
+        stop(qemu.proc.pid)
         proc.stdin.write(b"query-status\n")
         proc.stdin.flush()
         line = _readline(proc, stream=proc.stderr)
@@ -355,7 +355,7 @@ def test_reply_timeout_fails_the_command_and_goes_on(
 
 
 def test_greeting_timeout(run_shell: Any, qemu: QemuProcess) -> None:
-    os.kill(qemu.proc.pid, signal.SIGSTOP)
+    stop(qemu.proc.pid)
     try:
         result = run_shell("--timeout", "0.5", "-c", "query-name", qemu.qmp)
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pexpect
 from conftest import QemuFactory, QemuProcess
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
-from waiting import wait_queued_to
+from waiting import stop, wait_queued_to
 
 
 def test_shell_keeps_the_half_typed_line_and_the_event_log(
@@ -43,8 +43,6 @@ def test_shell_keeps_the_half_typed_line_and_the_event_log(
 def test_shell_command_waiting_when_qemu_dies(
     shell_env: dict[str, str], qemu_factory: QemuFactory
 ) -> None:
-    import os
-    import signal
 
     first = qemu_factory.start()
     child = spawn(shell_env, "--reconnect=30", first.qmp)
@@ -54,7 +52,7 @@ def test_shell_command_waiting_when_qemu_dies(
         type_line(child, "query-name")
         child.expect(r"OK|\{\}")
         child.expect(PROMPT)
-        os.kill(first.proc.pid, signal.SIGSTOP)
+        stop(first.proc.pid)
         type_line(child, "query-status")
         wait_queued_to(first.proc.pid)  # sent; the stopped QEMU cannot answer
         first.proc.kill()

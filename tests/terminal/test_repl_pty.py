@@ -13,7 +13,7 @@ import pexpect
 from conftest import QemuProcess, qemu_version_text
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
 from tmux import Tmux
-from waiting import wait_idle, wait_queued_to
+from waiting import stop, wait_idle, wait_queued_to
 
 NODE = "blockdev-add driver=raw node-name=n0 file.driver=null-co file.size=1048576"
 
@@ -241,7 +241,7 @@ def test_ctrl_c_cancels_a_waiting_command(shell_env: dict[str, str], qemu: QemuP
         type_line(child, "query-name")  # the schema is loaded: the next line is sent at once
         child.expect("OK")
         child.expect(PROMPT)
-        os.kill(qemu.proc.pid, signal.SIGSTOP)
+        stop(qemu.proc.pid)
         type_line(child, "query-status")
         wait_queued_to(qemu.proc.pid)  # sent; the stopped QEMU cannot answer
         child.sendintr()
