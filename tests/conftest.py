@@ -325,15 +325,26 @@ def read_line(proc: subprocess.Popen[bytes], timeout: float = 10, stream: Any = 
     return stream.readline()  # type: ignore[no-any-return]
 
 
+# The layers of the suite, one folder each; a test carries the mark of its folder, so that
+# ``scripts/test -m unit`` runs the fast layer alone (docs: README, "Development").
+LAYERS = ("unit", "prompt", "qemu", "terminal", "libvirt")
+TESTS = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Property tests (hypothesis) carry the mark ``fuzz``: ``scripts/fuzz`` runs them
-    alone, with many more examples."""
+    """Each test is marked with its layer (the folder it is in). Property tests
+    (hypothesis) also carry the mark ``fuzz``: ``scripts/fuzz`` runs them alone, with many
+    more examples."""
     for item in items:
+        folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
+        if folder not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test belongs in one of tests/{LAYERS}")
+        item.add_marker(folder)
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
 
 
-# -- journeys: the installed command, a fresh QEMU, a fresh HOME, a real terminal --------
+# -- terminal journeys: the installed command, a fresh QEMU, a fresh HOME, a real terminal
 
 # The console script pip installed beside this Python: the command a user runs.
 INSTALLED = Path(sys.executable).with_name("qmpshell")
@@ -347,10 +358,10 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
     """Start the installed ``qmpshell`` in tmux as a newcomer would: ``start(*ARGS,
     machine=..., qemu=..., address=True)`` starts a fresh QEMU (unless ``qemu`` is given),
     then ``qmpshell ARGS ADDRESS`` in a 100x30 terminal, and returns the
-    :class:`terminal.Tmux` once the prompt shows (``prompt=None``: at once), before
+    :class:`tmux.Tmux` once the prompt shows (``prompt=None``: at once), before
     anything has been typed.
     The terminal answers cursor-position queries, so menus and the toolbar draw."""
-    from terminal import Tmux
+    from tmux import Tmux
 
     if not INSTALLED.exists():
         pytest.fail(f"the qmpshell command is not installed beside {sys.executable}")

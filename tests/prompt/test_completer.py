@@ -1,0 +1,40 @@
+"""The completer without a schema (before one is loaded): meta-commands and host paths.
+
+Completion from the schema of the real QEMU is in tests/qemu/test_completer_schema.py."""
+
+from __future__ import annotations
+
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from qmpshell.language import suggest as s
+from qmpshell.session.meta import HELP
+from qmpshell.ui.completer import ShellCompleter
+
+META = [usage.split()[0] for usage in HELP]
+
+
+def test_host_paths_before_the_schema_is_loaded() -> None:
+    completer = ShellCompleter(lambda: None, lambda: False, META)
+    event = CompleteEvent(completion_requested=True)
+
+    def texts_now(line: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(line), event)]
+
+    assert texts_now("blockdev-add driver=file filename=/proc/self/statu") == ["s"]
+    assert texts_now("qom-list path=/proc/self/statu") == []
+    assert s.suggest("qom-list path=/ma", None) == s.Context(
+        s.Kind.VALUE, "/ma", "qom-list", ("path",), None, tree={}
+    )
+    # device_add's properties come from QEMU: where an argument name goes is known too.
+    context = s.suggest("device_add driver=virtio-blk-pci dr", None)
+    assert (context.kind, context.prefix, context.command) == (s.Kind.ARGUMENT, "dr", "device_add")
+    assert context.given == {"driver"}
+    assert texts_now("device_add driver=virtio-blk-pci dr") == []  # none from the schema
+
+
+def test_without_schema_only_meta_commands() -> None:
+    completer = ShellCompleter(lambda: None, lambda: False, META)
+    event = CompleteEvent(completion_requested=True)
+    assert list(completer.get_completions(Document("query-"), event)) == []
+    assert len(list(completer.get_completions(Document("/"), event))) == len(META)
