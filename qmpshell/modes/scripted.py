@@ -325,14 +325,16 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
     """Lines of a pipe or file as they arrive, without blocking the event loop.
 
     Replies and events keep flowing while a slow producer (``sleep 5; echo cont``) thinks.
-    A regular file never blocks, so it is simply read.
+    A regular file never blocks, so it is simply read; so is a device that is not a
+    terminal (``</dev/null``), which the event loop cannot watch.
     """
     try:
         mode = os.fstat(stream.fileno()).st_mode
+        device = stat.S_ISCHR(mode) and not os.isatty(stream.fileno())
     except (OSError, ValueError, AttributeError):
-        mode = stat.S_IFREG
+        mode, device = stat.S_IFREG, False
     encoding = getattr(stream, "encoding", None) or "utf-8"
-    if stat.S_ISREG(mode):
+    if stat.S_ISREG(mode) or device:
         # Bytes that are not text in that encoding are kept (as surrogates), so that a
         # raw line reaches QEMU byte for byte: QEMU is the one to refuse them.
         binary = getattr(stream, "buffer", None)

@@ -474,3 +474,20 @@ def test_transcript_redacts_secrets(run_shell: Any, qemu: QemuProcess, tmp_path:
     # Asked for, they are kept.
     run_shell("--log-secrets", "-l", str(log), "-c", line.replace("sec0", "sec1"), qemu.qmp)
     assert "hunter2" in log.read_text()
+
+
+def test_stdin_from_dev_null_is_an_empty_script(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """``</dev/null`` (cron, nohup, ssh -n): a device the event loop cannot watch, read as
+    a file is: nothing to run, exit 0, nothing said."""
+    with open(os.devnull) as devnull:
+        proc = subprocess.run(
+            [sys.executable, "-m", "qmpshell", qemu.qmp],
+            stdin=devnull,
+            capture_output=True,
+            text=True,
+            env=shell_env,
+            timeout=30,
+        )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
