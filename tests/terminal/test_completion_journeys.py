@@ -101,8 +101,10 @@ def test_device_add_takes_names_from_qemu(newcomer: Any) -> None:
 
 def test_device_properties_as_arguments(newcomer: Any) -> None:
     screen = newcomer(machine=FURNISHED)
-    screen.type("device_add driver=virtio-blk-pci dri", "Tab")
+    screen.type("device_add driver=virtio-blk-pci dri")
     screen.wait_for(r"drive=\s+str \(property\)")
+    screen.type("Tab")  # the only one: taken, and the menu of its values follows
+    screen.wait_for(r"virtio-blk-pci drive=\s*\n\s+disk0\s+node \(null-co\)")
 
 
 def test_hmp_device_add_properties_and_names(newcomer: Any) -> None:

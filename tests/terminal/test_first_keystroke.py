@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from conftest import QemuFactory, SyncQMP
 
 # SGR with 4 (underline) among its parameters, then maybe more SGRs, then the text.
@@ -27,6 +28,20 @@ def test_tab_completes_a_command_name_at_once(newcomer: Any) -> None:
     screen.wait_for(r"\(QEMU\) query-status\n")
     screen.type("Enter")
     screen.wait_for(r'"status": "prelaunch"')
+
+
+@pytest.mark.parametrize("start", ["socket", "launch"])
+def test_tab_typed_with_the_word_completes_it(newcomer: Any, start: str) -> None:
+    """A fast typist's Tab comes while the menu of what was typed is still being made."""
+    screen = newcomer("--launch", address=False) if start == "launch" else newcomer()
+    screen.type("query-statu", "Tab")
+    screen.wait_for(r"\(QEMU\) query-status\n")
+    screen.type("Enter")
+    screen.wait_for(r'"status": "prelaunch"')
+    screen.type("C-u", "blockdev-add driver=qco", "Tab")
+    screen.wait_for(r"\(QEMU\) blockdev-add driver=qcow\s.*\n.*qcow2")  # and the menu of the rest
+    screen.type("Tab", "Tab")
+    screen.wait_for(r"\(QEMU\) blockdev-add driver=qcow2\s")  # then its entries in turn
 
 
 def test_toolbar_describes_the_argument_from_the_first_keystroke(newcomer: Any) -> None:
@@ -118,7 +133,7 @@ def test_tab_while_the_schema_loads(newcomer: Any, qemu_factory: QemuFactory) ->
     with slow_schema(qemu.qmp) as (front, release):
         screen = newcomer(front, address=False)
         screen.type("/he", "Tab")  # meta-commands are known at once
-        screen.wait_for(r"/help\s+meta-command")
+        screen.wait_for(r"(?m)\(QEMU\) /help\s*$")
         screen.type("C-u", "query-sta", "Tab")  # waits for the schema...
         release.set()
         screen.wait_for(r"query-status\s+command")  # ...and offers it when it comes
