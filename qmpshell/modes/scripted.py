@@ -17,8 +17,10 @@ from typing import IO, Any
 from ..errors import ConnectionLost, ExitStatus, SessionEnded
 from ..language.mode import Mode
 from ..language.rawjson import OpenObject, is_documented_reply, opens_object
+from ..session.lines import is_skipped
 from ..session.meta import Quit
-from ..session.runner import LineRunner, is_skipped, wait_quit
+from ..session.runner import LineRunner, wait_quit
+from .summary import ranges, summary, unanswered
 
 _LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
 
@@ -129,17 +131,10 @@ class _Script:
             for _, pending in self.in_flight:  # nobody will await them now
                 if isinstance(pending, Coroutine):
                     pending.close()
-        if not self.failed:
-            return ExitStatus.OK
-        if self.exit_on_error:
-            self.output.error(f"stopped at line {self.failed[-1]}, which failed (-e)")
-        elif self.commands > 1:
-            count = len(self.failed)
-            which = "line" if count == 1 else "lines"
-            self.output.error(
-                f"{count} of {self.commands} failed: {which} {_ranges(sorted(self.failed))}"
-            )
-        return ExitStatus.COMMAND_FAILED
+        said = summary(self.failed, self.commands, self.exit_on_error)
+        if said is not None:
+            self.output.error(said)
+        return ExitStatus.COMMAND_FAILED if self.failed else ExitStatus.OK
 
     async def _entries(self, lines: AsyncIterator[str]) -> AsyncIterator[tuple[int, str | None]]:
         """Each line with its number, a raw JSON object over several lines as one (with
@@ -276,8 +271,7 @@ class _Script:
         if not self.unanswered:
             return ""
         self.failed.extend(self.unanswered)
-        which = "line" if len(self.unanswered) == 1 else "lines"
-        text = f"{which} {_ranges(self.unanswered)}"
+        text = unanswered(self.unanswered)
         self.unanswered.clear()
         return text
 
@@ -293,24 +287,13 @@ class _Script:
         numbers, self._losses = sorted(self._losses), []
         which, them = ("line", "it") if len(numbers) == 1 else ("lines", "them")
         self.output.error(
-            f"{which} {_ranges(numbers)}: no reply, the connection was lost "
+            f"{which} {ranges(numbers)}: no reply, the connection was lost "
             f"(QEMU may or may not have run {them})"
         )
 
 
 class _GaveUp(Exception):
     """--reconnect gave up: the script ends with the connection's status."""
-
-
-def _ranges(numbers: list[int]) -> str:
-    """1, 2, 3, 5 as '1-3, 5'."""
-    spans: list[list[int]] = []
-    for number in numbers:
-        if spans and number == spans[-1][1] + 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
 
 
 async def iterate(lines: Iterable[str]) -> AsyncIterator[str]:

@@ -8,9 +8,14 @@
 
 It knows nothing of terminals: importing it loads neither prompt_toolkit, pygments nor
 libvirt (libvirt only when a ``libvirt:`` address is connected). See docs/library.md.
+The client (and with it asyncio) is imported when first named, so that a module of this
+package can be used without it (the blocking client of one-shot scripts).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     CommandError,
@@ -23,9 +28,22 @@ from ..errors import (
     ReplyTimeout,
 )
 from .address import Address, AddressError, LibvirtAddress, TcpAddress, UnixAddress, parse_address
-from .client import QMPClient, Runstate
-from .greeting import Greeting
-from .transcript import Transcript
+
+if TYPE_CHECKING:
+    from .client import QMPClient, Runstate
+    from .greeting import Greeting
+    from .transcript import Transcript
+
+_LAZY = {"QMPClient": "client", "Runstate": "client", "Greeting": "greeting"}
+_LAZY["Transcript"] = "transcript"
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "Address",

@@ -27,14 +27,13 @@ from ..errors import (
     ConnectError,
     ConnectionLost,
     NegotiationError,
-    NotQMPError,
     ProtocolError,
     QMPShellError,
     ReplyTimeout,
-    SessionEnded,
 )
 from .address import Address, LibvirtAddress
 from .decoder import MessageDecoder, describe_bytes
+from .ending import MAX_MESSAGE_SIZE, ended, unusable
 from .eventstream import EventStream
 from .greeting import PROBE, Greeting, answers_probe, await_greeting
 from .inflight import InFlight, ReplyHandler, Request, StrayHandler
@@ -54,11 +53,6 @@ class Runstate(enum.Enum):
     CONNECTING = "connecting"
     RUNNING = "running"
     DISCONNECTED = "disconnected"
-
-
-# The largest message taken from a peer: QEMU's largest replies (the schema, a big VM's
-# HMP "info mtree") are a few MB; a peer that sends more is refused, not held in memory.
-MAX_MESSAGE_SIZE = 256 << 20
 
 
 class QMPClient:
@@ -377,10 +371,8 @@ class QMPClient:
         """The stream is unusable: close it and tell everyone waiting why."""
         if isinstance(error, ConnectError):  # the wrong kind of server (--ga on QMP)
             self._failure = error
-        elif self._before_greeting:
-            self._failure = NotQMPError(f"{self.address} is not a QMP server: {error}")
         else:
-            self._failure = ConnectionLost(f"connection to {self.address} dropped: {error}")
+            self._failure = unusable(self.address, error, greeted=not self._before_greeting)
         if self._transport is not None:
             self._transport.abort()
 
@@ -398,22 +390,13 @@ class QMPClient:
         the peer; a :class:`ConnectionLost` says it in its own words), ``unfinished`` what
         was left of a message cut short."""
         if self._failure is None or self.quitting:
-            if self.quitting:
-                self._failure = SessionEnded("QEMU quit; session ended")
-            elif self._before_greeting:
-                self._failure = NotQMPError(
-                    f"{self.address} closed the connection without a QMP greeting"
-                )
-            elif isinstance(exc, ConnectionLost):
-                self._failure = exc
-            elif exc is not None:
-                self._failure = ConnectionLost(
-                    f"connection to {self.address} lost: {exc}{unfinished}"
-                )
-            else:
-                self._failure = ConnectionLost(
-                    f"connection to {self.address} closed by peer{unfinished}"
-                )
+            self._failure = ended(
+                self.address,
+                exc,
+                unfinished,
+                greeted=not self._before_greeting,
+                quitting=self.quitting,
+            )
         self.state = Runstate.DISCONNECTED
         error = self._failure
         self._requests.fail_all(error)

@@ -10,12 +10,14 @@ the probe's id, which the client knows of no command, so the reply is dropped.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import NotQMPError
+
+if TYPE_CHECKING:
+    import asyncio
 
 Message = dict[str, Any]
 
@@ -99,19 +101,25 @@ async def await_greeting(
     """The greeting ``waiter`` receives, within ``timeout`` seconds (None: however long
     it takes); ``on_silence()`` is called once if none has come after :data:`PATIENCE`.
     Raises :class:`NotQMPError` when the time is up."""
+    import asyncio
+
     notice = None
     if on_silence is not None and (timeout is None or timeout > PATIENCE):
         notice = asyncio.get_running_loop().call_later(PATIENCE, on_silence)
     try:
         message = await asyncio.wait_for(asyncio.shield(waiter), timeout)
     except asyncio.TimeoutError:
-        raise NotQMPError(
-            f"no QMP greeting from {address} within {timeout:g}s: another client "
-            "may be connected to this monitor (QEMU serves one at a time), "
-            "or it is not a QMP monitor",
-            "no-greeting",
-        ) from None
+        raise no_greeting(address, timeout or 0) from None
     finally:
         if notice is not None:
             notice.cancel()
     return Greeting.from_message(message)
+
+
+def no_greeting(address: object, timeout: float) -> NotQMPError:
+    return NotQMPError(
+        f"no QMP greeting from {address} within {timeout:g}s: another client "
+        "may be connected to this monitor (QEMU serves one at a time), "
+        "or it is not a QMP monitor",
+        "no-greeting",
+    )

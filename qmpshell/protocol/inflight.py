@@ -16,13 +16,15 @@ behind it comes back: a :class:`Fence`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DuplicateId, ReplyTimeout
 from .message import RawMessage, id_key
+
+if TYPE_CHECKING:
+    import asyncio
 
 Message = dict[str, Any]
 ReplyHandler = Callable[[Message], None]
@@ -120,6 +122,8 @@ class InFlight:
         timeout: float | None,
         oob: bool,
     ) -> None:
+        import asyncio  # imported by then: this table serves the asyncio client here
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
         self._pending[key] = Request(future, on_reply, on_stray, deadline, timeout or 0.0, oob)
@@ -164,6 +168,8 @@ class InFlight:
     def _expire_overdue(self) -> None:
         """Fail the requests whose time is up; then sleep until the next deadline. One
         timer for all requests in flight, not one each: scripts keep dozens in flight."""
+        import asyncio
+
         self._watchdog = None
         loop = asyncio.get_running_loop()
         now = loop.time()

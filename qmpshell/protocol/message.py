@@ -139,3 +139,20 @@ def dumps(value: Any, encode: Callable[[Any], str] | None = None) -> str:
 
 
 _STRICT = json.JSONEncoder(allow_nan=False)
+
+
+def encode_line(message: Message) -> bytes:
+    """The bytes that send ``message``: a line of JSON (ASCII, with \\u escapes), or a
+    raw line as the user wrote it."""
+    if isinstance(message, RawMessage):
+        return wire_bytes(message.wire) + b"\n"
+    return json.dumps(message).encode() + b"\n"
+
+
+def wire_bytes(text: str) -> bytes:
+    """A raw line's bytes as they were read: bytes that were not UTF-8 went through as
+    surrogates (``surrogateescape``) and go back to what they were."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # another lone surrogate: QEMU will say what it thinks
+        return text.encode("utf-8", "surrogatepass")

@@ -17,17 +17,14 @@ above the client knows which one is in use.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
-import stat
 from typing import Any, Protocol
 
 from ..errors import ConnectError, ProtocolError
 from .address import TcpAddress, UnixAddress
 from .decoder import MessageDecoder
+from .ending import connect_error, connect_timeout, unfinished
 from .greeting import starts_with_greeting
-from .message import RawMessage
+from .message import encode_line
 
 Message = dict[str, Any]
 
@@ -108,11 +105,9 @@ class SocketTransport(asyncio.Protocol):
                 opening = loop.create_connection(lambda: self, address.host, address.port)
             await asyncio.wait_for(opening, timeout)
         except asyncio.TimeoutError:
-            raise ConnectError(
-                f"timed out connecting to {address} after {timeout:g}s", "timeout"
-            ) from None
+            raise connect_timeout(address, timeout or 0) from None
         except OSError as exc:
-            raise _connect_error(address, exc) from exc
+            raise connect_error(address, exc) from exc
 
     # -- asyncio.Protocol ----------------------------------------------------------------
 
@@ -144,21 +139,14 @@ class SocketTransport(asyncio.Protocol):
 
     def _unfinished(self) -> str:
         """What a connection that ended mid-message left behind, said for the user."""
-        size = self._decoder.pending
-        if not size:
-            return ""
-        return f" in the middle of a message ({size} bytes of it received)"
+        return unfinished(self._decoder.pending)
 
     # -- Transport -----------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
         # Commands sent in one turn of the loop (a script refilling its pipeline after a
         # burst of replies) leave in one write. A raw line goes as the user wrote it.
-        if isinstance(message, RawMessage):
-            data = _raw_bytes(message.wire)
-        else:
-            data = json.dumps(message).encode()  # ASCII: \u escapes
-        self._outbox.append(data + b"\n")
+        self._outbox.append(encode_line(message))
         if len(self._outbox) == 1:
             asyncio.get_running_loop().call_soon(self._flush_outbox)
 
@@ -185,40 +173,3 @@ class SocketTransport(asyncio.Protocol):
     def abort(self) -> None:
         if self._wire is not None:
             self._wire.abort()
-
-
-def _raw_bytes(text: str) -> bytes:
-    """A raw line's bytes as they were read: bytes that were not UTF-8 went through as
-    surrogates (``surrogateescape``) and go back to what they were."""
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # another lone surrogate: QEMU will say what it thinks
-        return text.encode("utf-8", "surrogatepass")
-
-
-def _connect_error(address: UnixAddress | TcpAddress, exc: OSError) -> ConnectError:
-    """Say which of the usual reasons kept us from reaching ``address``."""
-    if isinstance(exc, socket.gaierror):
-        host = getattr(address, "host", address)
-        return ConnectError(f"cannot resolve host '{host}': {exc.strerror}", "resolve")
-    if isinstance(address, UnixAddress):
-        path = address.path
-        if isinstance(exc, FileNotFoundError):
-            return ConnectError(f"no such socket: {path}", "not-found")
-        if isinstance(exc, PermissionError):
-            return ConnectError(f"permission denied: {path}", "permission")
-        if isinstance(exc, ConnectionRefusedError):
-            try:
-                is_socket = stat.S_ISSOCK(os.stat(path).st_mode)
-            except OSError:
-                is_socket = True
-            if not is_socket:
-                return ConnectError(f"not a socket: {path}", "not-a-socket")
-            return ConnectError(
-                f"connection refused: {path} (nothing is listening; is QEMU running?)",
-                "refused",
-            )
-    elif isinstance(exc, ConnectionRefusedError):
-        return ConnectError(f"connection refused: {address} (nothing is listening)", "refused")
-    reason = exc.strerror or str(exc)
-    return ConnectError(f"cannot connect to {address}: {reason}", "os")

@@ -32,14 +32,17 @@ import contextlib
 import importlib
 import json
 import os
-from typing import Any
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import CommandError
 from ..language.schema import Schema
 from ..language.schemacheck import check_entries
-from ..protocol.client import QMPClient
 from ..protocol.privatefile import open_private, private_directory
 from .paths import qmpshell_dir
+
+if TYPE_CHECKING:
+    from ..protocol.client import QMPClient
 
 _SHA256: Any = None  # the sha256 constructor, once found
 
@@ -82,38 +85,76 @@ def cache_key(greeting: Any, commands: Any) -> str:
     return _sha256_of(text.encode())
 
 
-async def load_schema(
-    client: QMPClient, *, timeout: float | None = None, cache: bool = True
-) -> Schema | None:
-    """The schema of the server ``client`` talks to, or None when it will not say (no
-    ``query-qmp-schema``, capabilities not negotiated); :class:`SchemaInvalid` when what
-    it sends is no schema.
+# What fetching a schema asks the server, one command at a time: the dialogue yields the
+# name of each command to run and is sent its return value, or the CommandError it gave;
+# it returns the schema. Driven by the asyncio client (load_schema) and by the blocking
+# one of one-shot scripts alike.
+Dialogue = Generator[str, Any, Optional[Schema]]
+
+
+def schema_dialogue(greeting: Any, *, cache: bool = True) -> Dialogue:
+    """Fetch the schema of the server that greeted with ``greeting`` (its ``QMP``
+    object): None when it will not say (no ``query-qmp-schema``, capabilities not
+    negotiated); :class:`SchemaInvalid` when what it sends is no schema.
     ``cache``: read and write the cache (``--no-schema-cache`` is False)."""
-    try:
-        commands = await client.execute("query-commands", timeout=timeout)
-    except CommandError:
-        return None
-    if not isinstance(commands, list):
+    commands = yield "query-commands"
+    if isinstance(commands, CommandError) or not isinstance(commands, list):
         return None
     names = {str(c.get("name")) for c in commands if isinstance(c, dict)}
     if "query-qmp-schema" not in names:
         return None
     path = None
     if cache:
-        greeting = client.greeting.raw.get("QMP") if client.greeting else None
         key = cache_key(greeting, commands)
         path = os.path.join(cache_directory(), f"schema-{key}.json")
         schema = read_cache(path, key, names)
         if schema is not None:
             return schema
-    try:
-        entries = await client.execute("query-qmp-schema", timeout=timeout)
-    except CommandError:
+    entries = yield "query-qmp-schema"
+    if isinstance(entries, CommandError):
         return None
     schema = Schema(check_entries(entries))  # SchemaInvalid: said by the caller
     if path is not None and set(schema.commands) == names:
         write_cache(path, key, entries)
     return schema
+
+
+async def load_schema(
+    client: QMPClient, *, timeout: float | None = None, cache: bool = True
+) -> Schema | None:
+    """The schema of the server ``client`` talks to (:func:`schema_dialogue`)."""
+    greeting = client.greeting.raw.get("QMP") if client.greeting else None
+    dialogue = schema_dialogue(greeting, cache=cache)
+    try:
+        command = next(dialogue)
+        while True:
+            try:
+                answer = await client.execute(command, timeout=timeout)
+            except CommandError as exc:
+                answer = exc
+            command = dialogue.send(answer)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]
+
+
+def usable(schema: Schema | None) -> Schema | None:
+    """The schema, checked to hold something: :class:`ValueError` when not one command."""
+    if schema is not None and not schema.commands:
+        raise ValueError("not one command in it")
+    return schema
+
+
+def unusable_note(exc: Exception) -> str:
+    """Said when what the server answered makes no schema."""
+    return f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped"
+
+
+def late_note(timeout: float | None) -> str:
+    """Said when the schema did not come within the timeout."""
+    return (
+        f"no schema from QEMU within {timeout:g}s (stopped or busy?): lines are "
+        "sent untyped, and completion knows only the meta-commands, until it comes"
+    )
 
 
 def read_cache(path: str, key: str, commands: set[str]) -> Schema | None:

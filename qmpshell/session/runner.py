@@ -22,13 +22,24 @@ from ..errors import (
     SessionEnded,
 )
 from ..language.mode import Mode
-from ..language.rawjson import RawJSON, is_raw_json
+from ..language.rawjson import is_raw_json
 from ..language.shorthand import Parser
-from ..limits import MAX_DEPTH, nesting_exceeds
 from ..protocol.client import QMPClient
 from ..protocol.message import RawMessage
 from .display import Display
 from .events import EventLog
+from .lines import (
+    hint,
+    hmp_message,
+    hmp_succeeded,
+    qmp_display,
+    qmp_message,
+    qmp_succeeded,
+    show_hmp,
+    strays,
+    timed_out,
+    without_own_id,
+)
 from .schemaload import SchemaLoad
 
 if TYPE_CHECKING:
@@ -36,12 +47,6 @@ if TYPE_CHECKING:
 
 Message = dict[str, Any]
 Outcome = Union[bool, Awaitable[bool]]  # done now, or when the reply has been shown
-
-
-def is_skipped(line: str) -> bool:
-    """Blank lines and ``#`` comments do nothing."""
-    text = line.strip()
-    return not text or text.startswith("#")
 
 
 class MetaCommands(Protocol):
@@ -169,28 +174,15 @@ class LineRunner:
         return await settled(outcome)
 
     async def _submit_qmp(self, line: str, where: str) -> Outcome:
-        text = line.strip()
+        if self.parser.in_transaction or not is_raw_json(line.strip()):
+            await self.schema_load.ensure()
         try:
-            if self.parser.in_transaction or not is_raw_json(text):
-                await self.schema_load.ensure()
-            message = self.parser.feed(line)
-            if message is not None and nesting_exceeds(message):
-                # The limit the decoder sets QEMU's messages: the walks over a message
-                # (the id's key, the transcript's redaction) rely on it.
-                raise InputError(f"the message is nested more than {MAX_DEPTH} levels deep", 0)
-            if message is not None and "exec-oob" in message and not self.client.oob_enabled:
-                raise InputError(
-                    "out-of-band execution needs the oob capability, which was not "
-                    "negotiated (the server does not offer it, or -N was given)",
-                    0,
-                )
+            message = qmp_message(self.parser, line, oob_enabled=self.client.oob_enabled)
         except InputError as exc:
-            await self.refuse(line, self._hint(text, exc), where)
+            await self.refuse(line, exc, where)
             return False
         if message is None:
             return True  # an action taken into the open transaction block
-        if isinstance(message, RawJSON):  # sent as written
-            message = RawMessage(message.text, message, faithful=message.faithful)
         # A raw line QEMU may not parse is sent alone: nothing goes behind it until its
         # reply has come, so that a reply without id is surely its own.
         self.sent_alone = isinstance(message, RawMessage) and not message.clean
@@ -200,13 +192,9 @@ class LineRunner:
             and self.client.id_in_flight(message["id"])
         ):
             await self.catch_up()  # one of the shell's own, answered soon
-        show = self.output.reply
+        show = qmp_display(self.output, message, where)
         if self.agent is not None and message.get("execute") == "guest-exec-status":
             show = self.output.exec_status  # with the program's output decoded
-        if self.output.return_only and not self.output.interactive:
-            command = message.get("execute", message.get("exec-oob", "command"))
-            what = f"{where}: {command}" if where else str(command)
-            show = lambda reply: self.output.return_value(reply, what)  # noqa: E731
         outcome = self.send(message, where, show, self._qmp_succeeded)
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
@@ -222,25 +210,12 @@ class LineRunner:
         """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
         would say it, without sending anything (the input mark while typing)."""
         error = self.parser.check(line)
-        return None if error is None else self._hint(line.strip(), error)
-
-    def _hint(self, text: str, error: InputError) -> InputError:
-        """A line meant for elsewhere (``info status``, ``help``, ``exit``): say where."""
-        from ..language.hmp import misdirected
-
-        schema = self.parser.schema
-        if self.in_transaction or error.incomplete or is_raw_json(text):
-            return error
-        commands = schema.commands if schema is not None else ()
-        # qemu-storage-daemon has no human monitor to send HMP to.
-        has_hmp = schema is None or "human-monitor-command" in schema.commands
-        said = misdirected(text, commands, has_hmp)
-        return error if said is None else InputError(said, 0)
+        return None if error is None else hint(self.parser, line.strip(), error)
 
     def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
             self.schema_load.negotiated()
-        return "error" not in reply
+        return qmp_succeeded(reply)
 
     def send(
         self,
@@ -264,16 +239,12 @@ class LineRunner:
         own_id = "id" not in message
 
         def on_reply(reply: Message) -> None:
-            show({k: v for k, v in reply.items() if k != "id"} if own_id else reply)
+            show(without_own_id(reply, own_id))
 
         prefix = f"{where}: " if where else ""
 
         def on_stray(count: int) -> None:
-            errors = "error" if count == 1 else "errors"
-            self.output.error(
-                f"{prefix}QEMU answered with {count} more {errors} without id as its JSON "
-                "parser recovered (only the first is shown)"
-            )
+            self.output.error(strays(where, count))
 
         try:
             future = self.client.send_request(
@@ -289,8 +260,7 @@ class LineRunner:
                 return
             error = done.exception()
             if isinstance(error, ReplyTimeout):
-                command = message.get("execute", message.get("exec-oob", "command"))
-                self.output.error(f"{prefix}{command}: {error}")
+                self.output.error(timed_out(where, message, error))
             elif (
                 isinstance(error, ConnectionLost)
                 and not isinstance(error, SessionEnded)
@@ -348,24 +318,13 @@ class LineRunner:
         except InputError as exc:
             await self.refuse(line, exc, where)
             return False
-        arguments: Message = {"command-line": text}
-        if self.cpu_index is not None:
-            arguments["cpu-index"] = self.cpu_index
-        message = {"execute": "human-monitor-command", "arguments": arguments}
-        return self.send(message, where, lambda reply: self._show_hmp(text, reply), _hmp_succeeded)
-
-    def _show_hmp(self, line: str, reply: Message) -> None:
-        text = reply.get("return")
-        if not isinstance(text, str):
-            self.output.reply(reply)
-            return
-        self.output.hmp(text)
-        from ..language.hmp import unknown_hmp_command
-
-        name = unknown_hmp_command(text)
-        schema = self.parser.schema
-        if name and schema is not None and name in schema.commands:
-            self.output.note(f"this looks like a QMP command: /qmp {line}")
+        message = hmp_message(text, self.cpu_index)
+        return self.send(
+            message,
+            where,
+            lambda reply: show_hmp(self.output, self.parser.schema, text, reply),
+            hmp_succeeded,
+        )
 
     async def _select_cpu(self, text: str) -> bool:
         """``cpu N``, as in QEMU's monitor: later commands act on that CPU. Checked here,
@@ -399,15 +358,6 @@ class LineRunner:
 async def settled(outcome: Outcome) -> bool:
     """The outcome of a submitted line, once its reply (if any) has been shown."""
     return outcome if isinstance(outcome, bool) else await outcome
-
-
-def _hmp_succeeded(message: Message, reply: Message) -> bool:
-    """HMP reports most failures as text in a successful reply."""
-    from ..language.hmp import is_failure
-
-    text = reply.get("return")
-    line = str(message.get("arguments", {}).get("command-line", ""))
-    return isinstance(text, str) and not is_failure(text, line)
 
 
 async def wait_quit(client: QMPClient, timeout: float | None) -> None:

@@ -11,7 +11,7 @@ from ..errors import ConnectionLost
 from ..language.shorthand import Parser
 from ..protocol.client import QMPClient
 from .display import Display
-from .introspection import load_schema
+from .introspection import late_note, load_schema, unusable_note, usable
 
 
 class SchemaLoad:
@@ -88,10 +88,7 @@ class SchemaLoad:
         if load.done() or self._late or load is not self._load_task:
             return
         self._late = True
-        self.output.note(
-            f"no schema from QEMU within {self.timeout:g}s (stopped or busy?): lines are "
-            "sent untyped, and completion knows only the meta-commands, until it comes"
-        )
+        self.output.note(late_note(self.timeout))
         load.add_done_callback(self._arrived)
 
     def _arrived(self, load: asyncio.Future[None]) -> None:
@@ -103,14 +100,11 @@ class SchemaLoad:
         # No time limit of its own: a QEMU stopped for a while sends it when it resumes
         # (the lines meanwhile wait no longer than the timeout, see ensure).
         try:
-            schema = await load_schema(self.client, cache=self._cache)
-            if schema is not None and not schema.commands:
-                raise ValueError("not one command in it")
-            self.parser.schema = schema
+            self.parser.schema = usable(await load_schema(self.client, cache=self._cache))
         except (TypeError, ValueError, AttributeError) as exc:
             # What the peer answered to query-commands or query-qmp-schema makes no
             # schema (SchemaInvalid says why): go on without one.
-            self.output.note(f"the schema QEMU sent cannot be used ({exc}): lines are sent untyped")
+            self.output.note(unusable_note(exc))
 
     def negotiated(self) -> None:
         """Capabilities were negotiated by hand (``-N``, then ``qmp_capabilities``): the

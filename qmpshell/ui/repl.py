@@ -29,8 +29,9 @@ from ..language.mode import Mode
 from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
 from ..session.events import Event, run_state_after
+from ..session.lines import is_skipped
 from ..session.meta import Quit, drop_transaction
-from ..session.runner import LineRunner, is_skipped, wait_quit
+from ..session.runner import LineRunner, wait_quit
 from .output import Output
 from .screen import continuation, output_above_prompt, status_line
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qmpshell.modes.scripted import _ranges
+from qmpshell.modes.summary import ranges
 
 
 @pytest.mark.parametrize(
@@ -12,4 +12,4 @@ from qmpshell.modes.scripted import _ranges
     [([4], "4"), ([1, 2, 3], "1-3"), ([1, 2, 3, 5, 7, 8], "1-3, 5, 7-8")],
 )
 def test_line_ranges(numbers: list[int], text: str) -> None:
-    assert _ranges(numbers) == text
+    assert ranges(numbers) == text
