@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..errors import ExitStatus, InputError, QMPShellError
 from ..language.mode import Mode
-from ..modes.scripted import (
-    PIPELINE,
-    iterate,
-    read_lines,
-    run_script,
-)
-from ..protocol.address import Address, LibvirtAddress
-from ..protocol.client import QMPClient, Runstate
 from ..protocol.transcript import Transcript
 from ..session.events import EventFilter, EventLog
-from ..session.meta import NO_HMP, MetaCommands
-from ..session.runner import LineRunner
 from ..ui.console import Console
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue, QueuedStream
 from .options import attach_optional_values, build_parser
 from .target import Target, choose_target
-
-# Said once per session: users should know what libvirt does about a shell like this one.
-TAINTED = (
-    "note: libvirt marks domain {domain} as tainted (custom-monitor) because monitor "
-    "commands are used; see 'libvirt' in the README"
-)
 
 
 def _version() -> str:
@@ -56,19 +39,24 @@ _SIGNALS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status. As the command itself (``argv``
-    not given), a session ended by a signal ends by that signal once it has cleaned up,
-    so that a shell sees it (and a loop stops at Ctrl-C)."""
+    not given), it does not return: a session ended by a signal ends by that signal once
+    it has cleaned up, so that a shell sees it (and a loop stops at Ctrl-C); else the
+    process exits with the status at once."""
     status = _main(argv)
+    if argv is not None:
+        return status
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     signum = _SIGNALS.get(status)  # type: ignore[call-overload]
-    if signum is not None and argv is None:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stdout.flush()
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
+    if signum is not None:
         signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
         os.kill(os.getpid(), signum)
-    return status
+    # Everything is written, closed and stopped by now; tearing the interpreter down
+    # (freeing the schema's objects one by one) would take a one-shot script 15 ms more.
+    os._exit(status)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -128,11 +116,26 @@ def _main(argv: Sequence[str] | None) -> int:
             color=console.color(args.color),
             pager=args.pager,
         )
-    session = _session(args, target, output, scripted, event_filter)
+    transcript = None
     try:
         try:
-            status = asyncio.run(session if queue is None else queue.guard(session))
+            transcript = _open_transcript(args.logfile, output, args.log_secrets)
+            status = None
+            script: list[str] | None = None
+            read = b""
+            if scripted:
+                script, read = _script_at_hand(args)
+                status = _oneshot(args, target, script, output, queue, event_filter, transcript)
+            if status is None:
+                # Everything else: the asyncio session (imported only now: see oneshot.py).
+                from .session import run_session
+
+                status = run_session(
+                    args, target, output, queue, event_filter, transcript, script, read
+                )
         finally:
+            if transcript is not None:
+                transcript.close()
             output.flush()
             if queue is not None:
                 queue.drain()  # what a late reader has not taken yet, before exiting
@@ -153,158 +156,51 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.COMMAND_FAILED
 
 
-async def _session(
+def _script_at_hand(args: argparse.Namespace) -> tuple[list[str] | None, bytes]:
+    from ..modes.oneshot import script_at_hand
+
+    return script_at_hand(args.commands, sys.stdin)
+
+
+def _oneshot(
     args: argparse.Namespace,
     target: Target,
+    script: list[str] | None,
     output: Output,
-    scripted: bool,
+    queue: OutputQueue | None,
     event_filter: EventFilter,
-) -> ExitStatus:
-    """The session, ended early by SIGTERM or SIGHUP as cleanly as by Ctrl-D: the
-    connection closed, a launched QEMU quit, the transcript and history complete."""
-    received: list[signal.Signals] = []
-    task = asyncio.current_task()
-    assert task is not None
+    transcript: Transcript | None,
+) -> ExitStatus | None:
+    """A script at hand whole, of plain lines, on a socket: run without asyncio
+    (modes/oneshot.py); None when the asyncio session is to run it."""
+    from ..modes.oneshot import plain, run_oneshot, simple_target
 
-    def stop(signum: signal.Signals) -> None:
-        if not received:
-            received.append(signum)
-            task.cancel()
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop, signum)
-    try:
-        return await _run_session(args, target, output, scripted, event_filter)
-    except asyncio.CancelledError:
-        if not received:
-            raise
-        if received[0] is signal.SIGHUP:
-            return ExitStatus.HANGUP  # nobody is there to read a message
-        output.error(f"terminated by {received[0].name}")
-        return ExitStatus.TERMINATED
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
-
-
-async def _run_session(
-    args: argparse.Namespace,
-    target: Target,
-    output: Output,
-    scripted: bool,
-    event_filter: EventFilter,
-) -> ExitStatus:
-    transcript = _open_transcript(args.logfile, output, args.log_secrets)
-    timeout = args.timeout or None
-    client = QMPClient(transcript=transcript, guest_agent=target.agent)
-    launched = None
-    try:
-        try:
-            if target.launch is not None:
-                from ..protocol.launch import LaunchedQemu
-
-                raw = args.raw_console
-                launched = LaunchedQemu(
-                    target.launch, lambda text: output.relay(text, raw=raw), raw=raw
-                )
-                target.address = await launched.start(timeout)
-                await launched.connect(client, negotiate=not args.skip_negotiation, timeout=timeout)
-            else:
-                assert target.address is not None
-                await client.connect(
-                    target.address,
-                    negotiate=not args.skip_negotiation,
-                    enable_oob=True,
-                    timeout=timeout,
-                    on_silence=_busy_note(output, timeout, target.address),
-                )
-            agent = None
-            if target.agent:
-                from ..protocol.agent import connect_agent
-
-                agent = await connect_agent(client, timeout)
-        except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
-            hint = {"qmp": ": drop --ga", "agent": ": try --ga"}  # the other protocol
-            output.error(f"{exc}{hint.get(getattr(exc, 'reason', ''), '')}")
-            return ExitStatus.CONNECTION
-        if isinstance(target.address, LibvirtAddress):
-            output.note(TAINTED.format(domain=target.address.domain))
-        events = EventLog(output.event, event_filter)
-        client.add_event_handler(events)
-        runner = LineRunner(
-            client,
-            output,
-            events,
-            verbose=args.verbose,
-            timeout=timeout,
-            use_schema=agent is None,
-            schema_cache=not args.no_schema_cache,
-            agent=agent,
-            meta=MetaCommands,
-        )
-        if args.hmp:
-            if await runner.hmp_available():
-                runner.mode = Mode.HMP
-            else:
-                output.error(NO_HMP)
-        reconnect = None
-        if args.reconnect is not None:
-            from ..session.reconnect import Reconnector
-
-            reconnect = Reconnector(
-                client,
-                target.address,
-                limit=args.reconnect or None,
-                negotiate=not args.skip_negotiation,
-                timeout=timeout,
-                after=runner.reconnected,
-                output=output,
-            )
-        if scripted:
-            lines = iterate(args.commands) if args.commands else read_lines(sys.stdin)
-            # Echoes (-v) read best next to their replies, and an agent resyncs after a
-            # timeout: both one command at a time.
-            window = 1 if args.verbose or agent is not None else PIPELINE
-            script = run_script(
-                runner,
-                lines,
-                exit_on_error=args.exit_on_error,
-                window=window,
-                reconnect=reconnect.back if reconnect else None,
-            )
-            return await (script if reconnect is None else reconnect.run_script(script))
-        from ..modes.interactive import run_interactive
-
-        return await run_interactive(
-            runner,
-            client,
-            output,
-            keep_history=not args.no_history,
-            history_file=args.history_file,
-            complete_while_typing=args.complete_while_typing,
-            target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
-            reconnect=reconnect,
-        )
-    finally:
-        if launched is not None:
-            client.clear_event_handlers()  # the events of quitting it are not the user's
-            await launched.stop(client if client.state is Runstate.RUNNING else None, timeout)
-        await client.close()
-        if transcript is not None:
-            transcript.close()
-
-
-def _busy_note(
-    output: Output, timeout: float | None, address: Address
-) -> Callable[[], None] | None:
-    """What to say when a monitor's greeting is late: QEMU greets a second client only
-    once the first has gone (libvirt's greeting is its own, and may just be slow)."""
-    if isinstance(address, LibvirtAddress):
+    address = target.address
+    if (
+        script is None
+        or os.environ.get("QMPSHELL_NO_ONESHOT")  # tests compare both ways
+        or not simple_target(address)
+        or target.launch is not None
+        or target.agent
+        or args.reconnect is not None
+        or args.skip_negotiation
+        or not plain(script, Mode.HMP if args.hmp else Mode.QMP)
+    ):
         return None
-    wait = f"waiting {timeout:g} s" if timeout else "waiting"
-    text = f"no greeting yet: another client may hold this monitor; {wait} (Ctrl-C gives up)"
-    return lambda: output.note(text)
+    assert address is not None and queue is not None
+    return run_oneshot(
+        address,  # type: ignore[arg-type]
+        script,
+        output,
+        EventLog(output.event, event_filter),
+        transcript=transcript,
+        mode=Mode.HMP if args.hmp else Mode.QMP,
+        timeout=args.timeout or None,
+        exit_on_error=args.exit_on_error,
+        verbose=args.verbose,
+        schema_cache=not args.no_schema_cache,
+        output_failure=lambda: queue.failure,
+    )
 
 
 def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from typing import Any
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -39,6 +42,28 @@ environment:
 """
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, told the width: argparse would import shutil (with bz2, lzma and zlib)
+    for it, at every option defined, which a one-shot script pays for in start-up."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", _columns() - 2)  # as argparse does
+        super().__init__(prog, **kwargs)
+
+
+def _columns() -> int:
+    """The terminal's columns, as shutil.get_terminal_size says them."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    stream = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stream.fileno()).columns if stream else 0) or 80
+    except (ValueError, OSError):
+        return 80
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qmpshell",
@@ -49,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         description="An interactive shell for QEMU's QMP monitor.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument(
         "address",

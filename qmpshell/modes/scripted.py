@@ -10,7 +10,7 @@ import asyncio
 import os
 import stat
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from contextlib import suppress
 from typing import IO, Any
 
@@ -304,8 +304,9 @@ async def iterate(lines: Iterable[str]) -> AsyncIterator[str]:
             yield line
 
 
-async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
-    """Lines of a pipe or file as they arrive, without blocking the event loop.
+async def read_lines(stream: IO[str], read: bytes = b"") -> AsyncIterator[str]:
+    """Lines of a pipe or file as they arrive, without blocking the event loop; ``read``
+    is what was read of it already (to see whether it was all there, modes/oneshot.py).
 
     Replies and events keep flowing while a slow producer (``sleep 5; echo cont``) thinks.
     A regular file never blocks, so it is simply read; so is a device that is not a
@@ -321,11 +322,15 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
         # Bytes that are not text in that encoding are kept (as surrogates), so that a
         # raw line reaches QEMU byte for byte: QEMU is the one to refuse them.
         binary = getattr(stream, "buffer", None)
+        if read:
+            binary = _chained(read, binary if binary is not None else stream)
         for line in binary if binary is not None else stream:
             yield line.decode(encoding, "surrogateescape") if isinstance(line, bytes) else line
         return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_LINE_LIMIT)
+    if read:
+        reader.feed_data(read)
     fd = stream.fileno()
     # The transport closes what it is given, so give it a duplicate and keep stdin open.
     pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
@@ -340,3 +345,18 @@ async def read_lines(stream: IO[str]) -> AsyncIterator[str]:
         transport.close()
         # O_NONBLOCK is shared with whoever else holds this pipe; hand it back as found.
         os.set_blocking(fd, True)
+
+
+def _chained(read: bytes, rest: Iterable[bytes | str]) -> Iterator[bytes]:
+    """The lines of ``read`` and then of ``rest``, the first of them maybe cut by the
+    end of ``read``."""
+    start = read.split(b"\n")
+    head = start.pop()
+    yield from (line + b"\n" for line in start)
+    for line in rest:
+        data = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+        if head:
+            data, head = head + data, b""
+        yield data
+    if head:
+        yield head

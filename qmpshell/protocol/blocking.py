@@ -20,7 +20,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import CommandError, ConnectionLost, ProtocolError, QMPShellError, ReplyTimeout
 from .address import TcpAddress, UnixAddress
@@ -42,6 +42,11 @@ class Unusual(Exception):
     command was sent: the caller closes this client and uses that one."""
 
 
+class Sent(NamedTuple):
+    key: Any  # of the id the request went with
+    quit: bool  # it asks QEMU to quit
+
+
 class BlockingClient:
     """One connection, used from one thread; see the module docstring."""
 
@@ -54,6 +59,9 @@ class BlockingClient:
     ) -> None:
         self.address = address
         self.transcript = transcript
+        # What happened before a transcript was given (attach): the greeting and the
+        # negotiation, kept to be written first, once the caller keeps this client.
+        self._held: list[tuple[str, Message]] | None = []
         self.on_event = on_event
         self.greeting: Greeting | None = None
         self.oob_enabled = False
@@ -120,14 +128,23 @@ class BlockingClient:
     # -- commands ----------------------------------------------------------------
 
     def request(self, message: Message, timeout: float | None) -> Message:
-        """Send ``message`` (an id of the client's own added when it has none) and return
-        its reply; the events that come first go to ``on_event``. Raises
-        :class:`ReplyTimeout` (the late reply is dropped when it comes) or
-        :class:`ConnectionLost` (:class:`SessionEnded` after an accepted ``quit``)."""
+        """Send ``message`` and return its reply (:meth:`send`, :meth:`reply`)."""
+        return self.reply(self.send(message), timeout)
+
+    def send(self, message: Message) -> Sent:
+        """Send ``message``, with an id of the client's own when it has none;
+        :class:`ConnectionLost` when it cannot be."""
         message, key = self._ids.key_for(message)
-        quit_asked = asks_to_quit(message)
         self._send(message)
+        quit_asked = asks_to_quit(message)
         self.quitting = self.quitting or quit_asked  # its end is expected from now on
+        return Sent(key, quit_asked)
+
+    def reply(self, sent: Sent, timeout: float | None) -> Message:
+        """The reply to what was :meth:`send`; the events that come first go to
+        ``on_event``. Raises :class:`ReplyTimeout` (the late reply is dropped when it
+        comes) or :class:`ConnectionLost` (:class:`SessionEnded` after a ``quit``)."""
+        key = sent.key
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
@@ -147,7 +164,7 @@ class BlockingClient:
                 continue
             if answers != key:
                 continue  # nobody's
-            if quit_asked and "error" in reply:
+            if sent.quit and "error" in reply:
                 self.quitting = False  # refused: QEMU stays
             return reply
 
@@ -170,6 +187,14 @@ class BlockingClient:
         except (ReplyTimeout, ConnectionLost):
             return
 
+    def attach(self, transcript: Transcript | None) -> None:
+        """Record every message in ``transcript`` from now on, and what came before."""
+        held, self._held = self._held or [], None
+        if transcript is not None:
+            for direction, message in held:
+                transcript.record(direction, message)
+        self.transcript = transcript
+
     def close(self) -> None:
         sock, self._socket = self._socket, None
         if sock is not None:
@@ -181,8 +206,7 @@ class BlockingClient:
         if self._failure is not None:
             raise self._failure
         assert self._socket is not None
-        if self.transcript is not None:
-            self.transcript.record("send", message)
+        self._record("send", message)
         try:
             self._socket.settimeout(None)
             self._socket.sendall(encode_line(message))
@@ -219,9 +243,14 @@ class BlockingClient:
                 raise self._failure from None
             self._received.reverse()  # popped from the end, in order
         message = self._received.pop()
-        if self.transcript is not None:
-            self.transcript.record("recv", message)
+        self._record("recv", message)
         return message
+
+    def _record(self, direction: str, message: Message) -> None:
+        if self.transcript is not None:
+            self.transcript.record(direction, message)
+        elif self._held is not None:
+            self._held.append((direction, message))
 
     def _lost(self, exc: Exception | None) -> QMPShellError:
         self._failure = ended(

@@ -8,14 +8,16 @@ the log from the moment the last command was sent, so ``device_del`` followed by
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import asyncio
 
 Event = dict[str, Any]
 
@@ -125,6 +127,8 @@ class EventLog:
         for number, event in self.since(since):
             if wanted(event):
                 return number, event
+        import asyncio
+
         future: asyncio.Future[tuple[int, Event]] = asyncio.get_running_loop().create_future()
         entry = (wanted, future)
         self._waiters.append(entry)

@@ -69,7 +69,7 @@ MAX_FILE_BYTES = 16 << 20
 
 
 def cache_directory() -> str:
-    return str(qmpshell_dir("cache"))
+    return qmpshell_dir("cache")
 
 
 def cache_key(greeting: Any, commands: Any) -> str:

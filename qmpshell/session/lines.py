@@ -22,6 +22,16 @@ from .display import Display
 
 Message = dict[str, Any]
 
+NO_HMP = (
+    "this server has no human monitor (no human-monitor-command; qemu-storage-daemon "
+    "speaks QMP only): staying in QMP mode"
+)
+
+
+def has_hmp(schema: Schema | None) -> bool:
+    """Whether the server has a human monitor (qemu-storage-daemon has none)."""
+    return schema is None or "human-monitor-command" in schema.commands
+
 
 def is_skipped(line: str) -> bool:
     """Blank lines and ``#`` comments do nothing."""
@@ -61,9 +71,7 @@ def hint(parser: Parser, text: str, error: InputError) -> InputError:
     if parser.in_transaction or error.incomplete or is_raw_json(text):
         return error
     commands = schema.commands if schema is not None else ()
-    # qemu-storage-daemon has no human monitor to send HMP to.
-    has_hmp = schema is None or "human-monitor-command" in schema.commands
-    said = misdirected(text, commands, has_hmp)
+    said = misdirected(text, commands, has_hmp(schema))
     return error if said is None else InputError(said, 0)
 
 

@@ -17,17 +17,12 @@ from ..language.mode import Mode
 from ..language.spelling import close_names, did_you_mean
 from ..language.syntax import build_tree, split_words, untyped_tree
 from .events import Event, EventFilter
+from .lines import NO_HMP
 
 if TYPE_CHECKING:
     from ..language.schema import Schema
     from ..protocol.client import QMPClient
     from .runner import LineRunner
-
-
-NO_HMP = (
-    "this server has no human monitor (no human-monitor-command; qemu-storage-daemon "
-    "speaks QMP only): staying in QMP mode"
-)
 
 
 class Quit(Exception):

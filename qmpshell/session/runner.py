@@ -29,6 +29,7 @@ from ..protocol.message import RawMessage
 from .display import Display
 from .events import EventLog
 from .lines import (
+    has_hmp,
     hint,
     hmp_message,
     hmp_succeeded,
@@ -300,8 +301,7 @@ class LineRunner:
         if self.agent is not None:
             return False
         await self.schema_load.ensure()
-        schema = self.parser.schema
-        return schema is None or "human-monitor-command" in schema.commands
+        return has_hmp(self.parser.schema)
 
     async def run_hmp(self, line: str, where: str = "") -> bool:
         """Run one HMP line through ``human-monitor-command``, also from QMP mode."""

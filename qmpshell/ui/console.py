@@ -10,7 +10,6 @@ every question about the terminal is answered here, once: a stream is a terminal
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -85,11 +84,11 @@ class Console:
     @property
     def width(self) -> int:
         """Columns to lay text out in: the terminal's, or 80 off a terminal."""
-        return shutil.get_terminal_size((80, 24)).columns if self.stdout_is_terminal else 80
+        return _terminal_size().columns if self.stdout_is_terminal else 80
 
     @property
     def height(self) -> int:
-        return shutil.get_terminal_size((80, 24)).lines
+        return _terminal_size().lines
 
     def color(self, choice: str) -> bool:
         """Whether to colour what goes to stdout: ``always``, ``never``, or ``auto`` — a
@@ -126,3 +125,9 @@ class Console:
         env = dict(self.environ)
         env.setdefault("LESS", "-R -X -F")
         return command, env
+
+
+def _terminal_size() -> os.terminal_size:
+    import shutil  # with bz2, lzma and zlib: not for a script that never asks
+
+    return shutil.get_terminal_size((80, 24))

@@ -30,7 +30,7 @@ def history_path(mode: str = "qmp", override: str | None = None) -> Path:
         path = Path(override).expanduser()
         return path if mode == "qmp" else path.with_name(f"{path.name}-{mode}")
     name = "history" if mode == "qmp" else f"history-{mode}"
-    return qmpshell_dir("state") / name
+    return Path(qmpshell_dir("state"), name)
 
 
 def make_history(

@@ -18,10 +18,9 @@ queue's limit, 32 MiB; see :mod:`qmpshell.ui.outqueue`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
-import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -189,7 +188,11 @@ class Output:
         burst of replies and events) is written together, still within microseconds."""
         if self._flush_pending:
             return
+        # No event loop runs without asyncio imported (a one-shot script never imports it).
+        asyncio = sys.modules.get("asyncio")
         try:
+            if asyncio is None:
+                raise RuntimeError("no event loop")
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.stream.flush()
@@ -274,6 +277,9 @@ class Output:
         once the pager is gone: SIGINT is blocked in the loop's thread and the pager's
         thread while it runs (the pager's process unblocks it), and the Ctrl-Cs the pager
         acted on are dropped afterwards."""
+        import asyncio
+        import subprocess
+
         command, env = self.console.pager()
         data = text.encode("utf-8", "replace") + b"\n"
 

@@ -35,7 +35,6 @@ use any of this: prompt_toolkit's ``patch_stdout`` must see every line as writte
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import select
@@ -99,6 +98,8 @@ class OutputQueue:
     async def guard(self, session: Awaitable[T]) -> T:
         """Await ``session``, cancelled the moment the writing fails; that failure is then
         raised in place of the cancellation."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
