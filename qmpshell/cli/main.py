@@ -188,7 +188,8 @@ def _oneshot(
     ):
         return None
     assert address is not None and queue is not None
-    return run_oneshot(
+    output.flush_by_caller = True
+    status = run_oneshot(
         address,  # type: ignore[arg-type]
         script,
         output,
@@ -200,7 +201,10 @@ def _oneshot(
         verbose=args.verbose,
         schema_cache=not args.no_schema_cache,
         output_failure=lambda: queue.failure,
+        flush=output.flush,
     )
+    output.flush_by_caller = False  # the asyncio session flushes at each turn of its loop
+    return status
 
 
 def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:

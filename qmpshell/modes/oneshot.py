@@ -23,6 +23,7 @@ import os
 import select
 import signal
 import stat
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -38,9 +39,9 @@ from ..errors import (
 from ..language.mode import Mode
 from ..language.rawjson import is_documented_reply, is_raw_json, opens_object, parse_raw_json
 from ..language.shorthand import Parser
-from ..language.syntax import TRANSACTION
+from ..language.syntax import OOB, TRANSACTION
 from ..protocol.address import Address, TcpAddress, UnixAddress
-from ..protocol.blocking import BlockingClient, Unusual
+from ..protocol.blocking import BlockingClient, Sent, Unusual
 from ..protocol.message import RawMessage
 from ..protocol.transcript import Transcript
 from ..session.display import Display
@@ -61,10 +62,10 @@ from ..session.lines import (
 )
 from .summary import summary, unanswered
 
-# Past this many lines, scripted mode's pipeline is faster than one line at a time.
-MAX_LINES = 32
 # A stdin larger than this is left to scripted mode, which reads it as it goes.
-MAX_INPUT = 64 << 10
+MAX_INPUT = 1 << 20
+# Commands kept in flight, as in scripted mode (modes/scripted.py).
+PIPELINE = 64
 
 Message = dict[str, Any]
 
@@ -130,14 +131,14 @@ def _read_ready(fd: int) -> tuple[bytes, bool]:
 
 def plain(lines: list[str], mode: Mode) -> bool:
     """Whether every line of a script is one a one-shot run does as scripted mode does."""
-    count = 0
     for line in lines:
         if is_skipped(line):
             continue
-        count += 1
         text = line.strip()
-        if count > MAX_LINES or text.startswith("/"):
-            return False
+        if text.startswith("/"):
+            return False  # a meta-command
+        if text.startswith(OOB):
+            return False  # out of band: its reply may pass the replies before it
         if mode is Mode.HMP:
             if text.split()[0] == "cpu":
                 return False  # asks QEMU for its CPUs first
@@ -151,6 +152,8 @@ def plain(lines: list[str], mode: Mode) -> bool:
                 raw = parse_raw_json(line)
             except InputError:
                 continue  # refused here as in scripted mode
+            if "exec-oob" in raw:
+                return False
             if not RawMessage(raw.text, raw, faithful=raw.faithful).clean:
                 return False  # sent alone, and QEMU's replies without id counted
     return True
@@ -158,13 +161,6 @@ def plain(lines: list[str], mode: Mode) -> bool:
 
 def simple_target(address: Address | None) -> bool:
     return isinstance(address, (UnixAddress, TcpAddress))
-
-
-class _Unanswered(Exception):
-    """The connection was lost after the line was sent."""
-
-    def __init__(self, error: ConnectionLost) -> None:
-        self.error = error
 
 
 class _Signalled(Exception):
@@ -189,11 +185,13 @@ def run_oneshot(
     verbose: bool,
     schema_cache: bool,
     output_failure: Callable[[], OSError | None] = lambda: None,
+    flush: Callable[[], None] | None = None,
 ) -> ExitStatus | None:
     """Run a plain script (:func:`plain`) on ``address``; its exit status, or None when
     scripted mode is to run it (found before anything was sent). ``output_failure()``
-    is the error that stopped the output (the reader went away): it ends the script."""
-    client = BlockingClient(address, on_event=events)
+    is the error that stopped the output (the reader went away): it ends the script;
+    ``flush()`` writes what was shown, before each wait for QEMU."""
+    client = BlockingClient(address, on_event=events, before_waiting=flush)
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         try:
@@ -219,6 +217,20 @@ def run_oneshot(
         client.close()
 
 
+class _Pending:
+    """A line sent: its number, what it sent, and whether its reply says it succeeded."""
+
+    __slots__ = ("judge", "message", "number", "sent")
+
+    def __init__(
+        self, number: int, message: Message, sent: Sent, judge: Callable[[Message], bool]
+    ) -> None:
+        self.number = number
+        self.message = message
+        self.sent = sent
+        self.judge = judge
+
+
 class _Run:
     def __init__(
         self,
@@ -241,82 +253,97 @@ class _Run:
         self.parser.all_or_nothing = True
         self._schema_wanted = True
         self.output_failure: Callable[[], OSError | None] = lambda: None
+        # As in scripted mode: echoes (-v) read best next to their replies, and with -e
+        # nothing is sent after a failure.
+        self.window = 1 if exit_on_error or verbose else PIPELINE
+        self.in_flight: deque[_Pending] = deque()
+        self.failed: list[int] = []
 
     def script(self, lines: list[str]) -> ExitStatus:
-        failed: list[int] = []
         commands = 0
-        if self.mode is Mode.HMP:
-            self._ensure_schema()
-            if not has_hmp(self.parser.schema):
-                self.output.error(NO_HMP)
-                self.mode = Mode.QMP
-        for number, line in _numbered(lines):
-            commands += 1
-            try:
-                succeeded = self._line(line, f"line {number}")
-            except SessionEnded:
-                break  # QEMU went before its reply to quit was read: the end asked for
-            except _Unanswered as lost:
-                self.output.error(f"{lost.error}; no reply to {unanswered([number])}")
-                return ExitStatus.CONNECTION
-            except ConnectionLost as exc:
-                self.output.error(str(exc))
-                return ExitStatus.CONNECTION
-            failure = self.output_failure()
-            if failure is not None:
-                raise failure
-            if not succeeded:
-                failed.append(number)
-                if self.exit_on_error:
+        try:
+            if self.mode is Mode.HMP:
+                self._ensure_schema()
+                if not has_hmp(self.parser.schema):
+                    self.output.error(NO_HMP)
+                    self.mode = Mode.QMP
+            for number, line in _numbered(lines):
+                commands += 1
+                self._line(number, line)
+                if self.failed and self.exit_on_error:
                     break
-            if self.client.quitting:  # nothing can run after it
-                self.client.wait_closed(self.timeout)
-                break
-        said = summary(failed, commands, self.exit_on_error)
+                if self.client.quitting:  # nothing can run after it
+                    self._settle(0)
+                    self.client.wait_closed(self.timeout)
+                    break
+            self._settle(0)
+        except SessionEnded:
+            pass  # QEMU went before its reply to quit was read: the end asked for
+        except ConnectionLost as exc:
+            lost = [pending.number for pending in self.in_flight]
+            self.output.error(f"{exc}; no reply to {unanswered(lost)}" if lost else str(exc))
+            return ExitStatus.CONNECTION
+        said = summary(self.failed, commands, self.exit_on_error)
         if said is not None:
             self.output.error(said)
-        return ExitStatus.COMMAND_FAILED if failed else ExitStatus.OK
+        return ExitStatus.COMMAND_FAILED if self.failed else ExitStatus.OK
 
-    def _line(self, line: str, where: str) -> bool:
+    def _line(self, number: int, line: str) -> None:
+        where = f"line {number}"
+        judge: Callable[[Message], bool] = qmp_succeeded
         if self.mode is Mode.HMP:
             text = line.strip()
             message = hmp_message(text, None)
-            reply = self._send(message, where)
-            if reply is None:
-                return False
-            show_hmp(self.output, self.parser.schema, text, reply)
-            return hmp_succeeded(message, reply)
-        if not is_raw_json(line.strip()):
-            self._ensure_schema()
-        try:
-            built = qmp_message(self.parser, line, oob_enabled=self.client.oob_enabled)
-        except InputError as exc:
-            self.output.input_error(line, exc, where)
-            return False
-        if built is None:
-            return True  # an action taken into a block (none is opened here)
-        reply = self._send(built, where)
-        if reply is None:
-            return False
-        qmp_display(self.output, built, where)(reply)
-        return qmp_succeeded(reply)
-
-    def _send(self, message: Message, where: str) -> Message | None:
-        """The reply to ``message`` as shown (None: it did not come in time, said)."""
+            schema = self.parser.schema
+            show: Callable[[Message], None] = lambda reply: show_hmp(  # noqa: E731
+                self.output, schema, text, reply
+            )
+            judge = lambda reply: hmp_succeeded(message, reply)  # noqa: E731
+        else:
+            if not is_raw_json(line.strip()):
+                self._ensure_schema()
+            try:
+                built = qmp_message(self.parser, line, oob_enabled=self.client.oob_enabled)
+            except InputError as exc:
+                self._settle(0)  # said after the replies to the lines before it
+                self.output.input_error(line, exc, where)
+                self.failed.append(number)
+                return
+            if built is None:
+                return  # an action taken into a block (none is opened here)
+            message = built
+            show = qmp_display(self.output, message, where)
+            if "id" in message and self.client.in_flight(message["id"]):
+                self._settle(0)  # one of the shell's own, answered soon
         if self.verbose:
             self.output.message(message)
         own_id = "id" not in message
-        sent = self.client.send(message)
-        try:
-            reply = self.client.reply(sent, self.timeout)
-        except ReplyTimeout as exc:
-            self.output.error(timed_out(where, message, exc))
-            return None
-        except SessionEnded:
-            raise
-        except ConnectionLost as exc:
-            raise _Unanswered(exc) from None
-        return without_own_id(reply, own_id)
+        sent = self.client.send(message, lambda reply: show(without_own_id(reply, own_id)))
+        self.in_flight.append(_Pending(number, message, sent, judge))
+        if message.get("execute") == "qmp_capabilities":
+            self._settle(0)  # it changes what the next lines mean: done before them
+        elif len(self.in_flight) >= self.window:
+            # Refilled half a window at a time, so that the lines go out together, in
+            # one write, rather than one per reply.
+            self._settle(self.window // 2)
+
+    def _settle(self, keep: int) -> None:
+        """Wait for the replies of the oldest lines until ``keep`` are in flight."""
+        while len(self.in_flight) > keep:
+            pending = self.in_flight[0]
+            try:
+                reply = self.client.wait(pending.sent, self.timeout)
+            except ReplyTimeout as exc:
+                self.in_flight.popleft()
+                self.output.error(timed_out(f"line {pending.number}", pending.message, exc))
+                self.failed.append(pending.number)
+                continue
+            self.in_flight.popleft()
+            if not pending.judge(reply):
+                self.failed.append(pending.number)
+            failure = self.output_failure()
+            if failure is not None:
+                raise failure
 
     def _ensure_schema(self) -> None:
         """Load the schema once, when a line first needs it, as scripted mode does."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import CommandError, ConnectionLost, ProtocolError, QMPShellError, ReplyTimeout
 from .address import TcpAddress, UnixAddress
@@ -33,6 +33,7 @@ from .transcript import Transcript
 
 Message = dict[str, Any]
 EventHandler = Callable[[Message], None]
+ReplyHandler = Callable[[Message], None]
 
 _READ_SIZE = 1 << 16
 
@@ -42,9 +43,18 @@ class Unusual(Exception):
     command was sent: the caller closes this client and uses that one."""
 
 
-class Sent(NamedTuple):
-    key: Any  # of the id the request went with
-    quit: bool  # it asks QEMU to quit
+class Sent:
+    """A command sent: the key of its id, whether it asks QEMU to quit, when it was
+    sent, who hears its reply, and the reply once read."""
+
+    __slots__ = ("at", "key", "on_reply", "quit", "reply")
+
+    def __init__(self, key: Any, quit: bool, at: float, on_reply: ReplyHandler | None) -> None:
+        self.key = key
+        self.quit = quit
+        self.at = at
+        self.on_reply = on_reply
+        self.reply: Message | None = None
 
 
 class BlockingClient:
@@ -56,8 +66,11 @@ class BlockingClient:
         *,
         transcript: Transcript | None = None,
         on_event: EventHandler | None = None,
+        before_waiting: Callable[[], None] | None = None,
     ) -> None:
         self.address = address
+        # Called before each read that may wait for the peer (the output flushed).
+        self.before_waiting = before_waiting
         self.transcript = transcript
         # What happened before a transcript was given (attach): the greeting and the
         # negotiation, kept to be written first, once the caller keeps this client.
@@ -71,6 +84,9 @@ class BlockingClient:
         self._ids = InFlight()  # only for its own ids and their keys
         self._received: list[Message] = []
         self._abandoned: set[Any] = set()  # keys of requests given up on
+        self._waiting: dict[Any, Sent] = {}  # requests sent, in order, not yet answered
+        self._outbox: list[bytes] = []
+        self._timeout: float | None = -1.0  # the socket's, as last set
         self._failure: QMPShellError | None = None
 
     # -- connecting --------------------------------------------------------------
@@ -128,45 +144,68 @@ class BlockingClient:
     # -- commands ----------------------------------------------------------------
 
     def request(self, message: Message, timeout: float | None) -> Message:
-        """Send ``message`` and return its reply (:meth:`send`, :meth:`reply`)."""
-        return self.reply(self.send(message), timeout)
+        """Send ``message`` and return its reply (:meth:`send`, :meth:`wait`)."""
+        return self.wait(self.send(message), timeout)
 
-    def send(self, message: Message) -> Sent:
-        """Send ``message``, with an id of the client's own when it has none;
-        :class:`ConnectionLost` when it cannot be."""
-        message, key = self._ids.key_for(message)
-        self._send(message)
-        quit_asked = asks_to_quit(message)
-        self.quitting = self.quitting or quit_asked  # its end is expected from now on
-        return Sent(key, quit_asked)
+    def send(self, message: Message, on_reply: ReplyHandler | None = None) -> Sent:
+        """Send ``message``, with an id of the client's own when it has none, behind
+        those sent before; ``on_reply(reply)`` is called the moment its reply is read, in
+        stream order with events and other replies. The commands sent leave together
+        when a reply is next waited for (:meth:`wait`)."""
+        if self._failure is not None:
+            raise self._failure
+        sending, key = self._ids.key_for(message)
+        while "id" not in message and key in self._waiting:  # an id a raw line took
+            sending, key = self._ids.key_for(message)
+        message = sending
+        sent = Sent(key, asks_to_quit(message), time.monotonic(), on_reply)
+        self._record("send", message)
+        self._outbox.append(encode_line(message))
+        self._waiting[key] = sent
+        self.quitting = self.quitting or sent.quit  # its end is expected from now on
+        return sent
 
-    def reply(self, sent: Sent, timeout: float | None) -> Message:
-        """The reply to what was :meth:`send`; the events that come first go to
-        ``on_event``. Raises :class:`ReplyTimeout` (the late reply is dropped when it
-        comes) or :class:`ConnectionLost` (:class:`SessionEnded` after a ``quit``)."""
-        key = sent.key
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
+    def in_flight(self, ident: Any) -> bool:
+        """Whether a command with id ``ident`` waits for its reply."""
+        return id_key(ident) in self._waiting
+
+    def wait(self, sent: Sent, timeout: float | None) -> Message:
+        """The reply to what was sent (:meth:`send`), reading (and handing on) what
+        comes first; :class:`ReplyTimeout` ``timeout`` seconds after it was sent (its
+        reply is dropped when it comes), or :class:`ConnectionLost`
+        (:class:`SessionEnded` after a ``quit``)."""
+        deadline = None if timeout is None else sent.at + timeout
+        while sent.reply is None:
+            self._flush()
             try:
-                reply = self._next(deadline)
+                message = self._next(deadline)
             except ReplyTimeout:
-                self._abandoned.add(key)
+                if self._waiting.pop(sent.key, None) is not None:
+                    self._abandoned.add(sent.key)
                 raise ReplyTimeout(f"no reply within {timeout:g}s") from None
-            if "event" in reply:
-                if self.on_event is not None:
-                    self.on_event(reply)
-                continue
-            if "return" not in reply and "error" not in reply:
-                continue  # neither reply nor event: in the transcript, nothing waits for it
-            answers = id_key(reply["id"]) if "id" in reply else key  # without: the oldest
-            if answers in self._abandoned:
-                self._abandoned.discard(answers)
-                continue
-            if answers != key:
-                continue  # nobody's
-            if sent.quit and "error" in reply:
-                self.quitting = False  # refused: QEMU stays
-            return reply
+            self._dispatch(message)
+        return sent.reply
+
+    def _dispatch(self, message: Message) -> None:
+        if "event" in message:
+            if self.on_event is not None:
+                self.on_event(message)
+            return
+        if "return" not in message and "error" not in message:
+            return  # neither reply nor event: in the transcript, nothing waits for it
+        # Without id, QEMU could not parse a request: its answer is for the oldest.
+        key = id_key(message["id"]) if "id" in message else next(iter(self._waiting), None)
+        if key in self._abandoned:
+            self._abandoned.discard(key)
+            return
+        sent = self._waiting.pop(key, None)
+        if sent is None:
+            return  # nobody's
+        if sent.quit and "error" in message:
+            self.quitting = False  # refused: QEMU stays
+        sent.reply = message
+        if sent.on_reply is not None:
+            sent.on_reply(message)
 
     def execute(self, command: str, timeout: float | None) -> Any:
         """Run a command without arguments; its ``return`` value, or :class:`CommandError`."""
@@ -181,9 +220,7 @@ class BlockingClient:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
-                message = self._next(deadline)
-                if "event" in message and self.on_event is not None:
-                    self.on_event(message)
+                self._dispatch(self._next(deadline))
         except (ReplyTimeout, ConnectionLost):
             return
 
@@ -202,14 +239,18 @@ class BlockingClient:
 
     # -- the socket --------------------------------------------------------------
 
-    def _send(self, message: Message) -> None:
+    def _flush(self) -> None:
+        """Write the commands sent since the last write, in one write."""
+        if not self._outbox:
+            return
+        data = b"".join(self._outbox)
+        self._outbox.clear()
         if self._failure is not None:
             raise self._failure
         assert self._socket is not None
-        self._record("send", message)
         try:
-            self._socket.settimeout(None)
-            self._socket.sendall(encode_line(message))
+            self._set_timeout(None)
+            self._socket.sendall(data)
         except OSError as exc:
             raise self._lost(exc) from None
 
@@ -220,13 +261,15 @@ class BlockingClient:
             if self._failure is not None:
                 raise self._failure
             assert self._socket is not None
+            if self.before_waiting is not None:
+                self.before_waiting()
             if deadline is None:
-                self._socket.settimeout(None)
+                self._set_timeout(None)
             else:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise ReplyTimeout("time is up")
-                self._socket.settimeout(left)
+                self._set_timeout(left)
             try:
                 data = self._socket.recv(_READ_SIZE)
             except socket.timeout:
@@ -251,6 +294,12 @@ class BlockingClient:
             self.transcript.record(direction, message)
         elif self._held is not None:
             self._held.append((direction, message))
+
+    def _set_timeout(self, timeout: float | None) -> None:
+        assert self._socket is not None
+        if timeout is not None or self._timeout is not None:
+            self._socket.settimeout(timeout)
+            self._timeout = timeout
 
     def _lost(self, exc: Exception | None) -> QMPShellError:
         self._failure = ended(

@@ -61,6 +61,9 @@ class Output:
         self._encode = (_PRETTY if pretty else _COMPACT).encode
         self._renderer: Renderer | None = None
         self._flush_pending = False
+        # Set by a driver that flushes before it waits (the one-shot run, which has no
+        # event loop to flush at the end of a turn): writes wait for that.
+        self.flush_by_caller = False
         # Set by the interactive shell: how wide its prompt is, so that a caret can be
         # drawn under the line the user just typed.
         self.prompt_width: int | None = None
@@ -186,7 +189,7 @@ class Output:
     def _flush_soon(self) -> None:
         """Flush at the end of this turn of the event loop: what arrives together (a
         burst of replies and events) is written together, still within microseconds."""
-        if self._flush_pending:
+        if self._flush_pending or self.flush_by_caller:
             return
         # No event loop runs without asyncio imported (a one-shot script never imports it).
         asyncio = sys.modules.get("asyncio")
