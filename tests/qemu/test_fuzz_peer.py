@@ -15,10 +15,13 @@ log, the transcript with redaction, the id key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from conftest import FUZZ_EXAMPLES
@@ -28,6 +31,7 @@ from hypothesis import strategies as st
 from qmpshell.errors import QMPShellError
 from qmpshell.limits import MAX_DEPTH
 from qmpshell.protocol.address import UnixAddress
+from qmpshell.protocol.blocking import BlockingClient, Unusual
 from qmpshell.protocol.client import QMPClient
 from qmpshell.protocol.message import id_key
 from qmpshell.protocol.transcript import Transcript
@@ -162,17 +166,15 @@ class Recorder:
         self.transcript.record(direction, message)
 
 
-async def scenario(
-    path: str, greeting: Any, script: list[tuple[str, Any]], commands: int, recorder: Recorder
-) -> list[Any]:
-    errors: list[Any] = []
-    asked: asyncio.Queue[Any] = asyncio.Queue()
-    # An exception in a callback (data_received, say) is not raised to anyone: asyncio
-    # logs it, with its traceback, and closes the connection. Here it fails the example.
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(lambda _, context: errors.append(context))
+Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def playing(greeting: Any, script: list[tuple[str, Any]]) -> Serve:
+    """The peer: greets, answers the negotiation, plays ``script``, hangs up."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked: asyncio.Queue[Any] = asyncio.Queue()
+
         async def read_requests() -> None:
             while line := await reader.readline():
                 with_id = json.loads(line)
@@ -199,7 +201,18 @@ async def scenario(
             reading.cancel()
             writer.close()
 
-    server = await asyncio.start_unix_server(serve, path)
+    return serve
+
+
+async def scenario(
+    path: str, greeting: Any, script: list[tuple[str, Any]], commands: int, recorder: Recorder
+) -> list[Any]:
+    errors: list[Any] = []
+    # An exception in a callback (data_received, say) is not raised to anyone: asyncio
+    # logs it, with its traceback, and closes the connection. Here it fails the example.
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    server = await asyncio.start_unix_server(playing(greeting, script), path)
     client = QMPClient(transcript=recorder)  # type: ignore[arg-type]
     output = Output(Console(io.StringIO(), io.StringIO()))
     client.add_event_handler(EventLog(output.event))
@@ -260,6 +273,71 @@ def test_a_peer_sending_anything_gives_only_qmpshell_errors(
         with open(os.path.join(directory, "t.jsonl")) as logged:
             for line in logged:
                 json.loads(line)
+    finally:
+        transcript.close()
+        for name in os.listdir(directory):
+            os.unlink(os.path.join(directory, name))
+        os.rmdir(directory)
+
+
+def blocking_scenario(
+    path: str, greeting: Any, script: list[tuple[str, Any]], commands: int, recorder: Recorder
+) -> None:
+    """The one-shot scripts' client against the same peer, served from a thread."""
+    started = threading.Event()
+    stop: list[Callable[[], None]] = []
+
+    async def peer() -> None:
+        server = await asyncio.start_unix_server(playing(greeting, script), path)
+        done = asyncio.get_running_loop().create_future()
+        stop.append(lambda: done.get_loop().call_soon_threadsafe(done.set_result, None))
+        started.set()
+        await done
+        server.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(peer(),), daemon=True)
+    thread.start()
+    started.wait(GUARD)
+    output = Output(Console(io.StringIO(), io.StringIO()))
+    client = BlockingClient(
+        UnixAddress(path),
+        transcript=recorder,
+        on_event=EventLog(output.event),  # type: ignore[arg-type]
+    )
+    try:
+        try:
+            greeted = client.connect(GUARD)
+            client.negotiate(True, GUARD)
+        except (QMPShellError, Unusual):
+            return
+        assert "\x1b" not in greeted.version_text
+        sent = []
+        with contextlib.suppress(QMPShellError):
+            sent = [client.send({"execute": "query-status"}) for _ in range(commands)]
+        for request in sent:
+            with contextlib.suppress(QMPShellError):
+                client.wait(request, GUARD)
+        client.wait_closed(GUARD)
+    finally:
+        client.close()
+        stop[0]()
+        thread.join(GUARD)
+
+
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(greeting=GREETINGS, script=SCRIPTS, commands=st.integers(0, 3))
+def test_a_peer_sending_anything_gives_the_blocking_client_only_qmpshell_errors(
+    greeting: Any, script: list[tuple[str, Any]], commands: int
+) -> None:
+    directory = tempfile.mkdtemp(prefix="qs-fuzz-", dir="/tmp")
+    path = os.path.join(directory, "s")
+    transcript = Transcript(os.path.join(directory, "t.jsonl"))
+    try:
+        blocking_scenario(path, greeting, script, commands, Recorder(transcript))
     finally:
         transcript.close()
         for name in os.listdir(directory):
