@@ -1,0 +1,52 @@
+"""The schema check's quick path (language/schemacheck.py): it passes an entry only where
+the full check finds nothing wrong, whatever the entry holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qmpshell.language.schemacheck import _check_entry, _plainly_fine
+
+KINDS = {"int": "builtin", "str": "builtin", "0": "object", "q_obj": "object", "Kind": "enum"}
+NAMES = st.sampled_from([*KINDS, "missing", ""]) | st.none() | st.integers() | st.lists(st.text())
+VALUES: Any = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4) | NAMES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+MEMBER = st.fixed_dictionaries({}, optional={"name": NAMES | VALUES, "type": NAMES | VALUES})
+VARIANT = st.fixed_dictionaries({}, optional={"case": NAMES | VALUES, "type": NAMES | VALUES})
+OBJECT = st.fixed_dictionaries(
+    {"name": st.just("q_obj"), "meta-type": st.just("object")},
+    optional={
+        "members": st.lists(MEMBER | VALUES, max_size=3) | VALUES,
+        "tag": NAMES | VALUES,
+        "variants": st.lists(VARIANT | VALUES, max_size=3) | VALUES,
+        "features": st.lists(st.text(max_size=3) | VALUES, max_size=2) | VALUES,
+    },
+)
+COMMAND = st.fixed_dictionaries(
+    {"name": st.just("do-it"), "meta-type": st.just("command")},
+    optional={
+        "arg-type": NAMES | VALUES,
+        "ret-type": NAMES | VALUES,
+        "allow-oob": st.booleans() | VALUES,
+        "features": st.lists(st.text(max_size=3), max_size=2) | VALUES,
+    },
+)
+
+
+@given(entry=OBJECT | COMMAND)
+def test_the_quick_path_passes_only_what_the_full_check_passes(entry: dict[str, Any]) -> None:
+    if _plainly_fine(entry, KINDS):
+        _check_entry(entry, KINDS)  # nothing here may raise
+
+
+def test_the_quick_path_takes_the_common_entries() -> None:
+    member = {"name": "a", "type": "int"}
+    assert _plainly_fine({"name": "q_obj", "meta-type": "object", "members": [member]}, KINDS)
+    command = {"name": "x", "meta-type": "command", "arg-type": "0", "ret-type": "q_obj"}
+    assert _plainly_fine(command, KINDS)
