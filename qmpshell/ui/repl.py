@@ -30,6 +30,7 @@ from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
 from ..session.events import Event, run_state_after
 from ..session.meta import Quit, drop_transaction
+from ..session.reconnect import Reconnector, cancel_and_wait
 from ..session.runner import LineRunner, is_skipped, wait_quit
 from .output import Output
 from .screen import continuation, output_above_prompt, status_line
@@ -37,8 +38,6 @@ from .screen import continuation, output_above_prompt, status_line
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import StyleAndTextTuples
-
-    from ..session.reconnect import Reconnector
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
 PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
@@ -322,7 +321,7 @@ class Shell:
                 await self.read_run_state()
                 return await self._loop()
         finally:
-            watcher.cancel()
+            await cancel_and_wait(watcher)  # with the reconnection it may be making
 
     def _queue(self, lines: list[str], rest: str) -> None:
         """Lines to run after the one being accepted (a paste of several), in order, and
