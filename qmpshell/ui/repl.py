@@ -34,6 +34,7 @@ from ..session.reconnect import Reconnector, cancel_and_wait
 from ..session.runner import LineRunner, is_skipped, wait_quit
 from .output import Output
 from .screen import continuation, output_above_prompt, status_line
+from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -317,7 +318,7 @@ class Shell:
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
-            with output_above_prompt():
+            with output_above_prompt(), kept_for_the_prompt():
                 await self.read_run_state()
                 return await self._loop()
         finally:
@@ -397,7 +398,7 @@ class Shell:
         self._running = asyncio.ensure_future(self.runner.run_line(line))
         waits = line.split()[:1] == ["/wait"]
         # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
-        # afterwards; while a command runs, the terminal is cooked and Ctrl-C is a signal.
+        # afterwards; while a command runs, the terminal is not raw and Ctrl-C is a signal.
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:
