@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from guest_agent import AGENT_BLOCKED_ON_HOST, AgentProcess, running_agent
 
 # Examples per property test: a few hundred in the suite, 10,000 in scripts/fuzz.
 FUZZ_EXAMPLES = int(os.environ.get("QMPSHELL_FUZZ_EXAMPLES", "300"))
@@ -400,56 +401,23 @@ def newcomer(qemu_factory: QemuFactory, shell_env: dict[str, str], tmp_path: Pat
             screen.close()
 
 
-# -- a guest agent that may run programs ---------------------------------------------------
-
-# What an agent on this host must not do to it: shut it down, suspend it, freeze or trim
-# its filesystems, set its clock, users, CPUs or memory, open its files.
-AGENT_BLOCKED_ON_HOST = (
-    "guest-shutdown",
-    "guest-suspend-disk",
-    "guest-suspend-ram",
-    "guest-suspend-hybrid",
-    "guest-fsfreeze-freeze",
-    "guest-fsfreeze-freeze-list",
-    "guest-fstrim",
-    "guest-set-time",
-    "guest-set-vcpus",
-    "guest-set-memory-blocks",
-    "guest-set-user-password",
-    "guest-file-open",
-)
+# -- guest agents (tests/guest_agent.py) ------------------------------------------------
 
 
-@dataclass
-class AgentProcess:
-    proc: subprocess.Popen[bytes]
-    path: str
+@pytest.fixture
+def agent() -> Iterator[AgentProcess]:
+    """A real ``qemu-ga`` on this host that may do nothing to it (``AGENT_BLOCKED``)."""
+    with running_agent() as process:
+        yield process
 
 
 @pytest.fixture
 def exec_agent() -> Iterator[AgentProcess]:
     """A real ``qemu-ga`` on this host with ``guest-exec`` allowed (it runs programs
     here, as the user the tests run as: tests run only ``echo`` and ``sh -c printf``);
-    everything in :data:`AGENT_BLOCKED_ON_HOST` blocked."""
-    binary = shutil.which("qemu-ga")
-    if binary is None:
-        pytest.fail("qemu-ga is not installed (apt-get install qemu-guest-agent)")
-    directory = tempfile.mkdtemp(prefix="qs-ga-")
-    path = os.path.join(directory, "qga.sock")
-    os.mkdir(os.path.join(directory, "state"))
-    proc = subprocess.Popen(
-        [binary, "-m", "unix-listen", "-p", path, "-t", os.path.join(directory, "state"),
-         "-b", ",".join(AGENT_BLOCKED_ON_HOST)],
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for(lambda: proc.poll() is None and os.path.exists(path), f"{path} to appear")
-        yield AgentProcess(proc, path)
-    finally:
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(directory, ignore_errors=True)
+    everything in ``AGENT_BLOCKED_ON_HOST`` blocked."""
+    with running_agent(AGENT_BLOCKED_ON_HOST) as process:
+        yield process
 
 
 @pytest.fixture

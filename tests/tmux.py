@@ -52,6 +52,10 @@ class Tmux:
         extra = (["-e"] if escapes else []) + (["-S", "-5000"] if scrollback else [])
         return self._tmux("capture-pane", "-p", *extra)
 
+    def tty(self) -> str:
+        """The terminal the command runs on (``/dev/pts/N``)."""
+        return self._tmux("display", "-p", "#{pane_tty}").strip()
+
     def type(self, *keys: str) -> None:
         self._tmux("send-keys", *keys)
 

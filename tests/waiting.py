@@ -66,6 +66,12 @@ def _unread_on_its_terminal(pid: int) -> int:
         return 0
     if not tty.startswith("/dev/pts/"):
         return 0
+    return unread_at(tty)
+
+
+def unread_at(tty: str) -> int:
+    """Bytes typed at the terminal ``tty`` (``/dev/pts/N``) that nothing has read yet;
+    in canonical mode, those of whole lines only."""
     fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
     try:
         return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4), "little")

@@ -52,16 +52,23 @@ def _subtree(context: s.Context) -> Tree:
 
 
 def value_candidates(schema: Schema, type_name: str | None) -> list[Candidate]:
-    """Values the schema allows for ``type_name``: enum values, booleans, null."""
+    """Values the schema allows for ``type_name``, for the menu: enum values in
+    alphabetical order (blockdev-add's 40 drivers come in the schema in no order one could
+    look one up by), booleans (true, false), null."""
+    return _allowed_values(schema, type_name, alphabetical=True)
+
+
+def _allowed_values(schema: Schema, type_name: str | None, alphabetical: bool) -> list[Candidate]:
     if type_name is None:
         return []
     meta = schema.meta_type(type_name)
     if meta == "enum":
-        return [Candidate(v, "enum") for v in schema.enum_values(type_name)]
+        values = schema.enum_values(type_name)
+        return [Candidate(v, "enum") for v in (sorted(values) if alphabetical else values)]
     if meta == "alternate":
         found: list[Candidate] = []
         for branch in schema.alternatives(type_name):
-            found.extend(value_candidates(schema, branch))
+            found.extend(_allowed_values(schema, branch, alphabetical))
         return found
     kind = schema.json_type(type_name)
     if kind == "boolean":
@@ -73,7 +80,7 @@ def value_candidates(schema: Schema, type_name: str | None) -> list[Candidate]:
 
 def signature(schema: Schema | None, context: s.Context) -> str | None:
     """One line about the argument at the cursor, for the toolbar: its name, type, whether
-    it is required, and the values an enum allows."""
+    it is required, and the values an enum allows (in the schema's order)."""
     if schema is None or context.command is None:
         return None
     if context.kind == Kind.VALUE and context.path:
@@ -95,7 +102,8 @@ def signature(schema: Schema | None, context: s.Context) -> str | None:
     if member is None:
         return None
     text = f"{'.'.join(path)}: {describe_member(schema, member)}"
-    values = [c.text for c in value_candidates(schema, member.type)]
+    # In the schema's order, as /help describes the type.
+    values = [c.text for c in _allowed_values(schema, member.type, alphabetical=False)]
     if values:
         text += " — " + " | ".join(values)
     return text

@@ -35,6 +35,17 @@ Failure = Union[QMPShellError, OSError, EOFError, asyncio.TimeoutError]
 RETRYABLE = (QMPShellError, OSError, EOFError, asyncio.TimeoutError)
 
 
+async def cancel_and_wait(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task``, wait until it has ended, and take what it ended with: a task of
+    the session left running when the session ends would be cancelled by
+    ``asyncio.run``'s shutdown, wherever it is, and an error it ended with reported
+    there with its traceback."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # taken: what it was about to raise as the cancellation came
+
+
 class Reconnector:
     """Connects ``client`` to ``address`` again, as often as the connection is lost."""
 
@@ -96,7 +107,7 @@ class Reconnector:
                 raise
             return ExitStatus.CONNECTION
         finally:
-            watcher.cancel()
+            await cancel_and_wait(watcher)
 
     async def _reconnect(self) -> bool:
         """Try until connected (True) or until the limit has passed (False)."""
@@ -143,8 +154,10 @@ class Reconnector:
         finally:
             late = not attempt.done()  # out of time, or whoever waits for us gave up
             if late:
-                attempt.cancel()
-                await asyncio.wait({attempt})
+                # Taken even as we are cancelled: an attempt cancelled just as its
+                # connection was refused may end with that refusal instead
+                # (asyncio.wait_for before Python 3.12), which asyncio would report.
+                await cancel_and_wait(attempt)
         if late:
             return ConnectionLost(f"{self.address} did not finish the handshake in time")
         if attempt.cancelled():

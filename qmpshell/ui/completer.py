@@ -100,7 +100,7 @@ class ShellCompleter(Completer):
                 found += [Candidate("transaction(", "transaction block"), Candidate("!oob", "")]
             return sorted(found, key=lambda c: c.text)
         if kind == Kind.ACTION:
-            return [Candidate(name, "transaction action") for name in schema.action_names()]
+            return [Candidate(name, "transaction action") for name in sorted(schema.action_names())]
         if kind == Kind.TOPIC:
             return (
                 [Candidate(name, "command") for name in sorted(schema.commands)]

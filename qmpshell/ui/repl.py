@@ -31,15 +31,15 @@ from ..protocol.client import QMPClient
 from ..session.events import Event, run_state_after
 from ..session.lines import is_skipped
 from ..session.meta import Quit, drop_transaction
+from ..session.reconnect import Reconnector, cancel_and_wait
 from ..session.runner import LineRunner, wait_quit
 from .output import Output
 from .screen import continuation, output_above_prompt, status_line
+from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import StyleAndTextTuples
-
-    from ..session.reconnect import Reconnector
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
 PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
@@ -319,11 +319,11 @@ class Shell:
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
-            with output_above_prompt():
+            with output_above_prompt(), kept_for_the_prompt():
                 await self.read_run_state()
                 return await self._loop()
         finally:
-            watcher.cancel()
+            await cancel_and_wait(watcher)  # with the reconnection it may be making
 
     def _queue(self, lines: list[str], rest: str) -> None:
         """Lines to run after the one being accepted (a paste of several), in order, and
@@ -399,7 +399,7 @@ class Shell:
         self._running = asyncio.ensure_future(self.runner.run_line(line))
         waits = line.split()[:1] == ["/wait"]
         # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
-        # afterwards; while a command runs, the terminal is cooked and Ctrl-C is a signal.
+        # afterwards; while a command runs, the terminal is not raw and Ctrl-C is a signal.
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self._on_sigint)
         try:

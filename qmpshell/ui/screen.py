@@ -4,6 +4,7 @@ status line fitted to the width, the continuation prompt, and output above the p
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sys
 from collections.abc import Iterator
@@ -65,18 +66,131 @@ def continuation(width: int, line_number: int, wrap_count: int) -> Any:
 
 @contextmanager
 def output_above_prompt() -> Iterator[None]:
-    """prompt_toolkit's patch_stdout, with a shorter pause between batches of output:
-    its default of 0.2 s would hold an event back that long in a flood. 5 ms still
-    bundles a flood into few repaints."""
-    from prompt_toolkit.patch_stdout import StdoutProxy
-
-    with StdoutProxy(raw=True, sleep_between_writes=0.005) as proxy:
+    """``sys.stdout`` and ``sys.stderr`` through :class:`AbovePrompt` (prompt_toolkit's
+    ``patch_stdout``, in the loop's thread): what is written while a prompt is shown goes
+    above it, and what is written between prompts is on the terminal before the next
+    prompt is drawn."""
+    with AbovePrompt() as proxy:
         stdout, stderr = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = proxy
         try:
             yield
         finally:
             sys.stdout, sys.stderr = stdout, stderr
+
+
+class AbovePrompt:
+    """A stream that writes to the terminal around whatever prompt_toolkit shows.
+
+    While an application runs (the prompt, ``/wait``'s status line), whole lines go
+    above it through ``run_in_terminal``, a batch at most every :attr:`pause` seconds
+    (5 ms: a flood of events makes few repaints, and none waits long). Otherwise they
+    are written at once, on :meth:`flush` (the output's, at the end of each turn of the
+    loop and of each line): prompt_toolkit's own ``StdoutProxy`` writes from a thread of
+    its own, and a reply could then reach the terminal after the next prompt, which
+    keys typed ahead (:mod:`qmpshell.ui.typeahead`) may have filled and accepted."""
+
+    pause = 0.005
+
+    def __init__(self) -> None:
+        from prompt_toolkit.application.current import get_app_session
+
+        self._session = get_app_session()
+        self._output = self._session.output  # the terminal's, before stdout is replaced
+        self._lines: list[str] = []  # to write, in order
+        self._partial: list[str] = []  # after the last newline: shown once it is ended
+        self._scheduled = False
+        self._last = 0.0  # when a batch last went above a prompt (the loop's clock)
+        self._above: Any = None  # that batch's run_in_terminal, until it has run
+
+    def __enter__(self) -> AbovePrompt:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lines += self._partial
+        self._partial = []
+        self._write_now()
+
+    def write(self, data: str) -> int:
+        if "\n" in data:
+            head, tail = data.rsplit("\n", 1)
+            self._lines += [*self._partial, head, "\n"]
+            self._partial = [tail] if tail else []
+            self._schedule()
+        else:
+            self._partial.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._lines += self._partial
+        self._partial = []
+        if self._app_running():
+            self._schedule()
+        else:
+            self._deliver()
+
+    def _app_running(self) -> bool:
+        app = self._session.app
+        return app is not None and app.is_running
+
+    def _schedule(self) -> None:
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._deliver()
+            return
+        self._scheduled = True
+        delay = self._last + self.pause - loop.time() if self._app_running() else 0.0
+        loop.call_later(max(delay, 0.0), self._deliver)
+
+    def _deliver(self) -> None:
+        self._scheduled = False
+        if not self._lines:
+            return
+        if self._above is not None and not self._above.done():
+            # Still to go above a prompt: what came after it waits its turn.
+            self._above.add_done_callback(lambda _: self._deliver())
+            return
+        if not self._app_running():
+            self._write_now()
+            return
+        from prompt_toolkit.application import run_in_terminal
+
+        text = "".join(self._lines)
+        self._lines = []
+        self._last = asyncio.get_running_loop().time()
+        self._above = run_in_terminal(lambda: self._put(text), in_executor=False)
+
+    def _write_now(self) -> None:
+        text = "".join(self._lines)
+        self._lines = []
+        if text:
+            self._put(text)
+
+    def _put(self, text: str) -> None:
+        output = self._output
+        output.enable_autowrap()
+        output.write_raw(text)
+        output.flush()
+
+    # What else code expecting sys.stdout asks of it.
+
+    def fileno(self) -> int:
+        return int(self._output.fileno())
+
+    def isatty(self) -> bool:
+        stdout = self._output.stdout
+        return stdout is not None and stdout.isatty()
+
+    @property
+    def encoding(self) -> str:
+        return str(self._output.encoding())
+
+    @property
+    def errors(self) -> str:
+        return "strict"
 
 
 def escaping_processor() -> Any:

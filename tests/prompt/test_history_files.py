@@ -8,36 +8,21 @@ import stat
 from pathlib import Path
 
 import pytest
+from private_files import NOBODY, as_root, target_and_link, unchanged
 from prompt_toolkit.history import InMemoryHistory
 
 from qmpshell.ui.history import make_history
 
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
-
-
-def _target_and_link(tmp_path: Path) -> tuple[Path, Path]:
-    target = tmp_path / "precious"
-    target.write_text("keep me\n")
-    target.chmod(0o644)
-    link = tmp_path / "link"
-    link.symlink_to(target)
-    return target, link
-
-
-def _unchanged(target: Path) -> None:
-    assert target.read_text() == "keep me\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644
-
 
 def test_history_symlink_not_followed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    target, link = _target_and_link(tmp_path)
+    target, link = target_and_link(tmp_path)
     history = make_history(link)
     assert isinstance(history, InMemoryHistory)  # the session goes on without the file
     history.store_string("query-status")
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("qmpshell: cannot use history file ")
     assert "symbolic link" in err[0]
-    _unchanged(target)
+    unchanged(target)
 
 
 def test_history_replaced_by_a_symlink_later_is_not_followed(
@@ -46,11 +31,11 @@ def test_history_replaced_by_a_symlink_later_is_not_followed(
     path = tmp_path / "history"
     history = make_history(path)
     path.unlink()
-    target, _ = _target_and_link(tmp_path)
+    target, _ = target_and_link(tmp_path)
     path.symlink_to(target)
     history.store_string("query-status")
     assert "symbolic link" in capsys.readouterr().err
-    _unchanged(target)
+    unchanged(target)
 
 
 def test_existing_history_tightened(tmp_path: Path) -> None:
@@ -68,7 +53,7 @@ def test_history_of_another_user_refused(
 ) -> None:
     path = tmp_path / "history"
     path.write_text("")
-    os.chown(path, 65534, 65534)
+    os.chown(path, NOBODY, NOBODY)
     assert isinstance(make_history(path), InMemoryHistory)
     assert "owned by another user" in capsys.readouterr().err
     assert path.stat().st_uid == 65534

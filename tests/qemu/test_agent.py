@@ -11,19 +11,14 @@ import base64
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import AGENT_BLOCKED_ON_HOST, AgentProcess
+from guest_agent import AgentProcess
 from waiting import stop
 
 from qmpshell.protocol.address import UnixAddress
@@ -35,45 +30,8 @@ from qmpshell.session.runner import LineRunner
 from qmpshell.ui.console import Console
 from qmpshell.ui.output import Output
 
-# What the host's agent must not do (conftest), nor run programs or list the host's NICs.
-BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
 
-
-@dataclass
-class Agent:
-    proc: subprocess.Popen[bytes]
-    path: str
-
-
-@pytest.fixture
-def agent() -> Iterator[Agent]:
-    binary = shutil.which("qemu-ga")
-    if binary is None:
-        pytest.fail("qemu-ga is not installed (apt-get install qemu-guest-agent)")
-    directory = tempfile.mkdtemp(prefix="qs-ga-")
-    path = os.path.join(directory, "qga.sock")
-    state = os.path.join(directory, "state")
-    os.mkdir(state)
-    proc = subprocess.Popen(
-        [binary, "-m", "unix-listen", "-p", path, "-t", state, "-b", ",".join(BLOCKED)],
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(path):
-            assert proc.poll() is None, "qemu-ga exited"
-            assert time.monotonic() < deadline, "qemu-ga did not open its socket"
-            time.sleep(0.01)
-        yield Agent(proc, path)
-    finally:
-        os.kill(proc.pid, signal.SIGCONT)
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def test_ping_info_time(run_shell: Any, agent: Agent) -> None:
+def test_ping_info_time(run_shell: Any, agent: AgentProcess) -> None:
     before = time.time_ns()
     result = run_shell(
         "--ga", agent.path, "-c", "guest-ping", "-c", "guest-info", "-c", "guest-get-time"
@@ -86,20 +44,20 @@ def test_ping_info_time(run_shell: Any, agent: Agent) -> None:
     assert before <= clock["return"] <= time.time_ns()
 
 
-def test_shorthand_uses_the_untyped_rules(run_shell: Any, agent: Agent) -> None:
+def test_shorthand_uses_the_untyped_rules(run_shell: Any, agent: AgentProcess) -> None:
     result = run_shell("--ga", agent.path, "-c", "guest-sync id=42", "-c", 'guest-sync id="42"')
     assert result.messages()[0] == {"return": 42}
     assert result.messages()[1]["error"]["class"] == "GenericError"  # an int is wanted
 
 
-def test_disabled_command_is_waited_for(run_shell: Any, agent: Agent) -> None:
+def test_disabled_command_is_waited_for(run_shell: Any, agent: AgentProcess) -> None:
     # guest-shutdown is disabled here, and a disabled command replies with an error.
     result = run_shell("--ga", agent.path, "-c", "guest-shutdown")
     assert result.status == 1
     assert "disabled" in result.messages()[0]["error"]["desc"]
 
 
-def test_no_reply_commands_are_not_waited_for(agent: Agent) -> None:
+def test_no_reply_commands_are_not_waited_for(agent: AgentProcess) -> None:
     """The commands that send no reply on success shut down or suspend the machine the
     agent runs on, which a test on this host must not do; so the agent's own list is
     edited to say guest-ping sends none, and the real path is run against it."""
@@ -124,7 +82,9 @@ def test_no_reply_commands_are_not_waited_for(agent: Agent) -> None:
     assert asyncio.run(body()) == (True, True)
 
 
-def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_path: Path) -> None:
+def test_resync_after_stale_bytes(
+    shell_env: dict[str, str], agent: AgentProcess, tmp_path: Path
+) -> None:
     """A reply that comes after its command timed out is stale: the resync after the
     timeout discards it (everything before the agent's 0xFF), and the next command gets
     its own reply."""
@@ -165,7 +125,7 @@ def test_resync_after_stale_bytes(shell_env: dict[str, str], agent: Agent, tmp_p
     assert len(syncs) >= 2  # at connect, and after the timeout
 
 
-def test_agent_not_answering(run_shell: Any, agent: Agent) -> None:
+def test_agent_not_answering(run_shell: Any, agent: AgentProcess) -> None:
     stop(agent.proc.pid)
     try:
         result = run_shell("--timeout", "0.5", "--ga", agent.path, "-c", "guest-ping")

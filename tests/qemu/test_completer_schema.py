@@ -82,6 +82,20 @@ def test_values(schema: Schema) -> None:
     assert texts(schema, "device_del id=") == []  # live names only: none without QEMU
 
 
+def test_enum_values_in_alphabetical_order(schema: Schema) -> None:
+    """The menu of an enum's values is sorted, whatever the schema's order (blockdev-add's
+    drivers come in no order a reader could search by); booleans stay true, false."""
+    drivers = texts(schema, "blockdev-add driver=")
+    assert len(drivers) > 20 and drivers == sorted(drivers)
+    aio = texts(schema, "blockdev-add driver=file aio=")
+    assert aio == sorted(aio) and set(aio) >= {"io_uring", "native", "threads"}
+    actions = texts(schema, "transaction( ")
+    assert len(actions) > 10 and actions == sorted(actions)
+    # The toolbar describes the type as the schema and /help do, in the schema's order.
+    context = s.suggest("blockdev-add driver=file aio=", schema)
+    assert (signature(schema, context) or "").endswith("threads | native | io_uring")
+
+
 def test_transaction_actions_and_data(schema: Schema) -> None:
     actions = texts(schema, "transaction( block-dirty-bitmap-a")
     assert actions == ["block-dirty-bitmap-add"]

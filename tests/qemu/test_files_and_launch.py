@@ -15,27 +15,13 @@ from typing import Any
 
 import pytest
 from conftest import _wait_for
+from private_files import NOBODY, as_root, target_and_link, unchanged
 
 MACHINE_NONE = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
-
-
-def _target_and_link(tmp_path: Path) -> tuple[Path, Path]:
-    target = tmp_path / "precious"
-    target.write_text("keep me\n")
-    target.chmod(0o644)
-    link = tmp_path / "link"
-    link.symlink_to(target)
-    return target, link
-
-
-def _unchanged(target: Path) -> None:
-    assert target.read_text() == "keep me\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
 def test_transcript_symlink_refused(run_shell: Any, qemu: Any, tmp_path: Path) -> None:
-    target, link = _target_and_link(tmp_path)
+    target, link = target_and_link(tmp_path)
     result = run_shell("-l", str(link), "-c", "query-name", qemu.qmp)
     assert result.status == 0
     assert result.messages() == [{"return": {}}]  # the session went on
@@ -43,7 +29,7 @@ def test_transcript_symlink_refused(run_shell: Any, qemu: Any, tmp_path: Path) -
         f"qmpshell: cannot write transcript {link}: it is a symbolic link, which is not "
         "followed; going on without it"
     ]
-    _unchanged(target)
+    unchanged(target)
 
 
 def test_existing_transcript_tightened_and_appended(
@@ -64,7 +50,7 @@ def test_existing_transcript_tightened_and_appended(
 def test_transcript_of_another_user_refused(run_shell: Any, qemu: Any, tmp_path: Path) -> None:
     log = tmp_path / "t.jsonl"
     log.write_text("")
-    os.chown(log, 65534, 65534)
+    os.chown(log, NOBODY, NOBODY)
     result = run_shell("-l", str(log), "-c", "query-name", qemu.qmp)
     assert result.status == 0
     assert result.messages() == [{"return": {}}]

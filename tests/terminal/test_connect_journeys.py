@@ -9,7 +9,8 @@ import re
 import time
 from typing import Any
 
-from conftest import NEWCOMER_MACHINE, AgentProcess, QemuFactory, SyncQMP
+from conftest import NEWCOMER_MACHINE, QemuFactory, SyncQMP
+from guest_agent import AgentProcess
 
 QUIT_NOTE = "qmpshell: QEMU quit; session ended"
 

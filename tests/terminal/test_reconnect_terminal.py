@@ -3,6 +3,8 @@ same socket, the session goes on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pexpect
 from conftest import QemuFactory, QemuProcess
 from pty_shell import PROMPT, echoed, quit_at_prompt, spawn, type_line
@@ -81,3 +83,27 @@ def test_shell_gives_up_after_the_limit(shell_env: dict[str, str], qemu: QemuPro
     finally:
         child.close()
     assert child.exitstatus == 3
+
+
+# How often the journey below is run: the attempt it ends fails within a millisecond,
+# and about two runs in seven used to hit that moment.
+CTRL_D_CYCLES = 6
+
+
+def test_ctrl_d_while_reconnecting_ends_quietly(newcomer: Any, qemu_factory: QemuFactory) -> None:
+    """Ctrl-D while QEMU is away ends the session with nothing but the goodbye: the
+    reconnection attempt under way is ended with the session, its failure taken, not
+    left for asyncio to report at shutdown."""
+    for _ in range(CTRL_D_CYCLES):
+        qemu = qemu_factory.start()
+        screen = newcomer("--reconnect", qemu=qemu)
+        qemu.stop()
+        screen.wait_for("reconnecting")
+        screen.type("C-d")
+        status = screen.wait_exit()
+        shown = screen.screen(scrollback=True)
+        assert "Traceback" not in shown, shown
+        assert "unhandled exception" not in shown, shown
+        assert "exception was never retrieved" not in shown, shown
+        assert status == 0, shown
+        screen.close()

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import base64
 
-from conftest import AGENT_BLOCKED_ON_HOST
-
-# What the host's agent must not do (conftest), nor run programs or list the host's NICs.
-BLOCKED = [*AGENT_BLOCKED_ON_HOST, "guest-exec", "guest-network-get-interfaces"]
-
 
 def test_exec_output_decoded_escaped_and_bounded() -> None:
     from qmpshell.protocol.agent import exec_output

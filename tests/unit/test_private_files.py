@@ -4,10 +4,10 @@ the QEMU options a launch may be given."""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import pytest
+from private_files import target_and_link, unchanged
 
 from qmpshell.protocol.launch import refused_option
 from qmpshell.protocol.privatefile import open_private
@@ -15,25 +15,11 @@ from qmpshell.protocol.privatefile import open_private
 MACHINE_NONE = ["qemu-system-x86_64", "-machine", "none", "-nodefaults", "-display", "none"]
 
 
-def _target_and_link(tmp_path: Path) -> tuple[Path, Path]:
-    target = tmp_path / "precious"
-    target.write_text("keep me\n")
-    target.chmod(0o644)
-    link = tmp_path / "link"
-    link.symlink_to(target)
-    return target, link
-
-
-def _unchanged(target: Path) -> None:
-    assert target.read_text() == "keep me\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644
-
-
 def test_open_private_refuses_a_symlink(tmp_path: Path) -> None:
-    target, link = _target_and_link(tmp_path)
+    target, link = target_and_link(tmp_path)
     with pytest.raises(OSError, match="symbolic link"):
         open_private(link, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    _unchanged(target)
+    unchanged(target)
 
 
 def test_open_private_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
