@@ -86,11 +86,19 @@ class RawMessage(dict):  # type: ignore[type-arg]
     @property
     def wire(self) -> str:
         """The text to send: as written, with the client's id (if it added one) first."""
+        head, start = self.wire_parts()
+        return head + self.text[start:] if head else self.text
+
+    def wire_parts(self) -> tuple[str, int]:
+        """:attr:`wire` as ``(head, start)``: ``head + text[start:]``, for whoever would
+        not copy a huge text to put an id in front of it."""
         if self.added_id is None:
-            return self.text
-        body = self.text[1:]
-        separator = "" if body.lstrip().startswith("}") else ","
-        return f'{{"id": {self.added_id}{separator}{body}'
+            return "", 0
+        closing = _CLOSING.match(self.text, 1) is not None
+        return f'{{"id": {self.added_id}{"" if closing else ","}', 1
+
+
+_CLOSING = re.compile(r"\s*\}")  # an empty object's end, right after its brace
 
 
 def asks_to_quit(message: Message) -> bool:
@@ -102,7 +110,11 @@ def asks_to_quit(message: Message) -> bool:
     if name != "human-monitor-command" or not isinstance(arguments, dict):
         return False
     line = arguments.get("command-line")
-    return isinstance(line, str) and line.split() in (["quit"], ["q"])  # HMP: no arguments
+    return isinstance(line, str) and _HMP_QUIT.fullmatch(line) is not None
+
+
+# HMP's quit without arguments: matched, not split into words (a line may be huge).
+_HMP_QUIT = re.compile(r"\s*(?:quit|q)\s*")
 
 
 def json_safe(value: Any) -> Any:

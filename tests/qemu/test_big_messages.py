@@ -1,14 +1,18 @@
 """Big work through the installed ``qmpshell``: a 50 MB reply, a reply of 200,000 small
-objects, 100,000 events while a command waits. Each arrives whole, intact and in order
-on stdout (and in the transcript), and the event log keeps the newest events within its
-bound for ``/events``. How much memory this takes is the benchmark's to measure
-(``benchmarks/``): no test here asserts a size or a time.
+objects, 100,000 events while a command waits, a 10 MB input line. Each arrives whole,
+intact and in order on stdout (and in the transcript), the event log keeps the newest
+events within its bound for ``/events``, and the line reaches the peer byte for byte.
+How much memory this takes is the benchmark's to measure (``benchmarks/``): no test
+here asserts a size or a time.
 
-The peer is a fake one (``tests/fakepeer.py``): QEMU sends nothing this big on demand.
+The peer is a fake one (``tests/fakepeer.py``) but for a refused line: QEMU sends
+nothing this big on demand, and reads its input a byte per turn of its loop (a 10 MB line
+takes it a minute).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import subprocess
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INSTALLED
+from conftest import INSTALLED, QemuProcess
 from fakepeer import encode, expect_command, fake_peer, handshake, reply_to, wait_for_close
 
 # Odd characters among plain ones: quotes and backslashes JSON escapes, a bidi override
@@ -121,3 +125,78 @@ def test_100_000_events_while_a_command_waits_all_arrive_in_order(
     assert 0 < len(listed) < FLOOD  # bounded by bytes: the oldest were dropped
     assert listed == list(range(FLOOD - len(listed), FLOOD))
     assert err == f"qmpshell: {len(listed)} of {FLOOD} events; showing: all\n"
+
+
+# -- a 10 MB input line -----------------------------------------------------------------
+
+LINE_TEXT = "echo " + PATTERN * (10_000_000 // len(PATTERN))
+
+
+def _digest(text: str) -> dict[str, Any]:
+    return {"length": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def _reading_big_lines(conn: socket.socket) -> None:
+    """A peer that reads lines of any length (in big reads) and answers each command with
+    the length and digest of its command-line, so that the test sees what arrived."""
+    handshake(conn)
+    buffer = b""
+    while True:
+        while b"\n" not in buffer:
+            data = conn.recv(1 << 20)
+            if not data:
+                return
+            buffer += data
+        line, buffer = buffer.split(b"\n", 1)
+        request = json.loads(line)
+        if request.get("execute") == "query-commands":  # shorthand asks: no schema here
+            conn.sendall(encode(reply_to(request, [{"name": "human-monitor-command"}])))
+            continue
+        arguments = request.get("arguments", {})
+        conn.sendall(encode(reply_to(request, _digest(arguments.get("command-line", "")))))
+
+
+def _fed(env: dict[str, str], path: str, line: str) -> tuple[int, list[Any], str]:
+    """``qmpshell PATH`` reading ``line`` on a pipe; its status, messages and stderr."""
+    proc = subprocess.run(
+        [str(INSTALLED), path],
+        env=env,
+        input=(line + "\n").encode(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return (
+        proc.returncode,
+        [json.loads(out) for out in proc.stdout.splitlines()],
+        proc.stderr.decode(),
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps({"execute": "human-monitor-command", "arguments": {"command-line": LINE_TEXT}}),
+        "human-monitor-command command-line=" + json.dumps(LINE_TEXT),
+    ],
+    ids=["raw", "shorthand"],
+)
+def test_a_10_mb_line_is_sent_whole_and_answered(cli_env: dict[str, str], line: str) -> None:
+    with fake_peer(_reading_big_lines) as path:
+        status, messages, err = _fed(cli_env, path, line)
+    assert (status, err) == (0, "")
+    assert messages == [{"return": _digest(LINE_TEXT)}]
+
+
+def test_a_10_mb_line_that_is_refused_sends_nothing(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """Refused with its column, and QEMU, which would take a minute to read it, answers
+    the next line at once: nothing of it was sent."""
+    line = "query-status x=" + "y" * 10_000_000 + "\nquery-status"
+    status, messages, err = _fed(shell_env, qemu.qmp, line)
+    assert status == 1
+    assert [m["return"]["status"] for m in messages] == ["running"]
+    assert err.splitlines()[0] == (
+        "qmpshell: line 1, column 14: unknown argument 'x': query-status takes no arguments"
+    )
