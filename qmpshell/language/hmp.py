@@ -40,22 +40,26 @@ HMP_NAMES = frozenset(
 )
 
 
+# The first word of a line, and whether another follows (matched, not split: a line may
+# be megabytes long).
+_FIRST_WORD = re.compile(r"\s*(\S*)\s*(\S?)")
+
+
 def looks_like_hmp(line: str, qmp_commands: Collection[str]) -> bool:
     """Whether ``line``, refused as QMP, starts with an HMP command that QMP lacks
     (``info status``, ``sendkey ctrl-alt-f1``)."""
-    words = line.split()
-    return bool(words) and words[0] in HMP_NAMES and words[0] not in qmp_commands
+    first = _FIRST_WORD.match(line).group(1)  # type: ignore[union-attr]
+    return first in HMP_NAMES and first not in qmp_commands
 
 
 def misdirected(line: str, qmp_commands: Collection[str], has_hmp: bool) -> str | None:
     """What to say instead of "unknown command" when a line refused at the QMP prompt
     was meant for somewhere else: qmpshell's own help or exit, or the human monitor."""
-    words = line.split()
-    first = words[0] if words else ""
+    first, more = _FIRST_WORD.match(line).groups()  # type: ignore[union-attr]
     if first in ("help", "?", "h") and first not in qmp_commands:
         tail = "; HMP's is /hmp help" if has_hmp else ""
         return f"qmpshell's help is /help{tail}"
-    if first in ("exit", "logout", "bye") and len(words) == 1:
+    if first in ("exit", "logout", "bye") and not more:
         return f"'{first}' is not a QMP command: /quit or Ctrl-D leaves (quit stops QEMU)"
     if has_hmp and looks_like_hmp(line, qmp_commands):
         return f"this looks like an HMP command: /hmp {line.strip()}"

@@ -38,7 +38,7 @@ def parse_raw_json(line: str) -> RawJSON:
     an id QEMU could not send back (an infinite number: QEMU would write ``inf``). The
     rest, 1E400 and a key given twice included, is QEMU's to judge.
     """
-    offset = len(line) - len(line.lstrip())
+    offset = _SPACE.match(line).end()  # type: ignore[union-attr]
     lossy: list[bool] = []
 
     def members(pairs: list[tuple[str, Any]]) -> Message:
@@ -111,7 +111,16 @@ def as_typed(line: str) -> str:
 
 def is_raw_json(line: str) -> bool:
     """Whether ``line`` is raw JSON (``{...}``, or ``-> {...}`` from QEMU's documentation)."""
-    return as_typed(line).lstrip().startswith("{")
+    return starts_object(as_typed(line))
+
+
+def starts_object(text: str) -> bool:
+    """Whether ``text`` starts with ``{`` (spaces aside): looked at, never copied."""
+    return _OBJECT.match(text) is not None
+
+
+_SPACE = re.compile(r"\s*")
+_OBJECT = re.compile(r"\s*\{")
 
 
 def is_documented_reply(line: str) -> bool:
@@ -168,7 +177,7 @@ class OpenObject:
 def opens_object(line: str) -> OpenObject | None:
     """An :class:`OpenObject` when ``line`` starts a raw JSON object it does not close."""
     line = as_typed(line)
-    if not line.lstrip().startswith("{"):
+    if not starts_object(line):
         return None
     opened = OpenObject(0)
     opened.add(line)

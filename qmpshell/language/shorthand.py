@@ -17,7 +17,7 @@ no socket, no terminal.
 from __future__ import annotations
 
 from ..errors import InputError
-from .rawjson import as_typed, is_documented_reply, parse_raw_json
+from .rawjson import as_typed, is_documented_reply, parse_raw_json, starts_object
 from .schema import Schema
 from .syntax import (
     BAR,
@@ -81,7 +81,7 @@ class Parser:
         """The message ``line`` completes, or None while a transaction block is open."""
         if self._actions is None:
             line = as_typed(line)
-            if line.lstrip().startswith("{"):
+            if starts_object(line):
                 return parse_raw_json(line)  # a RawJSON: its text is what is sent
             if is_documented_reply(line):
                 raise InputError(
@@ -96,14 +96,14 @@ class Parser:
             if cached is not None and cached[0] is self.schema:
                 return copy_message(cached[1])
         message = self._feed(line)
-        if message is not None and not self.in_transaction:
+        if message is not None and not self.in_transaction and len(line) <= _RECENT_LENGTH:
             if len(self._recent) >= _RECENT_LINES:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[line] = (self.schema, copy_message(message))
         return message
 
     def _feed(self, line: str) -> Message | None:
-        if not line.strip():
+        if not line or line.isspace():
             raise InputError("empty command", 0)
         words = split_words(line)
         if self._actions is not None:
@@ -176,6 +176,7 @@ class Parser:
 
 
 _RECENT_LINES = 256
+_RECENT_LENGTH = 4096  # a longer line is not kept: it would hold its megabytes
 
 
 def copy_message(message: Message) -> Message:

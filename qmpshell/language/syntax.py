@@ -68,17 +68,30 @@ class Value(NamedTuple):
 Tree = dict[str, Union["Tree", Value]]
 
 
+# Runs taken whole, not a character at a time (a value may be megabytes long): what a
+# quoted run holds up to its quote or a backslash, and a word's characters up to a space,
+# a quote or an equals sign.
+_QUOTED_RUN = {'"': re.compile(r'[^"\\]+'), "'": re.compile(r"[^'\\]+")}
+_WORD_RUN = re.compile(r"""[^\s"'=]+""")
+
+
 def _read_quoted(line: str, start: int, tolerant: bool = False) -> tuple[str, int]:
     """The text of the quoted run at ``start`` (escapes read) and where it ends; an
     unclosed quote is an error, or (``tolerant``) runs to the end of the line."""
     quote = line[start]
+    run = _QUOTED_RUN[quote].match
     out: list[str] = []
     i = start + 1
     n = len(line)
     while i < n:
+        plain = run(line, i)
+        if plain is not None:
+            out.append(plain.group())
+            i = plain.end()
+            continue
         char = line[i]
         if char == quote:
-            return "".join(out), i + 1
+            return "".join(out), i + 1  # one run: the run itself, not a copy
         if char == "\\" and i + 1 < n:
             nxt = line[i + 1]
             if nxt == "u" and _HEX4.match(line, i + 2):
@@ -145,31 +158,34 @@ def split_words(line: str, *, tolerant: bool = False) -> list[Word]:
             continue
         start = i
         parts: list[str] = []
-        length = 0
-        eq = -1
+        eq = -1  # the index in parts of the first "="
         value_start = 0
         value_quoted = False
         while i < n and not line[i].isspace():
             char = line[i]
-            if char in "\"'":
+            plain = _WORD_RUN.match(line, i)
+            if plain is not None:
+                text, i = plain.group(), plain.end()
+            elif char in "\"'":
                 text, i = _read_quoted(line, i, tolerant)
                 value_quoted = value_quoted or eq >= 0
             elif char == "=" and eq < 0:
-                eq, value_start, text = length, i + 1, "="
+                eq, value_start, text = len(parts), i + 1, "="
                 i += 1
                 if i < n and line[i] in "{[":
                     end = _skip_balanced(line, i, tolerant)
-                    text, i = "=" + line[i:end], end
+                    parts.append(text)
+                    text, i = line[i:end], end
             else:
                 text = char
                 i += 1
             parts.append(text)
-            length += len(text)
+        # Joined, not sliced, so that a long value is held once in the key=value text
+        # and once as itself, never as parts besides.
         whole = "".join(parts)
         if eq >= 0:
-            words.append(
-                Word(whole, start, i, whole[:eq], whole[eq + 1 :], value_start, value_quoted)
-            )
+            key, value = "".join(parts[:eq]), "".join(parts[eq + 1 :])
+            words.append(Word(whole, start, i, key, value, value_start, value_quoted))
         else:
             words.append(Word(whole, start, i))
     return words

@@ -93,7 +93,10 @@ def script_at_hand(commands: list[str] | None, stdin: IO[str]) -> tuple[list[str
         return None, b""
     if len(data) > MAX_INPUT:
         return None, data
-    return data.decode(encoding, "surrogateescape").splitlines(), b""
+    lines = data.decode(encoding, "surrogateescape").split("\n")  # as scripted mode cuts them
+    if lines[-1] == "":
+        lines.pop()  # after the last newline
+    return lines, b""
 
 
 def _position(fd: int) -> int:

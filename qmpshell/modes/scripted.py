@@ -10,7 +10,7 @@ import asyncio
 import os
 import stat
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import suppress
 from typing import IO, Any
 
@@ -21,9 +21,6 @@ from ..session.lines import is_skipped
 from ..session.meta import Quit
 from ..session.runner import LineRunner, wait_quit
 from .summary import ranges, summary, unanswered
-
-_LINE_LIMIT = 1 << 30  # a pasted blob may be big; memory, not an arbitrary cap, is the limit
-
 
 # Commands kept in flight in scripted mode. QEMU answers in order and stops reading its
 # socket when its own queue is full, so this only bounds the shell's memory.
@@ -305,58 +302,94 @@ async def iterate(lines: Iterable[str]) -> AsyncIterator[str]:
 
 
 async def read_lines(stream: IO[str], read: bytes = b"") -> AsyncIterator[str]:
-    """Lines of a pipe or file as they arrive, without blocking the event loop; ``read``
-    is what was read of it already (to see whether it was all there, modes/oneshot.py).
+    """Lines of a pipe or file as they arrive, each without its newline, without blocking
+    the event loop; ``read`` is what was read of it already (to see whether it was all
+    there: modes/oneshot.py).
 
     Replies and events keep flowing while a slow producer (``sleep 5; echo cont``) thinks.
     A regular file never blocks, so it is simply read; so is a device that is not a
-    terminal (``</dev/null``), which the event loop cannot watch.
+    terminal (``</dev/null``), which the event loop cannot watch. Bytes that are not text
+    in the stream's encoding are kept (as surrogates), so that a raw line reaches QEMU
+    byte for byte: QEMU is the one to refuse them. Memory, not a cap, limits a line.
     """
     try:
         mode = os.fstat(stream.fileno()).st_mode
         device = stat.S_ISCHR(mode) and not os.isatty(stream.fileno())
     except (OSError, ValueError, AttributeError):
         mode, device = stat.S_IFREG, False
-    encoding = getattr(stream, "encoding", None) or "utf-8"
+    lines = _Lines(getattr(stream, "encoding", None) or "utf-8")
     if stat.S_ISREG(mode) or device:
-        # Bytes that are not text in that encoding are kept (as surrogates), so that a
-        # raw line reaches QEMU byte for byte: QEMU is the one to refuse them.
         binary = getattr(stream, "buffer", None)
-        if read:
-            binary = _chained(read, binary if binary is not None else stream)
-        for line in binary if binary is not None else stream:
-            yield line.decode(encoding, "surrogateescape") if isinstance(line, bytes) else line
+        if binary is None:  # a text stream of its own (no bytes beneath)
+            for line in lines.feed(read):
+                yield line
+            for line in stream:
+                yield line.rstrip("\n")
+            return
+        for line in lines.feed(read):
+            yield line
+        while chunk := binary.read1(_CHUNK):
+            for line in lines.feed(chunk):
+                yield line
+        for line in lines.end():
+            yield line
         return
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=_LINE_LIMIT)
-    if read:
-        reader.feed_data(read)
+    reader = asyncio.StreamReader()
     fd = stream.fileno()
     # The transport closes what it is given, so give it a duplicate and keep stdin open.
     pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
     transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     try:
-        while True:
-            raw = await reader.readline()
-            if not raw:
-                return
-            yield raw.decode(encoding, "surrogateescape")
+        for line in lines.feed(read):
+            yield line
+        while chunk := await reader.read(_CHUNK):
+            for line in lines.feed(chunk):
+                yield line
+        for line in lines.end():
+            yield line
     finally:
         transport.close()
         # O_NONBLOCK is shared with whoever else holds this pipe; hand it back as found.
         os.set_blocking(fd, True)
 
 
-def _chained(read: bytes, rest: Iterable[bytes | str]) -> Iterator[bytes]:
-    """The lines of ``read`` and then of ``rest``, the first of them maybe cut by the
-    end of ``read``."""
-    start = read.split(b"\n")
-    head = start.pop()
-    yield from (line + b"\n" for line in start)
-    for line in rest:
-        data = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
-        if head:
-            data, head = head + data, b""
-        yield data
-    if head:
-        yield head
+_CHUNK = 1 << 18  # bytes read at a time
+
+
+class _Lines:
+    """Bytes in, lines of text out: each line decoded straight from the buffer, once
+    whole, and its bytes dropped at once, so that a 10 MB line is held as bytes and text
+    together only while it is cut out, and as its text alone after."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._buffer = bytearray()
+        self._scanned = 0  # no newline before this offset
+
+    def feed(self, data: bytes) -> list[str]:
+        """The lines ``data`` completes, in order."""
+        buffer = self._buffer
+        buffer += data
+        lines: list[str] = []
+        start = 0
+        end = buffer.find(b"\n", self._scanned)
+        while end >= 0:
+            lines.append(self._decode(start, end))
+            start = end + 1
+            end = buffer.find(b"\n", start)
+        del buffer[:start]
+        self._scanned = len(buffer)
+        return lines
+
+    def end(self) -> list[str]:
+        """The last line, when the input did not end with a newline."""
+        if not self._buffer:
+            return []
+        line = self._decode(0, len(self._buffer))
+        self._buffer.clear()
+        return [line]
+
+    def _decode(self, start: int, end: int) -> str:
+        with memoryview(self._buffer) as whole, whole[start:end] as line:
+            return str(line, self._encoding, "surrogateescape")

@@ -31,6 +31,8 @@ _SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
 SYNC_BYTE = 0xFF
 
 _OPEN = frozenset(b"{[")
+# A message this big leaves the buffer before it is parsed (see _drain).
+_BIG = 1 << 20
 _QUOTE = ord('"')
 
 
@@ -40,7 +42,7 @@ def _may_nest_deep(line: bytes) -> bool:
     return line.count(b"[") + line.count(b"{") > MAX_DEPTH
 
 
-def describe_bytes(data: bytes | bytearray, limit: int = 40) -> str:
+def describe_bytes(data: bytes | bytearray | memoryview, limit: int = 40) -> str:
     """Show the start of some bytes from a peer safely in one line of an error message."""
     text = bytes(data[:limit]).decode("utf-8", "backslashreplace")  # bad bytes as \xNN
     shown = "".join(_show_char(c) for c in text)
@@ -148,8 +150,14 @@ class MessageDecoder:
                 break
             if self._too_big(end - start):
                 raise ProtocolError(f"a message is larger than {self._max} bytes")
-            messages.append(self._parse(buf[start:end]))
+            text = _text(buf, start, end)
             self._begun = False
+            if end - start >= _BIG:
+                # Its bytes go before it is parsed: of a big message, no more than its
+                # bytes and its text, then its text and its value, are held at once.
+                del buf[:end]
+                end = 0
+            messages.append(self._parse(text))
             start = end
         if start:
             del buf[:start]
@@ -196,18 +204,29 @@ class MessageDecoder:
         return self._max is not None and size > self._max
 
     @staticmethod
-    def _parse(raw: bytes | bytearray) -> dict[str, Any]:
-        # Decode first: json.loads(bytes) would also guess UTF-16/32 and pass surrogates.
+    def _parse(text: str) -> dict[str, Any]:
         try:
-            value = json.loads(raw.decode())
+            value = json.loads(text)
         except RecursionError:
-            raise ProtocolError(
-                f"JSON nested too deeply from peer: {describe_bytes(raw)}"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise ProtocolError(f"invalid UTF-8 from peer: {describe_bytes(raw)}") from exc
+            raise ProtocolError(f"JSON nested too deeply from peer: {_start_of(text)}") from None
         except ValueError as exc:
-            raise ProtocolError(f"invalid JSON from peer ({exc}): {describe_bytes(raw)}") from exc
+            raise ProtocolError(f"invalid JSON from peer ({exc}): {_start_of(text)}") from exc
         if not isinstance(value, dict):
-            raise ProtocolError(f"expected a JSON object, got {describe_bytes(raw)}")
+            raise ProtocolError(f"expected a JSON object, got {_start_of(text)}")
         return value
+
+
+def _text(buf: bytearray, start: int, end: int) -> str:
+    """``buf[start:end]`` decoded, without a copy of the bytes on the way. Decoded
+    first: ``json.loads(bytes)`` would also guess UTF-16/32 and pass surrogates."""
+    with memoryview(buf) as whole, whole[start:end] as part:
+        try:
+            return str(part, "utf-8")
+        except UnicodeDecodeError as exc:
+            shown = describe_bytes(part[:41])
+            raise ProtocolError(f"invalid UTF-8 from peer: {shown}") from exc
+
+
+def _start_of(text: str) -> str:
+    """What :func:`describe_bytes` shows of the bytes ``text`` was decoded from."""
+    return describe_bytes(text[:41].encode())

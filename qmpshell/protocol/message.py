@@ -1,11 +1,12 @@
-"""Facts about single QMP messages that the client goes by: pure functions."""
+"""Facts about single QMP messages that the client goes by, and their JSON text: pure
+functions."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Message = dict[str, Any]
@@ -85,11 +86,19 @@ class RawMessage(dict):  # type: ignore[type-arg]
     @property
     def wire(self) -> str:
         """The text to send: as written, with the client's id (if it added one) first."""
+        head, start = self.wire_parts()
+        return head + self.text[start:] if head else self.text
+
+    def wire_parts(self) -> tuple[str, int]:
+        """:attr:`wire` as ``(head, start)``: ``head + text[start:]``, for whoever would
+        not copy a huge text to put an id in front of it."""
         if self.added_id is None:
-            return self.text
-        body = self.text[1:]
-        separator = "" if body.lstrip().startswith("}") else ","
-        return f'{{"id": {self.added_id}{separator}{body}'
+            return "", 0
+        closing = _CLOSING.match(self.text, 1) is not None
+        return f'{{"id": {self.added_id}{"" if closing else ","}', 1
+
+
+_CLOSING = re.compile(r"\s*\}")  # an empty object's end, right after its brace
 
 
 def asks_to_quit(message: Message) -> bool:
@@ -101,7 +110,11 @@ def asks_to_quit(message: Message) -> bool:
     if name != "human-monitor-command" or not isinstance(arguments, dict):
         return False
     line = arguments.get("command-line")
-    return isinstance(line, str) and line.split() in (["quit"], ["q"])  # HMP: no arguments
+    return isinstance(line, str) and _HMP_QUIT.fullmatch(line) is not None
+
+
+# HMP's quit without arguments: matched, not split into words (a line may be huge).
+_HMP_QUIT = re.compile(r"\s*(?:quit|q)\s*")
 
 
 def json_safe(value: Any) -> Any:
@@ -150,9 +163,133 @@ def encode_line(message: Message) -> bytes:
 
 
 def wire_bytes(text: str) -> bytes:
-    """A raw line's bytes as they were read: bytes that were not UTF-8 went through as
-    surrogates (``surrogateescape``) and go back to what they were."""
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # another lone surrogate: QEMU will say what it thinks
-        return text.encode("utf-8", "surrogatepass")
+    """A raw line's bytes as they were read (:func:`raw_errors`)."""
+    return text.encode("utf-8", raw_errors(text))
+
+
+def raw_errors(text: str) -> str:
+    """How a raw line's text goes back to bytes: bytes that were not UTF-8 went through
+    as surrogates (``surrogateescape``) and go back to what they were; a line with
+    another lone surrogate is written with every surrogate as it is (``surrogatepass``):
+    QEMU will say what it thinks."""
+    return "surrogatepass" if _UNESCAPED.search(text) else "surrogateescape"
+
+
+# A surrogate that surrogateescape did not make of a byte (U+DC80..U+DCFF are its own).
+_UNESCAPED = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+# Characters of JSON text per piece of dump_pieces: a message larger than this is
+# written a piece at a time.
+PIECE = 1 << 18
+
+
+def dump_pieces(value: Any, encoder: json.JSONEncoder, size: int = PIECE) -> Iterator[str]:
+    """The text :func:`dumps` writes of ``value`` with ``encoder.encode``, in pieces of
+    about ``size`` characters (one piece for a small value), so that the text of a 50 MB
+    reply is never held whole beside the reply: its long strings are cut, its long lists
+    encoded a run of items at a time, by ``encoder`` (indented or not) all the same."""
+    if _size(value, size) <= size:
+        yield dumps(value, encoder.encode)
+    else:
+        yield from _Pieces(encoder, size).of(value, 0)
+
+
+def _size(value: Any, limit: int) -> int:
+    """About how many characters ``value``'s JSON takes, counted no further than past
+    ``limit`` (so that a small value costs a walk of itself, a big one of ``limit``)."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + 2 * len(item)
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            total += 2 + len(item)
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+class _Pieces:
+    """The walk of :func:`dump_pieces` over a value too big for one piece: it goes down
+    into what is big, and has ``encoder`` encode what is not (indented to its level)."""
+
+    def __init__(self, encoder: json.JSONEncoder, size: int) -> None:
+        self.encode = encoder.encode
+        self.size = size
+        indent = encoder.indent
+        self.pad = None if indent is None else " " * indent if isinstance(indent, int) else indent
+        self.comma = encoder.item_separator
+        self.colon = encoder.key_separator
+
+    def newline(self, level: int) -> str:
+        return "" if self.pad is None else "\n" + self.pad * level
+
+    def whole(self, value: Any, level: int) -> str:
+        """``value`` encoded in one piece, indented as at ``level``."""
+        text = dumps(value, self.encode)
+        if self.pad is None or level == 0:
+            return text
+        return text.replace("\n", self.newline(level))  # JSON strings hold no raw newline
+
+    def of(self, value: Any, level: int) -> Iterator[str]:
+        if isinstance(value, str):
+            # JSON escapes a string character by character: it may be cut anywhere.
+            yield '"'
+            for start in range(0, len(value), self.size):
+                yield self.encode(value[start : start + self.size])[1:-1]
+            yield '"'
+        elif isinstance(value, dict) and value and all(type(key) is str for key in value):
+            yield from self.members(value, level)
+        elif isinstance(value, (list, tuple)) and value:
+            yield from self.items(value, level)
+        else:
+            yield self.whole(value, level)
+
+    def members(self, value: dict[str, Any], level: int) -> Iterator[str]:
+        inner = self.newline(level + 1)
+        separator = "{" + inner
+        for key, item in value.items():
+            yield separator + self.encode(key) + self.colon
+            separator = self.comma + inner
+            if _size(item, self.size) <= self.size:
+                yield self.whole(item, level + 1)
+            else:
+                yield from self.of(item, level + 1)
+        yield self.newline(level) + "}"
+
+    def items(self, value: list[Any] | tuple[Any, ...], level: int) -> Iterator[str]:
+        """A list: big items on their own, runs of small ones encoded together."""
+        inner = self.newline(level + 1)
+        separator = "[" + inner
+        run: list[Any] = []
+        held = 0
+        for item in value:
+            size = _size(item, self.size)
+            if run and (size > self.size or held + size > self.size):
+                yield separator + self.run(run, level)
+                separator = self.comma + inner
+                run, held = [], 0
+            if size > self.size:
+                yield separator
+                separator = self.comma + inner
+                yield from self.of(item, level + 1)
+            else:
+                run.append(item)
+                held += size
+        if run:
+            yield separator + self.run(run, level)
+        yield self.newline(level) + "]"
+
+    def run(self, items: list[Any], level: int) -> str:
+        """Consecutive items of a list at ``level``, as they stand between its brackets."""
+        text = self.whole(items, level)
+        # Between the brackets of the run's own list (and their newlines when indented).
+        start = 1 + len(self.newline(level + 1))
+        return text[start : len(text) - 1 - len(self.newline(level))]

@@ -48,13 +48,14 @@ def open_private(path: str | os.PathLike[str], flags: int) -> int:
     return fd
 
 
-def write_whole(fd: int, data: bytes) -> None:
+def write_whole(fd: int, data: bytes | bytearray) -> None:
     """Append ``data`` (one line) to ``fd`` whole or not at all: when the disk fills
     part-way, what was written of it is cut off again before the error is raised."""
     written = 0
     try:
-        while written < len(data):
-            written += os.write(fd, data[written:])
+        with memoryview(data) as view:
+            while written < len(data):
+                written += os.write(fd, view[written:])
     except OSError:
         if written:
             # O_APPEND: the partial line is the file's last ``written`` bytes.

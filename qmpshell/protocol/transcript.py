@@ -16,14 +16,18 @@ secret, redacted); a number JSON cannot write (a peer's 1e999) becomes "Infinity
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from .message import RawMessage, dumps
+from .message import RawMessage, dump_pieces
 from .privatefile import open_private, write_whole
+
+# ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
+_ASCII = json.JSONEncoder(allow_nan=False)
 
 
 def _warn(text: str) -> None:
@@ -55,16 +59,18 @@ class Transcript:
         """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
         if self._fd is None:
             return
-        # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
         entry: dict[str, Any] = {"time": time.time(), "dir": direction}
         written = message if self.redact is None else self.redact(message)
         if isinstance(message, RawMessage) and not message.faithful and written is message:
             entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
         else:
             entry["msg"] = written
-        line = dumps(entry) + "\n"
+        line = bytearray()
+        for piece in dump_pieces(entry, _ASCII):  # a 50 MB reply is not copied whole
+            line += piece.encode("ascii")
+        line += b"\n"
         try:
-            write_whole(self._fd, line.encode("utf-8"))
+            write_whole(self._fd, line)
         except OSError as exc:
             self.warn(f"transcript {self.path} no longer written: {exc.strerror}")
             self.close()

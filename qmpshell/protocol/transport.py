@@ -17,14 +17,17 @@ above the client knows which one is in use.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+import json
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Protocol, Union
 
 from ..errors import ConnectError, ProtocolError
 from .address import TcpAddress, UnixAddress
 from .decoder import MessageDecoder
 from .ending import connect_error, connect_timeout, unfinished
 from .greeting import starts_with_greeting
-from .message import encode_line
+from .message import RawMessage, dump_pieces, raw_errors
 
 Message = dict[str, Any]
 
@@ -73,9 +76,19 @@ class Transport(Protocol):
         """End the connection at once, dropping what is queued."""
 
 
+# What goes to the socket in one write at most: a bigger message (a 10 MB line) is
+# written a piece at a time as the peer reads it, and a raw line encoded a piece at a
+# time, so that neither is held whole once more in a buffer.
+CHUNK = 1 << 18
+
+Piece = Union[bytes, bytearray, memoryview]
+_Queued = Union[Piece, Iterator[Piece]]  # a message's bytes, or its pieces to come
+
+
 class SocketTransport(asyncio.Protocol):
-    """A UNIX or TCP socket: JSON lines out (those of one turn of the loop in one write),
-    bytes in through the decoder, each decoded message to the client at once."""
+    """A UNIX or TCP socket: JSON lines out (those of one turn of the loop in one write;
+    a big one in writes of :data:`CHUNK`, each when the socket has room), bytes in through
+    the decoder, each decoded message to the client at once."""
 
     negotiated_already = False
 
@@ -92,7 +105,9 @@ class SocketTransport(asyncio.Protocol):
         self._address = address
         self._decoder = decoder
         self._wire: asyncio.Transport | None = None
-        self._outbox: list[bytes] = []
+        self._outbox: deque[_Queued] = deque()
+        self._paused = False  # the socket's buffer is full: write nothing more for now
+        self._closing = False  # close() was called: closed once the outbox is written
         self._heard = False  # anything received yet
 
     async def open(self, timeout: float | None) -> None:
@@ -146,30 +161,102 @@ class SocketTransport(asyncio.Protocol):
     def send(self, message: Message) -> None:
         # Commands sent in one turn of the loop (a script refilling its pipeline after a
         # burst of replies) leave in one write. A raw line goes as the user wrote it.
-        self._outbox.append(encode_line(message))
+        if isinstance(message, RawMessage):
+            queued = _raw_line(message)
+        else:
+            data = bytearray()
+            for piece in dump_pieces(message, _ASCII):
+                data += piece.encode("ascii")
+            data += b"\n"
+            queued = data if len(data) <= CHUNK else _slices(data)
+        self._outbox.append(queued)
         if len(self._outbox) == 1:
             asyncio.get_running_loop().call_soon(self._flush_outbox)
 
-    def _flush_outbox(self) -> None:
-        data = b"".join(self._outbox)
-        self._outbox.clear()
-        if data and self._wire is not None and not self._wire.is_closing():
-            self._wire.write(data)
+    def _flush_outbox(self, everything: bool = False) -> None:
+        """Write what is queued, up to :data:`CHUNK` at a time, until the socket's buffer
+        is full (``everything``: regardless, when closing)."""
+        outbox = self._outbox
+        wire = self._wire
+        if wire is None or wire.is_closing():
+            outbox.clear()
+            return
+        while outbox and (everything or not self._paused):
+            batch: list[Piece] = []
+            size = 0
+            while outbox and size < CHUNK:
+                queued = outbox[0]
+                if isinstance(queued, (bytes, bytearray, memoryview)):
+                    outbox.popleft()
+                    batch.append(queued)
+                    size += len(queued)
+                    continue
+                piece = next(queued, None)
+                if piece is None:
+                    outbox.popleft()
+                else:
+                    batch.append(piece)
+                    size += len(piece)
+            if batch:
+                wire.write(batch[0] if len(batch) == 1 else b"".join(batch))
+        if self._closing and not outbox:
+            wire.close()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._flush_outbox()
 
     def begin_resync(self) -> None:
         assert self._wire is not None
-        self._flush_outbox()
+        self._flush_outbox(everything=True)
         self._decoder.discard_until_sync()
         self._wire.write(b"\xff")
 
     def is_closing(self) -> bool:
-        return self._wire is None or self._wire.is_closing()
+        return self._wire is None or self._closing or self._wire.is_closing()
 
     def close(self) -> None:
-        if self._wire is not None:
+        # What is queued still goes as the peer reads it (a 10 MB line that timed out is
+        # not copied into the socket's buffer first); the connection closes after it.
+        if self._wire is not None and not self._closing:
+            self._closing = True
             self._flush_outbox()
-            self._wire.close()
 
     def abort(self) -> None:
         if self._wire is not None:
             self._wire.abort()
+
+
+def _raw_line(message: RawMessage) -> _Queued:
+    """A raw line's bytes as they were read, the client's id put in front, then a newline:
+    bytes that were not UTF-8 went through as surrogates (``surrogateescape``) and go
+    back to what they were; a line with another lone surrogate is written with every
+    surrogate as it is (``surrogatepass``): QEMU will say what it thinks. A long line
+    is encoded a piece at a time, as the socket takes it."""
+    head, start = message.wire_parts()
+    text = message.text
+    errors = raw_errors(text)
+    if len(text) - start <= CHUNK:
+        return (head + text[start:]).encode("utf-8", errors) + b"\n"
+
+    def pieces() -> Iterator[bytes]:
+        yield head.encode()
+        for at in range(start, len(text), CHUNK):
+            yield text[at : at + CHUNK].encode("utf-8", errors)
+        yield b"\n"
+
+    return pieces()
+
+
+# JSON in ASCII (\u escapes): any string, a lone surrogate too, goes as QEMU reads it.
+_ASCII = json.JSONEncoder()
+
+
+def _slices(data: bytearray) -> Iterator[memoryview]:
+    """``data`` in pieces of :data:`CHUNK` bytes, none of them a copy."""
+    view = memoryview(data)
+    for at in range(0, len(data), CHUNK):
+        yield view[at : at + CHUNK]

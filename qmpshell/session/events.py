@@ -4,14 +4,20 @@ Every event the client delivers is appended to an :class:`EventLog`, whether it 
 or not; the :class:`EventFilter` only decides what reaches the screen. ``/wait`` looks in
 the log from the moment the last command was sent, so ``device_del`` followed by
 ``/wait DEVICE_DELETED`` finds the event even if it arrived before ``/wait`` was typed.
+
+The log is bounded by what it holds, not by a count: it keeps each event as its compact
+JSON text (a tenth of what the parsed object takes) and drops the oldest once the texts
+pass :data:`LOG_BYTES`, so a flood of events, or a few huge ones, cannot grow the
+shell's memory without end. The transcript (``-l``) keeps them all.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
@@ -21,7 +27,14 @@ if TYPE_CHECKING:
 
 Event = dict[str, Any]
 
-LOG_LIMIT = 100_000  # events kept for /events and /wait; the transcript keeps them all
+# What the log keeps for /events and /wait: the newest events whose JSON texts (and a
+# few bytes each for keeping them) add up to this; about 50,000 of QEMU's usual events.
+LOG_BYTES = 8 << 20
+_ENTRY = 64  # bytes an entry takes besides its text: the str's header, its place in the deque
+
+# ASCII, and infinities written as JSON cannot but Python reads back: a text that parses
+# to the very event it was made of.
+_TEXT = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 class EventFilter:
@@ -65,24 +78,27 @@ def data_matches(event: Event, conditions: Mapping[str, Any]) -> bool:
 
 
 class EventLog:
-    """All events of a session, numbered in arrival order, with display and waiting."""
+    """The events of a session, numbered in arrival order, with display and waiting;
+    the newest kept, up to ``max_bytes`` of their JSON text (see the module docstring)."""
 
     def __init__(
         self,
         show: Callable[[Event], None],
         event_filter: EventFilter | None = None,
-        limit: int = LOG_LIMIT,
+        max_bytes: int = LOG_BYTES,
     ) -> None:
         self._show = show
         self.filter = event_filter or EventFilter()
-        self._events: deque[Event] = deque(maxlen=limit)
+        self.max_bytes = max_bytes
+        self._events: deque[str] = deque()  # each event kept, as its JSON text
+        self._bytes = 0  # what the kept events take, as counted against max_bytes
         self.total = 0  # events ever received; the number of the next one
         self.unseen = 0  # filtered out since the user last listed the log
         self._waiters: list[tuple[Callable[[Event], bool], asyncio.Future[tuple[int, Event]]]] = []
 
     def __call__(self, event: Event) -> None:
         """Take one event from the client (an event handler)."""
-        self._events.append(event)
+        self._keep(_TEXT.encode(event))
         self.total += 1
         name = str(event.get("event", ""))
         if self.filter.shows(name):
@@ -93,17 +109,29 @@ class EventLog:
             if not future.done() and predicate(event):
                 future.set_result((self.total - 1, event))
 
+    def _keep(self, text: str) -> None:
+        """Add an event's text; drop the oldest while the log holds more than it may
+        (the newest is kept whatever its size)."""
+        events = self._events
+        events.append(text)
+        self._bytes += len(text) + _ENTRY
+        while self._bytes > self.max_bytes and len(events) > 1:
+            self._bytes -= len(events.popleft()) + _ENTRY
+
     def since(self, number: int) -> list[tuple[int, Event]]:
         """The events numbered ``number`` and later that are still in the log."""
         first = self.total - len(self._events)
         start = max(number, first)
-        return [(n, self._events[n - first]) for n in range(start, self.total)]
+        events = self._events
+        return [(n, json.loads(events[n - first])) for n in range(start, self.total)]
 
-    def events(self) -> Iterable[Event]:
-        return iter(self._events)
+    def events(self) -> Iterator[Event]:
+        """The events still in the log, oldest first."""
+        return map(json.loads, self._events)
 
     def clear(self) -> None:
         self._events.clear()
+        self._bytes = 0
         self.unseen = 0
 
     async def wait(
@@ -124,7 +152,9 @@ class EventLog:
                 event, conditions
             )
 
-        for number, event in self.since(since):
+        first = self.total - len(self._events)
+        for number in range(max(since, first), self.total):  # each parsed only if reached
+            event = json.loads(self._events[number - first])
             if wanted(event):
                 return number, event
         import asyncio

@@ -122,9 +122,10 @@ class MetaCommands:
         action = args[0] if args else "list"
         if action == "list":
             count = _count(args[1]) if len(args) > 1 else None
-            events = list(log.events())
-            if count is not None:
-                events = events[-count:] if count else []
+            if count is None:
+                events = list(log.events())
+            else:  # the last ``count`` only, the only ones read back from the log
+                events = [event for _, event in log.since(log.total - count)] if count else []
             for event in events:
                 output.event(event)
             log.unseen = 0

@@ -9,6 +9,7 @@ an open transaction block), the meta-commands, and the point in the event log th
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol, Union
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
 
 Message = dict[str, Any]
 Outcome = Union[bool, Awaitable[bool]]  # done now, or when the reply has been shown
+
+
+# A meta-command's slash, and HMP's cpu, at the start of a line (matched: a line may be huge).
+_META = re.compile(r"\s*/")
+_CPU = re.compile(r"\s*cpu(?:\s|$)")
 
 
 class MetaCommands(Protocol):
@@ -166,8 +172,9 @@ class LineRunner:
     def is_barrier(self, line: str) -> bool:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
         looks at what came back) and HMP's cpu, which asks QEMU itself."""
-        text = line.strip()
-        return text.startswith("/") or (self.mode is Mode.HMP and text.split()[:1] == ["cpu"])
+        return _META.match(line) is not None or (
+            self.mode is Mode.HMP and _CPU.match(line) is not None
+        )
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
         """Run one QMP line (shorthand or raw JSON), also from HMP mode (/qmp LINE)."""

@@ -13,7 +13,9 @@ and bidi characters written as escapes), but for the colours of what the rendere
 In scripted mode the two streams it is given are those of a
 :class:`~qmpshell.ui.outqueue.OutputQueue`: what is flushed leaves in order on a thread of
 its own, so a late reader of stdout never stops the loop from reading QEMU (up to the
-queue's limit, 32 MiB; see :mod:`qmpshell.ui.outqueue`).
+queue's limit, 4 MiB; see :mod:`qmpshell.ui.outqueue`). A long message is written a
+piece at a time (:func:`~qmpshell.protocol.message.dump_pieces`), so that its text is
+never held whole beside it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..escape import escape_json, escape_lines, escape_painted
-from ..protocol.message import RawMessage, dumps
+from ..protocol.message import PIECE, RawMessage, dump_pieces, dumps
 from .console import Console, TextStream
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ class Output:
         self.interactive = interactive
         self.color = color
         self.pager = pager
-        self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._encoder = _PRETTY if pretty else _COMPACT
         self._renderer: Renderer | None = None
         self._flush_pending = False
         # Set by a driver that flushes before it waits (the one-shot run, which has no
@@ -83,7 +86,7 @@ class Output:
 
     def set_pretty(self, pretty: bool) -> None:
         self.pretty = pretty
-        self._encode = (_PRETTY if pretty else _COMPACT).encode
+        self._encoder = _PRETTY if pretty else _COMPACT
         self._renderer = None
 
     @property
@@ -103,11 +106,14 @@ class Output:
         peer's 1e999 is written as "Infinity"); a raw line as it was sent."""
         if isinstance(message, RawMessage):
             return escape_json(message.wire)
-        return escape_json(dumps(message, self._encode))
+        return escape_json(dumps(message, self._encoder.encode))
 
     def message(self, message: Any) -> None:
         """Show one QMP message as JSON (a command echoed by ``-v``, scripted output)."""
-        self.text(self.format(message))
+        if isinstance(message, RawMessage):
+            self._write_pieces((message.wire,), escape_json)
+        else:
+            self._write_pieces(dump_pieces(message, self._encoder), escape_json)
 
     def reply(self, reply: Any) -> None:
         """Show the reply to a command."""
@@ -176,7 +182,25 @@ class Output:
         self._write(text)
 
     def _write(self, text: str, *, painted: bool = False) -> None:
-        self._put(self.stream, _safe(text, painted) + "\n")
+        if painted:  # its colours must stay whole: escaped in one piece
+            self._put(self.stream, escape_painted(text) + "\n")
+            self._flush_soon()
+        else:
+            self._write_pieces((text,), escape_lines)
+
+    def _write_pieces(self, pieces: Iterable[str], escape: Callable[[str], str]) -> None:
+        """Write ``pieces`` of text and a newline, escaped by ``escape`` (which escapes
+        character by character): a long text a slice at a time, so that a reply of 50 MB
+        is never copied whole on its way to the stream (which hands big writes on at
+        once)."""
+        stream = self.stream
+        for piece in pieces:
+            if len(piece) <= PIECE:
+                self._put(stream, escape(piece))
+            else:
+                for start in range(0, len(piece), PIECE):
+                    self._put(stream, escape(piece[start : start + PIECE]))
+        self._put(stream, "\n")
         self._flush_soon()
 
     def _put(self, stream: TextStream, text: str) -> None:

@@ -12,12 +12,15 @@ comes after the replies printed before it, and before those printed after it. Th
 transcript (``-l``) does not wait for any of this: the client writes each message to it
 the moment it arrives.
 
-**The limit.** The queue holds up to :data:`LIMIT` (32 MiB) that the reader has not yet
+**The limit.** The queue holds up to :data:`LIMIT` (4 MiB) that the reader has not yet
 taken. Past it, the loop waits until the reader has taken enough to go below it: the
 shell then stops reading QEMU (QEMU in turn holds its output, as it would for any slow
-client), and Ctrl-C or SIGTERM take effect once the reader makes room. One turn of the
-loop's output is accepted whole while the queue is under the limit, so a single reply
-larger than the limit (a 50 MB ``guest-file-read``) still goes through.
+client), and Ctrl-C or SIGTERM take effect once the reader makes room. A
+:class:`QueuedStream` hands its text over at the end of each turn of the loop, and
+sooner once it holds :data:`HANDOVER` characters, so a single reply larger than the
+limit (a 50 MB ``guest-file-read``, which :class:`~qmpshell.ui.output.Output` writes a
+piece at a time) goes through in pieces, as fast as the reader takes them, and is never
+held whole in the queue.
 
 **The end.** :meth:`OutputQueue.drain`, at the end of the session, waits until
 everything handed over is written. When the reader goes away (``| head -1``: EPIPE), or
@@ -49,7 +52,9 @@ from .console import is_terminal
 T = TypeVar("T")
 
 # Bytes handed over and not yet taken by the reader, past which the loop waits.
-LIMIT = 32 * 1024 * 1024
+LIMIT = 4 * 1024 * 1024
+# Characters a QueuedStream keeps before it hands them over without waiting for flush().
+HANDOVER = 1 << 18
 
 _IOV_MAX = 1024  # buffers per writev(); POSIX guarantees at least 16, Linux takes 1024
 
@@ -201,15 +206,20 @@ class QueuedStream:
         self._encoding = getattr(stream, "encoding", None) or "utf-8"
         self._errors = getattr(stream, "errors", None) or "strict"
         self._pending: list[str] = []
+        self._size = 0  # characters pending
 
     def write(self, text: str, /) -> int:
         self._pending.append(text)
+        self._size += len(text)
+        if self._size >= HANDOVER:  # a big message goes on in pieces as it is written
+            self.flush()
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
             data = "".join(self._pending).encode(self._encoding, self._errors)
             self._pending.clear()
+            self._size = 0
             self._queue.put(self._fd, data)
 
     def isatty(self) -> bool:

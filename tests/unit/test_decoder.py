@@ -684,3 +684,41 @@ def test_json_like_garbage_gives_dicts_or_protocol_error(
         except ProtocolError:
             return
         _check_feed_result(result)
+
+
+# -- big messages --------------------------------------------------------------------
+
+# More than the decoder keeps in its buffer while it parses (its bytes go first).
+BIG = {"return": {"data": 'x{é}\\"' * 400_000}, "id": 7}
+
+
+@pytest.mark.parametrize("size", [1 << 16, 1 << 18, 3 << 20])
+def test_a_big_message_between_small_ones_decodes_whole(size: int) -> None:
+    """A message of megabytes, pretty or compact, between two small ones and cut as a
+    socket cuts it: each arrives whole, and nothing is left in the buffer."""
+    stream = compact(RETURN) + compact(BIG) + pretty(BIG) + compact(EVENT)
+    decoder = MessageDecoder()
+    assert feed_all(chunked(stream, size), decoder) == [RETURN, BIG, BIG, EVENT]
+    assert decoder.pending == 0
+
+
+def test_a_big_message_cut_short_is_pending() -> None:
+    data = compact(BIG)
+    decoder = MessageDecoder()
+    assert feed_all(chunked(data[:-10], 1 << 18), decoder) == []
+    assert decoder.pending == len(data) - 10
+    assert decoder.feed(data[-10:]) == [BIG]
+    assert decoder.pending == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b'{"a": "' + b"x" * (2 << 20) + b'\xff"}', 'invalid UTF-8 from peer: \'{"a": "xxx'),
+        (b'{"a": ' + b"1" * (2 << 20) + b"x}", 'invalid JSON from peer .*: \'{"a": 111'),
+    ],
+    ids=["utf-8", "json"],
+)
+def test_a_big_message_that_is_not_json_is_an_error(data: bytes, error: str) -> None:
+    with pytest.raises(ProtocolError, match=error):
+        feed_all(chunked(data + b"\r\n", 1 << 18))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -47,13 +48,33 @@ def test_log_keeps_everything_and_counts_the_hidden() -> None:
     assert [n for n, _ in log.since(2)] == [2, 3]
 
 
-def test_log_limit_drops_the_oldest() -> None:
-    log = EventLog(lambda e: None, limit=3)
+def test_log_bound_drops_the_oldest() -> None:
+    """Bounded by bytes: the newest events whose texts fit are kept, numbered as ever."""
+    size = len(json.dumps(event("E", n=0), separators=(",", ":"))) + 64  # text + entry
+    log = EventLog(lambda e: None, max_bytes=3 * size)
     for number in range(5):
         log(event("E", n=number))
     assert [e["data"]["n"] for e in log.events()] == [2, 3, 4]
     assert [n for n, _ in log.since(0)] == [2, 3, 4]
     assert log.total == 5
+
+
+def test_log_keeps_the_newest_event_whatever_its_size() -> None:
+    log = EventLog(lambda e: None, max_bytes=1000)
+    log(event("SMALL"))
+    log(event("HUGE", text="x" * 5000))
+    assert [(n, e["event"]) for n, e in log.since(0)] == [(1, "HUGE")]
+    log(event("SMALL"))
+    assert [(n, e["event"]) for n, e in log.since(0)] == [(2, "SMALL")]
+
+
+def test_log_gives_back_the_events_it_was_given() -> None:
+    """Kept as text, read back the same: odd characters, huge and non-finite numbers."""
+    odd = event("ODD", text="\x00\u202e\ud800é😀", big=1 << 70, inf=float("inf"), f=-0.0)
+    log = EventLog(lambda e: None)
+    log(odd)
+    ((number, kept),) = log.since(0)
+    assert number == 0 and kept == odd and json.dumps(kept) == json.dumps(odd)
 
 
 def test_data_matches() -> None:
