@@ -47,7 +47,10 @@ def failure(run: Run) -> str:
     if run.status < 0:
         return f"killed by signal {-run.status}"
     tail = run.err_tail.decode(errors="replace").strip().splitlines()
-    return f"exit {run.status}" + (f": {tail[-1][:60]}" if tail else "")
+    said = tail[-1] if tail else ""
+    if len(said) > 40:
+        said = said[:40] + "…"
+    return f"exit {run.status}: {said}" if said else f"exit {run.status}"
 
 
 def figure(

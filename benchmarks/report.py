@@ -72,6 +72,7 @@ class Figure:
     target: Target | None = None
     failed: str = ""
     other_failed: str = ""
+    number: str = ""  # the figure's number in issue 18's list, if it is one
 
     @property
     def ratio(self) -> float | None:
@@ -97,7 +98,10 @@ class Figure:
             other += f" ({self.other_failed})"
         ratio = "" if self.ratio is None else f"{self.ratio:.2f}x"
         target = "" if self.target is None else str(self.target)
-        return [self.measure, self.unit, ours, other, self.which, ratio, target, self.met]
+        return [
+            self.number, self.measure, self.unit, ours, other, self.which, ratio, target,
+            self.met,
+        ]  # fmt: skip
 
 
 def number(value: float) -> str:
@@ -111,7 +115,7 @@ def number(value: float) -> str:
     return f"{value:.2f}"
 
 
-HEAD = ["measure", "unit", "qmpshell", "compared with", "which", "ratio", "target", "met"]
+HEAD = ["#", "measure", "unit", "qmpshell", "compared with", "which", "ratio", "target", "met"]
 
 
 def table(figures: list[Figure]) -> list[str]:
@@ -136,6 +140,24 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {qemu_version}"
     )
+
+
+def versions() -> str:
+    """qmpshell's version and commit, and qemu.qmp's, as measured."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    commit = subprocess.run(
+        ["git", "-C", str(Path(__file__).parent), "describe", "--always", "--dirty"],
+        capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    at = f" at commit {commit}" if commit else ""
+    return f"qmpshell {of('qmpshell')}{at}, qemu.qmp {of('qemu.qmp')}"
 
 
 def kept_limits(path: str | None) -> str:
@@ -199,6 +221,7 @@ METHOD = """\
 
 def report(
     command: str,
+    counts: str,
     figures: list[Figure],
     others: list[Figure],
     limits: str,
@@ -213,8 +236,10 @@ def report(
         "",
         f"Measured on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}.",
         "",
-        f"Command: `{command}`; qmp-shell is QEMU's (`qemu.qmp` from PyPI), both tools",
-        "installed in the benchmark's own environment as users get them (not editable).",
+        f"Command: `{command}`; {versions()} (qmp-shell is QEMU's, from PyPI). Both tools",
+        "are installed in the benchmark's own environment as users get them (not editable).",
+        "",
+        counts,
         "",
         SERVERS,
         "## What limits each figure",

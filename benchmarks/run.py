@@ -57,7 +57,7 @@ FULL = Counts(
     flood=100_000, line=10_000_000, pty_rounds=3, pairs=2500, rate=5000.0, prefixes=1000,
 )  # fmt: skip
 QUICK = Counts(
-    rounds=3, piped_rounds=2, lines=200, memory_rounds=1, reply=5_000_000,
+    rounds=5, piped_rounds=3, lines=200, memory_rounds=1, reply=5_000_000,
     flood=10_000, line=1_000_000, pty_rounds=1, pairs=500, rate=5000.0, prefixes=100,
 )  # fmt: skip
 
@@ -81,6 +81,12 @@ class Progress:
         self.last = now
 
 
+def numbered(number: int, figures: list[Figure]) -> list[Figure]:
+    for figure in figures:
+        figure.number = str(number)
+    return figures
+
+
 def measure_all(counts: Counts, spawner: Spawner, home: str) -> tuple[list[Figure], list[Figure]]:
     """Every figure: those of issue 18, in its order, and the others."""
     env = env_for_tools(home)
@@ -94,34 +100,46 @@ def measure_all(counts: Counts, spawner: Spawner, home: str) -> tuple[list[Figur
     figures: list[Figure] = []
     others: list[Figure] = []
     say("1: one command")
-    figures += speed.one_command(spawner, counts.rounds, env)
-    say(f"2: {counts.lines} piped commands")
+    figures += numbered(1, speed.one_command(spawner, counts.rounds, env))
+    say(f"2: {counts.lines:,} piped commands")
     main, floor = speed.piped(spawner, counts.piped_rounds, counts.lines, env)
-    figures += main
+    figures += numbered(2, main)
     others += floor
     say(f"3: a {counts.reply:,} byte reply")
-    figures += memory.big_reply(spawner, counts.memory_rounds, counts.reply, env, warm)
+    figures += numbered(3, memory.big_reply(spawner, counts.memory_rounds, counts.reply, env, warm))
     say(f"4: {counts.flood:,} events while a command waits")
-    figures += memory.events_while_waiting(spawner, counts.memory_rounds, counts.flood, env, warm)
-    say(f"5: a {counts.line:,} byte input line")
-    figures += memory.big_line(spawner, counts.memory_rounds, counts.line, env, warm)
-    say(f"6: {counts.flood:,} events at the prompt, in a pty")
-    main, extra = interactive.events_at_prompt(
-        spawner, max(1, counts.pty_rounds // 2), counts.flood, env
+    figures += numbered(
+        4, memory.events_while_waiting(spawner, counts.memory_rounds, counts.flood, env, warm)
     )
-    figures += main
+    say(f"5: a {counts.line:,} byte input line")
+    figures += numbered(5, memory.big_line(spawner, counts.memory_rounds, counts.line, env, warm))
+    say(f"6: {counts.flood:,} events at the prompt, in a pty")
+    main, extra = interactive.events_at_prompt(spawner, counts.pty_rounds, counts.flood, env)
+    figures += numbered(6, main)
     others += extra
     say("7: the schema rendered into a pty; completion")
     main, extra = interactive.schema_render(spawner, counts.pty_rounds, counts.prefixes, env)
-    figures += main
+    figures += numbered(7, main)
     others += extra
-    say(f"8: {2 * counts.pairs:,} events at {counts.rate:g}/s in a pty; scripted")
+    say(f"8: {2 * counts.pairs:,} events at {counts.rate:g}/s in a pty")
     main, extra = events.in_pty(spawner, counts.pairs, counts.rate, env, home)
-    figures += main
+    figures += numbered(8, main)
     others += extra
+    say("events, scripted")
     others += events.scripted(counts.pairs, counts.rate, env, home)
     say("done")
     return figures, others
+
+
+def describe(counts: Counts) -> str:
+    """What a run did, for the report."""
+    return (
+        f"Rounds: {counts.rounds} of one command (1), {counts.piped_rounds} of "
+        f"{counts.lines:,} piped lines (2), {counts.memory_rounds} of each memory figure "
+        f"(3, 4, 5), {counts.pty_rounds} interactive session"
+        f"{'s' if counts.pty_rounds != 1 else ''} each (6, 7); "
+        f"{2 * counts.pairs:,} events at {counts.rate:,.0f}/s (8)."
+    )
 
 
 def main() -> int:
@@ -138,7 +156,7 @@ def main() -> int:
         spawner.close()
         shutil.rmtree(home, ignore_errors=True)
     command = "scripts/bench --quick" if args.quick else "scripts/bench"
-    text = report(command, figures, others, kept_limits(args.write), NOTES)
+    text = report(command, describe(counts), figures, others, kept_limits(args.write), NOTES)
     print(text)
     if args.write:
         Path(args.write).write_text(text)
