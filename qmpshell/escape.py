@@ -25,11 +25,21 @@ _INVISIBLE = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
 _UNSAFE_IN_TEXT = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]")
 # Lines of text (HMP output) keep their tabs and newlines.
-_LINES_UNSAFE = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
+_LINES_UNSAFE_BUT_ESC = f"\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
+_LINES_UNSAFE = _LINES_UNSAFE_BUT_ESC + "\x1b"
 _UNSAFE_IN_LINES = re.compile(f"[{_LINES_UNSAFE}]")
 # Text qmpshell coloured itself: its SGR sequences (colours, bold) stay, nothing else.
 _SGR = "\x1b\\[[0-9;]*m"
 _UNSAFE_IN_PAINTED = re.compile(f"({_SGR})|[{_LINES_UNSAFE}]")
+# Whether there is anything to escape in such text: an unsafe character but ESC, or an
+# ESC that starts no SGR sequence. Two searches at the regex engine's speed (apart, each
+# is a fast scan), where the substitution above calls back for each of a big reply's
+# 200,000 colours.
+_UNSAFE_BUT_ESC_IN_LINES = re.compile(f"[{_LINES_UNSAFE_BUT_ESC}]")
+_ESC_OUTSIDE_SGR = re.compile(f"\x1b(?!{_SGR[1:]})")
+# The ASCII characters such text may hold as they are (ESC: where an SGR starts); what
+# else an ASCII text holds is found by deleting these, faster than a regex scans it.
+_SAFE_ASCII_IN_PAINTED = bytes(range(0x20, 0x7F)) + b"\t\n\x1b"
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 #: Every character no escaping function lets through (tab and newline aside, which the
@@ -52,7 +62,10 @@ def escape_text(text: str) -> str:
 def escape_json(text: str) -> str:
     """JSON text with DEL, C1, the invisible characters and lone surrogates escaped; it
     stays equivalent JSON, since they can only occur inside strings."""
-    if _UNSAFE_IN_JSON.search(text) is None:  # the common case, and the fast one
+    if text.isascii():  # DEL is the only ASCII character to escape, and the rarest
+        if "\x7f" not in text:
+            return text
+    elif _UNSAFE_IN_JSON.search(text) is None:  # the common case, and the fast one
         return text
     return _UNSAFE_IN_JSON.sub(_escape_char, text)
 
@@ -70,8 +83,12 @@ def escape_painted(text: str) -> str:
     """Text qmpshell coloured (:mod:`qmpshell.ui.render`), whose parts from QEMU were
     escaped before colouring: its SGR sequences kept, anything else escaped as by
     :func:`escape_lines`, so that nothing but colour reaches the terminal."""
-    if _UNSAFE_IN_LINES.search(text) is None:
-        return text
+    if text.isascii():
+        clean = not text.encode("ascii").translate(None, _SAFE_ASCII_IN_PAINTED)
+    else:
+        clean = _UNSAFE_BUT_ESC_IN_LINES.search(text) is None
+    if clean and _ESC_OUTSIDE_SGR.search(text) is None:
+        return text  # the renderer's own output: as it is
     return _UNSAFE_IN_PAINTED.sub(_keep_sgr, text)
 
 

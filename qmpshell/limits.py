@@ -18,15 +18,20 @@ MAX_DEPTH = 256
 
 def nesting_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether ``value`` nests arrays and objects more than ``limit`` levels deep; a
-    walk without recursion, so any depth can be asked about."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        kind = type(item)
-        if kind is not dict and kind is not list:
-            continue
+    walk without recursion, so any depth can be asked about. It goes a level at a time
+    and keeps only the containers of the next (a schema reply's 200,000 strings and
+    numbers are looked at once and dropped)."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        children = item.values() if kind is dict else item
-        stack.extend((child, depth + 1) for child in children)
+        below = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+        level = below
+        depth += 1
     return False

@@ -23,6 +23,7 @@ from pygments.formatters.terminal import TerminalFormatter  # type: ignore[impor
 from pygments.token import Keyword, Name, Number, String, Token  # type: ignore[import-untyped]
 
 from ..escape import escape_json, escape_text
+from .jsonpaint import Palette, paint_json
 
 # Plain (not "bright") ANSI colours, which stay readable on dark and light backgrounds
 # alike; object keys are bold blue, as in jq. Punctuation and whitespace stay uncoloured,
@@ -39,7 +40,7 @@ _ERROR_HEAD_COLOR = "*red*"
 _ERROR_TEXT_COLOR = "red"
 _EVENT_COLOR = "*magenta*"
 
-_TERMINAL_COLORS = {token: (color, color) for token, color in _JSON_COLORS.items()}
+TERMINAL_COLORS = {token: (color, color) for token, color in _JSON_COLORS.items()}
 
 
 def _as_text(value: Any) -> str:
@@ -84,7 +85,7 @@ _JSON_TOKENS = {
     "key": Name.Tag,
     "string": String.Double,
     "integer": Number.Integer,
-    "float": Number.Float,
+    "floating": Number.Float,
     "constant": Keyword.Constant,
 }
 
@@ -108,8 +109,8 @@ class Renderer:
         self.color = color
         self.verbose = verbose
         self.pretty_indent = pretty_indent
-        self._codes: dict[str, tuple[str, str]] | None = None
-        self._formatter = TerminalFormatter(colorscheme=_TERMINAL_COLORS)
+        self._codes: Palette | None = None
+        self._formatter = TerminalFormatter(colorscheme=TERMINAL_COLORS)
 
     def reply(self, message: Mapping[str, Any]) -> str:
         """A reply (its id already removed): "OK" for an empty success, "Error (class):
@@ -138,8 +139,20 @@ class Renderer:
 
     def json(self, value: Any) -> str:
         """Any JSON value, indented as ``pretty_indent`` says, coloured when colour is on."""
+        if self.color and self.pretty_indent is not None:
+            # Coloured as it is written (the colours are outside the strings, which alone
+            # escaping changes).
+            return escape_json(paint_json(value, self.pretty_indent, self._palette()))
         text = json.dumps(value, indent=self.pretty_indent, ensure_ascii=False)
         return self._highlight(escape_json(text))
+
+    def _palette(self) -> Palette:
+        """The codes pygments puts around each kind of JSON token, asked of it once."""
+        if self._codes is None:
+            self._codes = Palette(
+                **{kind: _codes_for(token, self._formatter) for kind, token in _JSON_TOKENS.items()}
+            )
+        return self._codes
 
     def _paint(self, color: str, text: str) -> str:
         return ansiformat(color, text) if self.color else text
@@ -151,11 +164,7 @@ class Renderer:
         reply takes ~40 ms this way, ~150 ms token by token through pygments.)"""
         if not self.color:
             return json_text
-        if self._codes is None:
-            self._codes = {
-                kind: _codes_for(token, self._formatter) for kind, token in _JSON_TOKENS.items()
-            }
-        codes = self._codes
+        codes = self._palette()._asdict()
 
         def paint(match: re.Match[str]) -> str:
             string, colon, number, constant = match.groups()
@@ -163,7 +172,7 @@ class Renderer:
                 start, end = codes["key" if colon else "string"]
                 return f"{start}{string}{end}{colon or ''}"
             if number is not None:
-                start, end = codes["float" if _FLOATY.search(number) else "integer"]
+                start, end = codes["floating" if _FLOATY.search(number) else "integer"]
                 return f"{start}{number}{end}"
             start, end = codes["constant"]
             return f"{start}{constant}{end}"

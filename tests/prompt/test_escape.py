@@ -68,6 +68,17 @@ def test_escape_painted_keeps_only_colours(text: str) -> None:
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.lists(HOSTILE | st.sampled_from(["\x1b[01m\x1b[34m", "\x1b[39;49;00m", "\x1b["]), max_size=8)
+)
+def test_escape_painted_is_escape_lines_between_the_colours(parts: list[str]) -> None:
+    text = "".join(parts)
+    pieces = re.split(f"({SGR.pattern})", text)
+    expected = "".join(p if i % 2 else escape_lines(p) for i, p in enumerate(pieces))
+    assert escape_painted(text) == expected
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(SAFE_TEXT)
 def test_safe_text_is_unchanged(text: str) -> None:
     assert escape_text(text) == text

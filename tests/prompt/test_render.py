@@ -16,7 +16,7 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qmpshell.escape import escape_text
+from qmpshell.escape import escape_json, escape_text
 from qmpshell.ui import render
 from qmpshell.ui.console import Console
 from qmpshell.ui.render import Renderer
@@ -318,6 +318,21 @@ def test_any_json_value_round_trips_when_plain(value: Any) -> None:
     assert json.loads(shown) == value
     assert strip(COLOR.json(value)) == shown
     assert_inert(COLOR.json(value))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(JSON_VALUES, st.sampled_from([2, None]))
+def test_colours_are_those_pygments_gives(value: Any, indent: int | None) -> None:
+    """Byte for byte what pygments' JsonLexer and TerminalFormatter make of the escaped
+    JSON text, which the renderer makes faster."""
+    from pygments import highlight
+    from pygments.formatters.terminal import TerminalFormatter
+    from pygments.lexers import JsonLexer
+
+    renderer = Renderer(color=True, pretty_indent=indent)
+    text = escape_json(json.dumps(value, indent=indent, ensure_ascii=False))
+    formatter = TerminalFormatter(colorscheme=render.TERMINAL_COLORS)
+    assert renderer.json(value) + "\n" == highlight(text, JsonLexer(), formatter)
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)

@@ -31,6 +31,24 @@ def test_schema_reply_is_faithful(schema_entries: list[dict[str, Any]]) -> None:
     assert strip(coloured) == plain
 
 
+def test_schema_reply_coloured_as_pygments_colours_it(schema_entries: list[dict[str, Any]]) -> None:
+    """The colours are pygments' JsonLexer and TerminalFormatter's, byte for byte (the
+    renderer gets there faster), and the output boundary keeps them all."""
+    from pygments import highlight
+    from pygments.formatters.terminal import TerminalFormatter
+    from pygments.lexers import JsonLexer
+
+    from qmpshell.escape import escape_painted
+    from qmpshell.ui import render
+
+    message = {"return": schema_entries}
+    text = json.dumps(message, indent=2, ensure_ascii=False)
+    formatter = TerminalFormatter(colorscheme=render.TERMINAL_COLORS)
+    coloured = COLOR.reply(message)
+    assert coloured + "\n" == highlight(text, JsonLexer(), formatter)
+    assert escape_painted(coloured) == coloured
+
+
 def test_scripted_mode_does_not_import_pygments_or_prompt_toolkit() -> None:
     code = (
         "import sys, qmpshell, qmpshell.cli.main, qmpshell.modes.scripted, qmpshell.ui.output, "
