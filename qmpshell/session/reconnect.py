@@ -146,6 +146,9 @@ class Reconnector:
     async def _attempt(self, deadline: float | None) -> Failure | None:
         """One attempt, connecting and every step: None when it succeeded, else why not."""
         attempt = asyncio.ensure_future(self._handshake(self._attempt_timeout(deadline)))
+        # Its failure is taken even if the session ends before anyone reads it (a script
+        # ending while an attempt is refused), so that asyncio never reports it.
+        attempt.add_done_callback(lambda done: done.cancelled() or done.exception())
         left = None if deadline is None else deadline - asyncio.get_running_loop().time()
         try:
             # Never raises what the attempt raised; a step slower than what is left of the
