@@ -7,6 +7,12 @@ decoder does not look for line ends: it tracks bracket depth outside of strings,
 an object out of the stream when its outer brace closes. The common case, one whole
 compact object in one read, is handed straight to :func:`json.loads`.
 
+A long string (a 50 MB ``guest-file-read``) is not kept as bytes until its message is
+whole: once it passes :data:`LONG` bytes without an escape, it is decoded as it arrives
+into one growing text and its bytes dropped, and a mark stands for it in what
+:func:`json.loads` parses; so a 50 MB reply is held about once while it is decoded, not
+as its bytes, its text and its value.
+
 A message nested deeper than :data:`~qmpshell.protocol.message.MAX_DEPTH` levels is refused as a
 protocol error, as garbage is: everything that walks a message (the JSON encoder, the
 redaction, the renderer) may then recurse safely.
@@ -14,7 +20,9 @@ redaction, the renderer) may then recurse safely.
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
 import re
 from typing import Any
 
@@ -31,8 +39,11 @@ _SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
 SYNC_BYTE = 0xFF
 
 _OPEN = frozenset(b"{[")
-# A message this big leaves the buffer before it is parsed (see _drain).
-_BIG = 1 << 20
+# A message this big leaves the buffer before it is parsed (see _drain); a string this
+# long is decoded as it arrives (see _LongString).
+LONG = 1 << 20
+# What ends a string streamed as it arrives, or makes it one json.loads must read.
+_STRING_STOP = re.compile(rb'["\\\x00-\x1f]')
 _QUOTE = ord('"')
 
 
@@ -65,9 +76,12 @@ class MessageDecoder:
     raises :class:`ProtocolError`, after which the decoder should not be used again.
     """
 
-    def __init__(self, max_message_size: int | None = None, sync_bytes: bool = False) -> None:
+    def __init__(
+        self, max_message_size: int | None = None, sync_bytes: bool = False, long: int = LONG
+    ) -> None:
         self._buf = bytearray()
         self._max = max_message_size
+        self._long = long
         # Guest agent streams: 0xFF may stand between messages, and after a resync the
         # bytes up to the next 0xFF are stale and thrown away.
         self._space = _SPACE_OR_SYNC if sync_bytes else _SPACE
@@ -77,11 +91,20 @@ class MessageDecoder:
         self._scan = 0
         self._depth = 0
         self._in_string = False
+        self._string_start = 0  # where the string being scanned opens, when in one
+        self._may_stream = False  # that string may yet be decoded as it arrives
+        # Long strings of the object being scanned: the one arriving, the ones done (by
+        # the mark that stands for each in _buf), and how many more bytes the object has
+        # than _buf holds of it.
+        self._streaming: _LongString | None = None
+        self._strings: dict[str, str] = {}
+        self._streamed = 0
+        self._mark = f"qmpshell-long-{os.urandom(12).hex()}-"  # no peer can guess it
 
     @property
     def pending(self) -> int:
         """How many bytes are buffered for an object not yet complete."""
-        return len(self._buf)
+        return len(self._buf) + self._streamed
 
     def discard_until_sync(self) -> None:
         """Drop everything buffered and every byte up to the next 0xFF (guest agent
@@ -89,7 +112,13 @@ class MessageDecoder:
         self._buf.clear()
         self._begun = False
         self._in_string = False
+        self._forget_strings()
         self._discarding = True
+
+    def _forget_strings(self) -> None:
+        self._streaming = None
+        self._strings = {}
+        self._streamed = 0
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Take the next chunk of the stream; return the objects it completes."""
@@ -100,6 +129,8 @@ class MessageDecoder:
             data = data[mark + 1 :]
             self._discarding = False
         messages: list[dict[str, Any]] = []
+        if self._streaming is not None:
+            data = self._stream(data)
         if not self._buf:
             data = self._whole_lines(data, messages)
         if data:
@@ -148,24 +179,105 @@ class MessageDecoder:
             end = self._scan_object(buf)
             if end < 0:
                 break
-            if self._too_big(end - start):
+            if self._too_big(end - start + self._streamed):
                 raise ProtocolError(f"a message is larger than {self._max} bytes")
             text = _text(buf, start, end)
             self._begun = False
-            if end - start >= _BIG:
+            if end - start >= self._long:
                 # Its bytes go before it is parsed: of a big message, no more than its
                 # bytes and its text, then its text and its value, are held at once.
                 del buf[:end]
                 end = 0
-            messages.append(self._parse(text))
+            parse = self._parse_with_strings if self._strings else self._parse
+            messages.append(parse(text))
             start = end
         if start:
             del buf[:start]
             if self._begun:
                 self._scan -= start
-        if self._too_big(len(buf)):
+                self._string_start -= start
+        if self._too_big(len(buf) + self._streamed):
             raise ProtocolError(f"a message is larger than {self._max} bytes")
+        if self._in_string and self._may_stream and len(buf) - self._string_start > self._long:
+            self._stream_from_buffer()
         return messages
+
+    # -- long strings ---------------------------------------------------------------------
+
+    def _parse_with_strings(self, text: str) -> dict[str, Any]:
+        """The message whose long strings are marks in ``text``, with them put back. Not
+        JSON after all: said of the text as it came (the strings held no escape), so that
+        the error is the one the whole would have given."""
+        strings, self._strings = self._strings, {}
+        self._streamed = 0
+        try:
+            return _put_back(self._parse(text), strings)  # type: ignore[no-any-return]
+        except ProtocolError:
+            for mark, string in strings.items():
+                text = text.replace(f'"{mark}"', f'"{string}"')
+            return self._parse(text)
+
+    def _unstream(self, data: bytes) -> bytes:
+        """Back to bytes: the string arriving holds what json.loads must read (an escape,
+        a control character, bytes that are not UTF-8) once its message is whole."""
+        streaming = self._streaming
+        assert streaming is not None
+        self._streaming = None
+        self._may_stream = False
+        taken = streaming.bytes_so_far()
+        self._buf += b'"' + taken
+        self._streamed -= len(taken) + 1
+        self._scan = len(self._buf)
+        return data
+
+    def _stream_from_buffer(self) -> None:
+        """The string being scanned has grown long: from now on it is decoded as it
+        arrives, unless it holds what only json.loads may read (an escape, a control
+        character)."""
+        buf = self._buf
+        start = self._string_start + 1
+        if _STRING_STOP.search(buf, start) is not None:
+            self._may_stream = False  # an escape, maybe cut: json.loads reads the whole
+            return
+        streaming = _LongString()
+        try:
+            with memoryview(buf) as whole, whole[start:] as rest:
+                streaming.add(rest)
+        except UnicodeDecodeError:  # refused once the message is whole, as any
+            self._may_stream = False
+            return
+        self._streamed += len(buf) - start + 1
+        del buf[start - 1 :]  # the opening quote too: the mark brings its own
+        self._streaming = streaming
+
+    def _stream(self, data: bytes) -> bytes:
+        """Take what ``data`` holds of the long string arriving; the rest, for the
+        scanner, once the string has closed (or must be read by json.loads after all)."""
+        streaming = self._streaming
+        assert streaming is not None
+        stop = _STRING_STOP.search(data)
+        try:
+            if stop is None:
+                streaming.add(data)
+                self._streamed += len(data)
+                if self._too_big(len(self._buf) + self._streamed):
+                    raise ProtocolError(f"a message is larger than {self._max} bytes")
+                return b""
+            at = stop.start()
+            if data[at] != _QUOTE:  # an escape or a control character
+                return self._unstream(data)
+            with memoryview(data) as whole, whole[:at] as part:
+                text = streaming.end(part)
+        except UnicodeDecodeError:  # refused once the message is whole, as any
+            return self._unstream(data)
+        self._streaming = None
+        mark = f"{self._mark}{len(self._strings)}"
+        self._strings[mark] = text
+        self._buf += b'"' + mark.encode() + b'"'
+        self._streamed += at - len(mark) - 1  # the stream's size, as it came, counted
+        self._in_string = False
+        self._scan = len(self._buf)
+        return data[at + 1 :]
 
     def _scan_object(self, buf: bytearray) -> int:
         """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
@@ -183,6 +295,8 @@ class MessageDecoder:
             if first == _QUOTE:
                 if match.end() - match.start() == 1:  # a string the read cut short
                     self._in_string = True
+                    self._string_start = match.start()
+                    self._may_stream = True
                     self._depth = depth
                     self._scan = match.end()
                     return self._scan_object(buf)
@@ -214,6 +328,53 @@ class MessageDecoder:
         if not isinstance(value, dict):
             raise ProtocolError(f"expected a JSON object, got {_start_of(text)}")
         return value
+
+
+class _LongString:
+    """A JSON string without escapes, decoded as its bytes arrive into one text that
+    grows in place: CPython extends a string held by nothing but the local variable it
+    is added to and stored back in, rather than copying it."""
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._text = ""
+
+    def add(self, data: bytes | memoryview, final: bool = False) -> None:
+        """Decode ``data`` onto the text; :class:`UnicodeDecodeError`, with nothing
+        taken, when it is not UTF-8."""
+        piece = self._utf8.decode(data, final)
+        text, self._text = self._text, ""
+        text += piece  # in place: ``text`` is its only reference
+        self._text = text
+
+    def end(self, data: bytes | memoryview) -> str:
+        """The whole text, once ``data``, the last of its bytes, is added."""
+        self.add(data, final=True)
+        text, self._text = self._text, ""
+        return text
+
+    def bytes_so_far(self) -> bytes:
+        """The bytes taken so far, as they came (UTF-8 decoded and encoded again)."""
+        return self._text.encode() + self._utf8.getstate()[0]
+
+
+def _put_back(value: Any, strings: dict[str, str]) -> Any:
+    """``value`` with each mark of :attr:`MessageDecoder._strings` replaced by the long
+    string it stands for (keys too)."""
+    if isinstance(value, str):
+        return strings.get(value, value)
+    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
+    if isinstance(value, dict):
+        members = {}
+        for key, item in value.items():
+            members[strings.get(key, key)] = _put_back(item, strings)
+        return members
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            items.append(_put_back(item, strings))
+        return items
+    return value
 
 
 def _text(buf: bytearray, start: int, end: int) -> str:

@@ -722,3 +722,105 @@ def test_a_big_message_cut_short_is_pending() -> None:
 def test_a_big_message_that_is_not_json_is_an_error(data: bytes, error: str) -> None:
     with pytest.raises(ProtocolError, match=error):
         feed_all(chunked(data + b"\r\n", 1 << 18))
+
+
+# -- long strings, decoded as they arrive ---------------------------------------------
+
+
+def _outcome(decoder: MessageDecoder, chunks: Iterable[bytes]) -> tuple[list[Any], str | None]:
+    """The messages a decoder gives for ``chunks``, and what the error that stopped it
+    says was wrong (not the message's start it shows: an error seen as the string
+    arrives shows what had come of it)."""
+    messages: list[Any] = []
+    try:
+        for chunk in chunks:
+            messages.extend(decoder.feed(chunk))
+    except ProtocolError as exc:
+        return messages, str(exc).partition(": '")[0]
+    return messages, None
+
+
+_LONG_TEXT = st.text(
+    alphabet=st.one_of(_TRICKY_CHARS, st.sampled_from("xyz€"), st.characters()), max_size=40
+)
+
+
+@given(
+    objs=st.lists(st.dictionaries(_TEXT | _LONG_TEXT, _JSON_VALUES | _LONG_TEXT), max_size=4),
+    layout=st.sampled_from(["compact", "tight", "pretty"]),
+    long=st.integers(1, 12),
+    garbage=st.sampled_from([b"", b"\xff", b'"\\', b"\x00", b"x"]),
+    data=st.data(),
+)
+@settings(
+    max_examples=ROUND_TRIP_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+def test_strings_decoded_as_they_arrive_give_what_the_whole_gives(
+    objs: list[dict[str, Any]], layout: str, long: int, garbage: bytes, data: st.DataObject
+) -> None:
+    """Whatever the stream and its cuts: a decoder that takes strings longer than
+    ``long`` as they arrive gives the same messages, and the same error, as one that
+    never does. (Lone surrogates included: they make invalid UTF-8; every third message
+    without its backslashes, so that strings go unescaped to their end.)"""
+    stream = b"".join(
+        _encode_any(obj, layout).replace(b"\\", b"") if n % 3 == 2 else _encode_any(obj, layout)
+        for n, obj in enumerate(objs)
+    )
+    at = data.draw(st.integers(0, len(stream)), label="garbage at")
+    stream = stream[:at] + garbage + stream[at:]
+    points = data.draw(
+        st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=20), label="cuts"
+    )
+    chunks = cut(stream, points)
+    limit = data.draw(st.none() | st.integers(0, 300), label="max_message_size")
+    streaming = MessageDecoder(limit, long=long)
+    assert _outcome(streaming, chunks) == _outcome(MessageDecoder(limit), chunks)
+
+
+def _encode_any(obj: Any, layout: str) -> bytes:
+    """As :func:`_encode`, lone surrogates written as bytes that are not UTF-8."""
+    text = json.dumps(obj, ensure_ascii=False, indent=4 if layout == "pretty" else None)
+    return text.encode("utf-8", "surrogatepass") + b"\r\n"
+
+
+LONG_DATA = "QUJD" * 5_000_000  # a guest-file-read's base64: 20 MB without an escape
+
+
+@pytest.mark.parametrize("size", [1 << 12, 1 << 18, 3 << 20])
+def test_a_long_string_is_taken_as_it_arrives(size: int) -> None:
+    """20 MB strings (a value and a key) between small messages, cut as a socket cuts
+    them: whole; ``pending`` counts what was taken of the one arriving."""
+    message = {"return": {"buf-b64": LONG_DATA, LONG_DATA[: 3 << 20]: "é€😀", "n": 1}, "id": 2}
+    stream = compact(RETURN) + compact(message) + pretty(message) + compact(EVENT)
+    cut_short = len(stream) - len(compact(EVENT)) - 100  # inside the second message
+    decoder = MessageDecoder()
+    assert feed_all(chunked(stream[:cut_short], size), decoder) == [RETURN, message]
+    assert decoder.pending > 20_000_000
+    assert decoder.feed(stream[cut_short:]) == [message, EVENT]
+    assert decoder.pending == 0
+
+
+def test_a_long_string_counts_towards_the_size_limit() -> None:
+    decoder = MessageDecoder(max_message_size=10 << 20)
+    with pytest.raises(ProtocolError, match="larger than 10485760 bytes"):
+        feed_all(chunked(compact({"return": LONG_DATA}), 1 << 16), decoder)
+
+
+@pytest.mark.parametrize(
+    ("tail", "error"),
+    [
+        (b'\xff"}\r\n', 'invalid UTF-8 from peer: \'{"return": "QUJD'),
+        (b'\x01"}\r\n', "invalid JSON"),
+    ],
+)
+def test_a_long_string_with_bad_bytes_late_in_it_is_an_error(tail: bytes, error: str) -> None:
+    data = b'{"return": "' + LONG_DATA.encode() + tail
+    with pytest.raises(ProtocolError, match=error):
+        feed_all(chunked(data, 1 << 16))
+
+
+def test_a_long_string_with_an_escape_late_in_it_is_read_whole() -> None:
+    message = {"return": LONG_DATA[: 3 << 20] + '\\"\n' + LONG_DATA[:1000], "id": 1}
+    assert feed_all(chunked(compact(message), 1 << 16)) == [message]
