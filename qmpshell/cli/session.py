@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from ..errors import ExitStatus, QMPShellError
 from ..language.mode import Mode
 from ..modes.scripted import PIPELINE, iterate, read_lines, run_script
+from ..modes.summary import ended_by
 from ..protocol.address import Address, LibvirtAddress
 from ..protocol.client import QMPClient, Runstate
 from ..protocol.transcript import Transcript
@@ -81,10 +82,7 @@ async def _session(
     except asyncio.CancelledError:
         if not received:
             raise
-        if received[0] is signal.SIGHUP:
-            return ExitStatus.HANGUP  # nobody is there to read a message
-        output.error(f"terminated by {received[0].name}")
-        return ExitStatus.TERMINATED
+        return ended_by(received[0], output)
     finally:
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)

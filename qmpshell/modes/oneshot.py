@@ -60,7 +60,7 @@ from ..session.lines import (
     timed_out,
     without_own_id,
 )
-from .summary import summary, unanswered
+from .summary import ended_by, summary, unanswered
 
 # A stdin larger than this is left to scripted mode, which reads it as it goes.
 MAX_INPUT = 1 << 20
@@ -210,10 +210,7 @@ def run_oneshot(
         run.output_failure = output_failure
         return run.script(lines)
     except _Signalled as stop:
-        if stop.signum == signal.SIGHUP:
-            return ExitStatus.HANGUP  # nobody is there to read a message
-        output.error(f"terminated by {signal.Signals(stop.signum).name}")
-        return ExitStatus.TERMINATED
+        return ended_by(stop.signum, output)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -1,7 +1,20 @@
-"""What a script says at its end: which lines failed. Shared by the scripted mode and the
-one-shot run (no asyncio here)."""
+"""What a session says at its end: which lines of a script failed, or the signal that
+ended it. Shared by the asyncio session and the one-shot run (no asyncio here)."""
 
 from __future__ import annotations
+
+import signal
+
+from ..errors import ExitStatus
+from ..session.display import Display
+
+
+def ended_by(signum: int, output: Display) -> ExitStatus:
+    """A session SIGTERM or SIGHUP ended (as cleanly as Ctrl-D): said, and its status."""
+    if signum == signal.SIGHUP:
+        return ExitStatus.HANGUP  # nobody is there to read a message
+    output.error(f"terminated by {signal.Signals(signum).name}")
+    return ExitStatus.TERMINATED
 
 
 def summary(failed: list[int], commands: int, exit_on_error: bool) -> str | None:

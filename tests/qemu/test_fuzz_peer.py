@@ -333,13 +333,10 @@ def blocking_scenario(
 def test_a_peer_sending_anything_gives_the_blocking_client_only_qmpshell_errors(
     greeting: Any, script: list[tuple[str, Any]], commands: int
 ) -> None:
-    directory = tempfile.mkdtemp(prefix="qs-fuzz-", dir="/tmp")
-    path = os.path.join(directory, "s")
-    transcript = Transcript(os.path.join(directory, "t.jsonl"))
-    try:
-        blocking_scenario(path, greeting, script, commands, Recorder(transcript))
-    finally:
-        transcript.close()
-        for name in os.listdir(directory):
-            os.unlink(os.path.join(directory, name))
-        os.rmdir(directory)
+    with tempfile.TemporaryDirectory(prefix="qs-fuzz-", dir="/tmp") as directory:
+        transcript = Transcript(os.path.join(directory, "t.jsonl"))
+        try:
+            path = os.path.join(directory, "s")
+            blocking_scenario(path, greeting, script, commands, Recorder(transcript))
+        finally:
+            transcript.close()
