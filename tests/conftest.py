@@ -80,7 +80,8 @@ class SyncQMP:
 
     def __init__(self, path: str) -> None:
         self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(10)
+        # Generous: a loaded machine has kept QEMU from answering for seconds.
+        self.sock.settimeout(30)
         self.sock.connect(path)
         self.file = self.sock.makefile("rb")
         self.greeting = json.loads(self.file.readline())
