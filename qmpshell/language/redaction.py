@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from ..errors import InputError
@@ -71,7 +72,16 @@ def has_secret(value: Any) -> bool:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        elif _is_big_array(item) and any(has_secret(element) for element in item):
+            return True  # walked an element at a time, never all held at once
     return False
+
+
+def _is_big_array(value: Any) -> bool:
+    """A sequence that is not a list: the protocol's array of a big reply kept as text
+    (:class:`qmpshell.protocol.packed.PackedList`), which is not the language's to
+    know by name."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 def redact(value: Any) -> Any:
@@ -89,7 +99,7 @@ def _redacted(value: Any) -> Any:
         for key in value:
             redacted[key] = _redacted_member(str(key), value)
         return redacted
-    if isinstance(value, list):
+    if isinstance(value, list) or _is_big_array(value):
         listed = []
         for item in value:
             listed.append(_redacted(item))

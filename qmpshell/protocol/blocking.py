@@ -29,6 +29,7 @@ from .ending import MAX_MESSAGE_SIZE, connect_error, connect_timeout, ended, unf
 from .greeting import PATIENCE, Greeting
 from .inflight import InFlight
 from .message import asks_to_quit, encode_line, id_key
+from .packed import plain
 from .transcript import Transcript
 
 Message = dict[str, Any]
@@ -212,7 +213,7 @@ class BlockingClient:
         reply = self.request({"execute": command}, timeout)
         if "error" in reply:
             raise CommandError(command, reply)
-        return reply.get("return")
+        return plain(reply.get("return"))
 
     def wait_closed(self, timeout: float | None) -> None:
         """After an accepted ``quit``: read (events to ``on_event``) until QEMU has

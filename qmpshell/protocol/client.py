@@ -38,6 +38,7 @@ from .eventstream import EventStream
 from .greeting import PROBE, Greeting, answers_probe, await_greeting
 from .inflight import InFlight, ReplyHandler, Request, StrayHandler
 from .message import asks_to_quit, id_key
+from .packed import as_list, plain
 from .transcript import Transcript
 from .transport import SocketTransport, Transport
 
@@ -293,7 +294,7 @@ class QMPClient:
         reply = await self.request(message, timeout=timeout)
         if "error" in reply:
             raise CommandError(command, reply)
-        return reply.get("return")
+        return plain(reply.get("return"))
 
     # -- events ------------------------------------------------------------------
 
@@ -451,7 +452,7 @@ class QMPClient:
 
 
 def _short(message: Message) -> str:
-    return describe_bytes(json.dumps(message).encode(), 60)
+    return describe_bytes(json.dumps(message, default=as_list).encode(), 60)
 
 
 class _Link:

@@ -13,6 +13,12 @@ into one growing text and its bytes dropped, and a mark stands for it in what
 :func:`json.loads` parses; so a 50 MB reply is held about once while it is decoded, not
 as its bytes, its text and its value.
 
+A reply's ``return`` array that grows past :data:`LONG` bytes of elements is kept as
+their text, a run of :data:`~qmpshell.protocol.packed.RUN` bytes at a time, each run
+checked as it is cut: the message then holds a
+:class:`~qmpshell.protocol.packed.PackedList` there, so a 50 MB list of small objects is
+held about once, as text, not as a million dicts.
+
 A message nested deeper than :data:`~qmpshell.protocol.message.MAX_DEPTH` levels is refused as a
 protocol error, as garbage is: everything that walks a message (the JSON encoder, the
 redaction, the renderer) may then recurse safely.
@@ -28,6 +34,7 @@ from typing import Any
 
 from ..errors import ProtocolError
 from ..limits import MAX_DEPTH, nesting_exceeds
+from .packed import RUN, PackedList
 
 # A whole string, or a bracket, or the opening quote of a string not yet complete.
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
@@ -45,6 +52,11 @@ LONG = 1 << 20
 # What ends a string streamed as it arrives, or makes it one json.loads must read.
 _STRING_STOP = re.compile(rb'["\\\x00-\x1f]')
 _QUOTE = ord('"')
+_BRACKET = ord("[")
+# What comes before a reply's ``return`` array, the one array packed.
+_RETURN_KEY = re.compile(rb'"return"[ \t\r\n]*:[ \t\r\n]*\Z')
+# What stands between the elements of an array.
+_SEPARATOR = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")
 
 
 def _may_nest_deep(line: bytes) -> bool:
@@ -77,7 +89,11 @@ class MessageDecoder:
     """
 
     def __init__(
-        self, max_message_size: int | None = None, sync_bytes: bool = False, long: int = LONG
+        self,
+        max_message_size: int | None = None,
+        sync_bytes: bool = False,
+        long: int = LONG,
+        run: int = RUN,
     ) -> None:
         self._buf = bytearray()
         self._max = max_message_size
@@ -100,6 +116,14 @@ class MessageDecoder:
         self._strings: dict[str, str] = {}
         self._streamed = 0
         self._mark = f"qmpshell-long-{os.urandom(12).hex()}-"  # no peer can guess it
+        # The ``return`` array being scanned: where its elements not yet cut
+        # into runs begin in _buf, where the last whole one ends, and its PackedList (once
+        # a run is cut; its mark stands first in the array in _buf). -1: in none.
+        self._run = run
+        self._array_at = -1
+        self._element_end = -1
+        self._packing: PackedList | None = None
+        self._packs: dict[str, PackedList] = {}
 
     @property
     def pending(self) -> int:
@@ -119,6 +143,9 @@ class MessageDecoder:
         self._streaming = None
         self._strings = {}
         self._streamed = 0
+        self._array_at = -1
+        self._packing = None
+        self._packs = {}
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Take the next chunk of the stream; return the objects it completes."""
@@ -176,6 +203,7 @@ class MessageDecoder:
                 self._begun = True
                 self._scan = start
                 self._depth = 0
+                self._array_at = -1
             end = self._scan_object(buf)
             if end < 0:
                 break
@@ -189,13 +217,22 @@ class MessageDecoder:
                 del buf[:end]
                 end = 0
             parse = self._parse_with_strings if self._strings else self._parse
-            messages.append(parse(text))
+            message = parse(text)
+            if self._packs:
+                message = self._put_packs(message)
+            messages.append(message)
             start = end
         if start:
             del buf[:start]
             if self._begun:
                 self._scan -= start
                 self._string_start -= start
+                self._array_at -= start
+                self._element_end -= start
+        if self._array_at >= 0 and self._element_end - self._array_at >= (
+            self._run if self._packing is not None else self._long
+        ):  # the first run once the message is big: a smaller one is never packed
+            self._cut_run()
         if self._too_big(len(buf) + self._streamed):
             raise ProtocolError(f"a message is larger than {self._max} bytes")
         if self._in_string and self._may_stream and len(buf) - self._string_start > self._long:
@@ -279,6 +316,57 @@ class MessageDecoder:
         self._scan = len(self._buf)
         return data[at + 1 :]
 
+    # -- big arrays ----------------------------------------------------------------------
+
+    def _cut_run(self) -> None:
+        """Take the whole elements gathered of the array being scanned out of ``_buf``
+        as a run of its PackedList, checked JSON; the first run leaves a mark in their
+        place. Not when a long string was streamed: its mark would be in the run."""
+        if self._strings or self._streaming is not None:
+            return
+        buf = self._buf
+        begin, end = self._array_at, self._element_end
+        at = begin
+        if self._packing is not None:  # after the mark: the separator before the run
+            separator = _SEPARATOR.match(buf, begin)
+            if separator is None:
+                shown = describe_bytes(buf[begin : begin + 41])
+                raise ProtocolError(f"invalid JSON from peer (no ',' between elements): {shown}")
+            at = separator.end()
+        text = _text(buf, at, end)
+        try:
+            count = len(json.loads("[" + text + "]"))
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolError(f"invalid JSON from peer ({exc}): {_start_of(text)}") from None
+        placed = b""
+        if self._packing is None:
+            self._packing = PackedList()
+            mark = f"{self._mark}p{len(self._packs)}"
+            self._packs[mark] = self._packing
+            placed = b'"' + mark.encode() + b'"'
+        with memoryview(buf) as whole, whole[at:end] as part:
+            self._packing.add_run(bytes(part), count)
+        buf[begin:end] = placed
+        shift = len(placed) - (end - begin)
+        self._streamed -= shift
+        self._array_at = self._element_end = begin + len(placed)
+        self._scan += shift
+        if self._in_string:
+            self._string_start += shift
+
+    def _put_packs(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The message with each array whose first element is a run's mark as its
+        PackedList, the elements parsed after the runs as its tail."""
+        packs, self._packs = self._packs, {}
+        self._packing = None
+        self._streamed = 0
+        for key, value in message.items():
+            if type(value) is list and value and type(value[0]) is str and value[0] in packs:
+                packed = packs[value[0]]
+                packed.tail = value[1:]
+                message[key] = packed
+        return message
+
     def _scan_object(self, buf: bytearray) -> int:
         """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
         pos = self._scan
@@ -289,6 +377,8 @@ class MessageDecoder:
                 return -1
             self._in_string = False
             pos += 1
+            if self._depth == 2 and self._array_at >= 0:
+                self._element_end = pos
         depth = self._depth
         for match in _TOKEN.finditer(buf, pos):
             first = buf[match.start()]
@@ -300,14 +390,24 @@ class MessageDecoder:
                     self._depth = depth
                     self._scan = match.end()
                     return self._scan_object(buf)
+                if depth == 2 and self._array_at >= 0:
+                    self._element_end = match.end()  # a string of the array's
                 continue
             if first in _OPEN:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise ProtocolError(f"a message from peer nested more than {MAX_DEPTH} deep")
+                if depth == 2 and first == _BRACKET and _returns(buf, match.start()):
+                    self._array_at = self._element_end = match.end()
+                    self._packing = None
             else:
                 depth -= 1
-                if depth == 0:
+                if depth == 2:
+                    if self._array_at >= 0:
+                        self._element_end = match.end()  # an object or array of the array's
+                elif depth == 1:
+                    self._array_at = -1
+                elif depth == 0:
                     self._depth = 0
                     return match.end()
         self._depth = depth
@@ -375,6 +475,12 @@ def _put_back(value: Any, strings: dict[str, str]) -> Any:
             items.append(_put_back(item, strings))
         return items
     return value
+
+
+def _returns(buf: bytearray, at: int) -> bool:
+    """Whether the array opening at ``at`` is the value of a ``return`` member."""
+    with memoryview(buf) as whole, whole[max(0, at - 32) : at] as before:
+        return _RETURN_KEY.search(before) is not None
 
 
 def _text(buf: bytearray, start: int, end: int) -> str:

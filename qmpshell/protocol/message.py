@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .packed import PackedList, as_list
+
 Message = dict[str, Any]
 
 # QEMU keeps an integer id exactly from -2**63 to 2**64-1; beyond that it holds (and echoes)
@@ -123,6 +125,8 @@ def json_safe(value: Any) -> Any:
     when it holds none."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, PackedList):
+        return json_safe(list(value))
     # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
     if isinstance(value, dict):
         items = {}
@@ -151,7 +155,7 @@ def dumps(value: Any, encode: Callable[[Any], str] | None = None) -> str:
         return encode(json_safe(value))
 
 
-_STRICT = json.JSONEncoder(allow_nan=False)
+_STRICT = json.JSONEncoder(allow_nan=False, default=as_list)
 
 
 def encode_line(message: Message) -> bytes:
@@ -211,6 +215,8 @@ def _size(value: Any, limit: int) -> int:
         elif isinstance(item, (list, tuple)):
             total += 2 + len(item)
             stack.extend(item)
+        elif isinstance(item, PackedList):
+            total += item.size
         else:
             total += 8
     return total
@@ -249,6 +255,8 @@ class _Pieces:
             yield from self.members(value, level)
         elif isinstance(value, (list, tuple)) and value:
             yield from self.items(value, level)
+        elif isinstance(value, PackedList) and value:
+            yield from self.packed(value, level)
         else:
             yield self.whole(value, level)
 
@@ -285,6 +293,16 @@ class _Pieces:
                 held += size
         if run:
             yield separator + self.run(run, level)
+        yield self.newline(level) + "]"
+
+    def packed(self, value: PackedList, level: int) -> Iterator[str]:
+        """A big array kept as text: a run of it parsed and written at a time (a run is
+        about a piece: the decoder cut it at that size)."""
+        inner = self.newline(level + 1)
+        separator = "[" + inner
+        for run in value.runs():
+            yield separator + self.run(run, level)
+            separator = self.comma + inner
         yield self.newline(level) + "]"
 
     def run(self, items: list[Any], level: int) -> str:

@@ -24,10 +24,11 @@ from collections.abc import Callable
 from typing import Any
 
 from .message import RawMessage, dump_pieces
+from .packed import as_list
 from .privatefile import open_private, write_whole
 
 # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
-_ASCII = json.JSONEncoder(allow_nan=False)
+_ASCII = json.JSONEncoder(allow_nan=False, default=as_list)
 
 
 def _warn(text: str) -> None:

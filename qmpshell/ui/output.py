@@ -29,14 +29,17 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 from ..escape import escape_json, escape_lines, escape_painted
 from ..protocol.message import PIECE, RawMessage, dump_pieces, dumps
+from ..protocol.packed import as_list
 from .console import Console, TextStream
 
 if TYPE_CHECKING:
     from .render import Renderer
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
+_COMPACT = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=as_list
+)
+_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False, default=as_list)
 
 
 class Output:

@@ -23,6 +23,7 @@ from pygments.formatters.terminal import TerminalFormatter  # type: ignore[impor
 from pygments.token import Keyword, Name, Number, String, Token  # type: ignore[import-untyped]
 
 from ..escape import escape_json, escape_text
+from ..protocol.packed import as_list, unpacked
 from .jsonpaint import Palette, paint_json
 
 # Plain (not "bright") ANSI colours, which stay readable on dark and light backgrounds
@@ -45,7 +46,9 @@ TERMINAL_COLORS = {token: (color, color) for token, color in _JSON_COLORS.items(
 
 def _as_text(value: Any) -> str:
     """A field shown as text: a string as it is, anything else as compact JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=as_list)
 
 
 def _qemu_time(timestamp: Any) -> tuple[int, int] | None:
@@ -115,6 +118,7 @@ class Renderer:
     def reply(self, message: Mapping[str, Any]) -> str:
         """A reply (its id already removed): "OK" for an empty success, "Error (class):
         desc" for an error, and the indented JSON of anything else."""
+        message = unpacked(message)  # a terminal shows it whole: it is walked as lists
         if not self.verbose and dict(message) == {"return": {}}:
             return self._paint(_OK_COLOR, "OK")
         error = message.get("error")
@@ -139,6 +143,7 @@ class Renderer:
 
     def json(self, value: Any) -> str:
         """Any JSON value, indented as ``pretty_indent`` says, coloured when colour is on."""
+        value = unpacked(value)
         if self.color and self.pretty_indent is not None:
             # Coloured as it is written (the colours are outside the strings, which alone
             # escaping changes).

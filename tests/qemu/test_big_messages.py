@@ -86,11 +86,28 @@ def test_a_big_reply_indented_and_as_its_return_value(cli_env: dict[str, str]) -
     assert [json.loads(line) for line in lines] == [{"data": MB_12}]
 
 
-def test_a_reply_of_200_000_objects_arrives_whole(cli_env: dict[str, str]) -> None:
-    objects = [{"n": n, "name": f"object {n}", "tags": ["a", "b"]} for n in range(200_000)]
-    with fake_peer(_serving(objects)) as path:
-        lines, _ = _run(cli_env, path)
-    assert [json.loads(line) for line in lines] == [{"return": objects}]
+OBJECTS = [{"n": n, "name": f"object {n}", "tags": ["a", "b"]} for n in range(200_000)]
+
+
+@pytest.mark.parametrize("option", ["", "--pretty", "-r"])
+def test_a_reply_of_200_000_objects_arrives_whole(
+    cli_env: dict[str, str], tmp_path: Path, option: str
+) -> None:
+    """Kept as its text while it is decoded (protocol/packed.py), written a run at a
+    time: on stdout, as indented JSON, as a return value, and in the transcript."""
+    log = tmp_path / "log.jsonl"
+    with fake_peer(_serving(OBJECTS)) as path:
+        lines, err = _run(cli_env, path, "-l", str(log), *filter(None, [option]))
+    assert err == ""
+    if option == "--pretty":
+        assert lines[:3] == [b"{", b'  "return": [', b"    {"]
+        assert json.loads(b"\n".join(lines)) == {"return": OBJECTS}
+    elif option == "-r":
+        assert [json.loads(line) for line in lines] == [OBJECTS]
+    else:
+        assert [json.loads(line) for line in lines] == [{"return": OBJECTS}]
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert logged[-1]["msg"] == {"return": OBJECTS, "id": logged[-2]["msg"]["id"]}
 
 
 FLOOD = 100_000
