@@ -124,6 +124,9 @@ class MessageDecoder:
         self._element_end = -1
         self._packing: PackedList | None = None
         self._packs: dict[str, PackedList] = {}
+        # Element ends a run apart since _run_from, where the next cut makes runs.
+        self._run_from = -1
+        self._bounds: list[int] = []
 
     @property
     def pending(self) -> int:
@@ -229,6 +232,8 @@ class MessageDecoder:
                 self._string_start -= start
                 self._array_at -= start
                 self._element_end -= start
+                self._run_from -= start
+                self._bounds = [bound - start for bound in self._bounds]
         if self._array_at >= 0 and self._element_end - self._array_at >= (
             self._run if self._packing is not None else self._long
         ):  # the first run once the message is big: a smaller one is never packed
@@ -320,39 +325,52 @@ class MessageDecoder:
 
     def _cut_run(self) -> None:
         """Take the whole elements gathered of the array being scanned out of ``_buf``
-        as a run of its PackedList, checked JSON; the first run leaves a mark in their
-        place. Not when a long string was streamed: its mark would be in the run."""
+        as runs of its PackedList (cut where the scanner marked a run's worth), each
+        checked JSON; the first run leaves a mark in their place. Not when a long string
+        was streamed: its mark would be in the run."""
         if self._strings or self._streaming is not None:
             return
         buf = self._buf
         begin, end = self._array_at, self._element_end
-        at = begin
-        if self._packing is not None:  # after the mark: the separator before the run
-            separator = _SEPARATOR.match(buf, begin)
-            if separator is None:
-                shown = describe_bytes(buf[begin : begin + 41])
-                raise ProtocolError(f"invalid JSON from peer (no ',' between elements): {shown}")
-            at = separator.end()
-        text = _text(buf, at, end)
-        try:
-            count = len(json.loads("[" + text + "]"))
-        except (ValueError, RecursionError) as exc:
-            raise ProtocolError(f"invalid JSON from peer ({exc}): {_start_of(text)}") from None
-        placed = b""
         if self._packing is None:
             self._packing = PackedList()
             mark = f"{self._mark}p{len(self._packs)}"
             self._packs[mark] = self._packing
             placed = b'"' + mark.encode() + b'"'
-        with memoryview(buf) as whole, whole[at:end] as part:
-            self._packing.add_run(bytes(part), count)
+            at = begin
+        else:  # after the mark: the separator before the run
+            placed = b""
+            at = self._separated(begin)
+        for bound in [*(b for b in self._bounds if at < b < end), end]:
+            self._add_run(at, bound)
+            if bound < end:
+                at = self._separated(bound)
+        self._bounds = []
         buf[begin:end] = placed
         shift = len(placed) - (end - begin)
         self._streamed -= shift
-        self._array_at = self._element_end = begin + len(placed)
+        self._array_at = self._element_end = self._run_from = begin + len(placed)
         self._scan += shift
         if self._in_string:
             self._string_start += shift
+
+    def _separated(self, at: int) -> int:
+        """Where the element after the one ending at ``at`` begins."""
+        separator = _SEPARATOR.match(self._buf, at)
+        if separator is None:
+            shown = describe_bytes(self._buf[at : at + 41])
+            raise ProtocolError(f"invalid JSON from peer (no ',' between elements): {shown}")
+        return separator.end()
+
+    def _add_run(self, at: int, end: int) -> None:
+        assert self._packing is not None
+        text = _text(self._buf, at, end)
+        try:
+            count = len(json.loads("[" + text + "]"))
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolError(f"invalid JSON from peer ({exc}): {_start_of(text)}") from None
+        with memoryview(self._buf) as whole, whole[at:end] as part:
+            self._packing.add_run(bytes(part), count)
 
     def _put_packs(self, message: dict[str, Any]) -> dict[str, Any]:
         """The message with each array whose first element is a run's mark as its
@@ -367,6 +385,12 @@ class MessageDecoder:
                 message[key] = packed
         return message
 
+    def _element_ends(self, at: int) -> None:
+        self._element_end = at
+        if at - self._run_from >= self._run:
+            self._bounds.append(at)
+            self._run_from = at
+
     def _scan_object(self, buf: bytearray) -> int:
         """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
         pos = self._scan
@@ -378,7 +402,7 @@ class MessageDecoder:
             self._in_string = False
             pos += 1
             if self._depth == 2 and self._array_at >= 0:
-                self._element_end = pos
+                self._element_ends(pos)
         depth = self._depth
         for match in _TOKEN.finditer(buf, pos):
             first = buf[match.start()]
@@ -391,20 +415,21 @@ class MessageDecoder:
                     self._scan = match.end()
                     return self._scan_object(buf)
                 if depth == 2 and self._array_at >= 0:
-                    self._element_end = match.end()  # a string of the array's
+                    self._element_ends(match.end())  # a string of the array's
                 continue
             if first in _OPEN:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise ProtocolError(f"a message from peer nested more than {MAX_DEPTH} deep")
                 if depth == 2 and first == _BRACKET and _returns(buf, match.start()):
-                    self._array_at = self._element_end = match.end()
+                    self._array_at = self._element_end = self._run_from = match.end()
+                    self._bounds = []
                     self._packing = None
             else:
                 depth -= 1
                 if depth == 2:
                     if self._array_at >= 0:
-                        self._element_end = match.end()  # an object or array of the array's
+                        self._element_ends(match.end())  # an object or array of the array's
                 elif depth == 1:
                     self._array_at = -1
                 elif depth == 0:

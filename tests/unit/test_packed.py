@@ -175,8 +175,9 @@ def test_a_bad_element_late_in_a_big_array_is_an_error() -> None:
 
 
 def test_a_big_array_is_held_about_once_while_decoded() -> None:
-    """3.6 MB of small objects: the decoder's peak is about the text, where the parsed
-    list would take about six times as much."""
+    """3.3 MB of small objects: the decoder's peak is the text and a few MiB more (the
+    buffer of the message's first MiB, a run as it is checked), where the parsed list
+    would take about six times the text."""
     data = _encode(_reply(60_000), "compact")
     decoder = MessageDecoder()
     tracemalloc.start()
@@ -186,7 +187,7 @@ def test_a_big_array_is_held_about_once_while_decoded() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 1.5 * len(data)
+    assert peak < len(data) + (3 << 20)
 
 
 @pytest.mark.parametrize("color", [True, False])
