@@ -174,6 +174,9 @@ def main() -> int:
         spawner.close()
         shutil.rmtree(home, ignore_errors=True)
     command = "scripts/bench --quick" if args.quick else "scripts/bench"
+    if args.only:
+        command = "benchmarks/run.py" + " --quick" * args.quick
+        command += "".join(f" --only {number}" for number in args.only)
     text = report(command, describe(counts), figures, others, kept_limits(args.write), NOTES)
     print(text)
     if args.write:
