@@ -59,8 +59,9 @@ def qemu(machine: list[str] | None = None) -> Iterator[Qemu]:
 
 # A QEMU not started (-S) and with no guest: cont and stop make STOP and RESUME events,
 # QEMU's own. A guest adds nothing to them but a vCPU thread that each stop must pause: a
-# 64 MiB q35 TCG guest took a third of a core more at 5,000 events/s, and with scripted
-# qmpshell reading the events QEMU mostly fell behind (2,900 to 5,100/s of 5,100 asked).
+# 64 MiB q35 TCG guest took a third of a core more at 5,000 events/s, its first 0.1 s of
+# events came at 1,400 to 3,900/s (then faster, to catch up), and with scripted qmpshell
+# reading the events QEMU mostly fell behind (2,900 to 5,100/s of 5,100 asked).
 EVENTS_MACHINE = ["-machine", "none", "-S"]
 
 

@@ -223,7 +223,8 @@ METHOD = """\
   runs each line in the main loop as it reads it, about 13,000 `c`/`stop` a second here,
   and the events are the same, sent to every QMP monitor. No guest: a 64 MiB TCG guest
   adds nothing to these events but a vCPU thread that each `stop` must pause (a third of
-  a core more at 5,000 events/s, and QEMU then mostly fell behind the rate).
+  a core more at 5,000 events/s; the first 0.1 s of events came at under 4,000/s, then
+  faster to catch up, and with a reader on the other core QEMU mostly fell behind).
 - On a small machine QEMU, the benchmark's peers and readers and the tools share the cores:
   the ratios, measured side by side in one run, are steadier than the absolute figures.
 """

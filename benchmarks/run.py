@@ -8,8 +8,8 @@ a guest is needed) and, where a real QEMU will not misbehave on cue, a peer of t
 benchmark's own in front of it (``peers.py``). The modules:
 
 - ``measure.py``: running a tool for its wall time and peak RSS (through ``spawnd.py``);
-- ``qemu.py``: the QEMU processes, the raw clients, the events made on a guest (by its
-  human monitor);
+- ``qemu.py``: the QEMU processes, the raw clients, the events made on a QEMU's human
+  monitor;
 - ``peers.py``: the misbehaving servers;
 - ``speed.py`` (figures 1, 2), ``memory.py`` (3, 4, 5), ``interactive.py`` (6, 7 and
   completion), ``events.py`` (8), with ``terminal.py`` for the pty;
