@@ -1,6 +1,7 @@
 """Figure 8 and its scripted twin: QEMU's own events (STOP and RESUME from ``stop`` and
-``cont`` on a paused guest, made at a set rate) as qmpshell shows them: none lost, and how
-long from QEMU's timestamp to the line read from qmpshell's output."""
+``c`` on the human monitor of a paused guest, made at a set rate: see
+:func:`qemu.make_events`) as qmpshell shows them: none lost, and how long from QEMU's
+timestamp to the line read from qmpshell's output."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def scripted(pairs: int, rate: float, env: dict[str, str], home: str) -> list[Fi
         reader = threading.Thread(target=read)
         reader.start()
         time.sleep(0.5)  # connected
-        make_events(vm.aux, pairs, rate)
+        make_events(vm.hmp, pairs, rate)
         settle(lambda: len(arrivals), 2 * pairs)
         proc.stdin.close()
         proc.wait(timeout=30)
@@ -100,7 +101,7 @@ def in_pty(
             term.wait_for(rb"\(QEMU\)")
             time.sleep(0.3)
             term.send(b"query-st")  # a half-typed line while the events arrive
-            make_events(vm.aux, pairs, rate)
+            make_events(vm.hmp, pairs, rate)
             settle(lambda: len(term.findall(EVENT_LINE)), 2 * pairs)
             time.sleep(0.2)
             matches = term.findall(EVENT_LINE)

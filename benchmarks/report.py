@@ -212,8 +212,19 @@ METHOD = """\
   benchmark (no library): the *pipelined* one writes all N commands at once and reads the N
   replies (QEMU's own pace, the limit), the *lock-step* one sends each after the last reply.
 - Event delays are from the event's QEMU timestamp to the moment its line was read from
-  qmpshell's output (a pipe when scripted, a pty in the interactive shell), the events made
-  by `stop`/`cont` on a paused TCG guest at the rate given.
+  qmpshell's output (a pipe when scripted, a pty in the interactive shell). The events are
+  QEMU's own STOP and RESUME, made by `c` and `stop` written to the human monitor of a
+  `-machine none -S` QEMU, a few every millisecond at the rate asked (a little above
+  figure 8's 5,000/s, a margin for the pauses of a busy machine); the rate in a figure's
+  name is the one reached, from the first event's QEMU timestamp to the last one's. The
+  human monitor rather than QMP: QEMU 7.2 runs at most about 4,000 QMP commands a second
+  on two cores, even pipelined (each goes from the monitor's I/O thread to the main loop
+  and its reply back), so `stop`/`cont` over QMP reached only about 4,200 events/s; HMP
+  runs each line in the main loop as it reads it, about 13,000 `c`/`stop` a second here,
+  and the events are the same, sent to every QMP monitor. No guest: a 64 MiB TCG guest
+  adds nothing to these events but a vCPU thread that each `stop` must pause (a third of
+  a core more at 5,000 events/s; the first 0.1 s of events came at under 4,000/s, then
+  faster to catch up, and with a reader on the other core QEMU mostly fell behind).
 - On a small machine QEMU, the benchmark's peers and readers and the tools share the cores:
   the ratios, measured side by side in one run, are steadier than the absolute figures.
 """

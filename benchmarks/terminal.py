@@ -1,8 +1,10 @@
 """qmpshell in a pty, as a terminal user has it, for the interactive figures.
 
 The pty's other end is read by a thread that answers cursor-position queries (as a
-terminal does, so that prompt_toolkit draws menus) and notes when each byte arrived. The
-shell is started by the spawner, so its peak RSS is its own.
+terminal does, so that prompt_toolkit draws menus) and notes when each byte arrived; it
+ends with the program or when the terminal is closed, before the pty is (a reader left
+behind would read whatever pty is opened next under the same descriptor). The shell is
+started by the spawner, so its peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -45,15 +47,16 @@ class Terminal:
         self._lock = threading.Lock()
         self.status: int | None = None
         self.peak_kib = 0
+        self._wake, self._woken = os.pipe()  # written by close(): the reader stops
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         while True:
             try:
-                ready, _, _ = select.select([self.fd], [], [], 0.5)
-                if not ready:
-                    continue
+                ready, _, _ = select.select([self.fd, self._wake], [], [])
+                if self._wake in ready:
+                    return
                 data = os.read(self.fd, 1 << 16)
             except OSError:
                 return  # EIO: the program has gone
@@ -117,10 +120,18 @@ class Terminal:
         return self.peak_kib
 
     def close(self) -> None:
+        """Kill the program if it still runs, stop the reader and wait for it, then close
+        the pty."""
         if self.status is None:
             with suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
             self.status, self.peak_kib, _ = self.spawner.wait(self.pid)
-        self._thread.join(timeout=5)
-        with suppress(OSError):
-            os.close(self.fd)
+        if self._woken >= 0:
+            os.write(self._woken, b"x")
+            self._thread.join(timeout=10)
+            if self._thread.is_alive():
+                raise RuntimeError("the pty's reader did not stop")
+            for fd in (self.fd, self._wake, self._woken):
+                with suppress(OSError):
+                    os.close(fd)
+            self._woken = -1
