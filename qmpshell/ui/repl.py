@@ -9,6 +9,7 @@ for it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections import deque
 from contextlib import suppress
@@ -254,6 +255,7 @@ class Shell:
             # prompt_toolkit keeps a line's marks until the text or the lexer object
             # changes: a new lexer marks the line typed while the schema was loading.
             session.lexer = input_lexer(self._fault)
+        _out_of_the_collectors_way()
         self._redraw()
 
     async def _schema_ready(self) -> None:
@@ -483,6 +485,16 @@ class Shell:
             if app.is_running:
                 app.exit(exception=error)
             return
+
+
+def _out_of_the_collectors_way() -> None:
+    """What the session holds by now (its modules, the schema, the screen) lives as long
+    as it does: kept out of the collector's sight (:func:`gc.freeze`), so that a full
+    collection during a flood of events walks only what is new (the schema's 100,000
+    objects made one take 35 ms, longer than an event may wait to be shown). Not
+    collected first: that would be such a pause itself, and what is garbage by now is
+    mostly freed already, without the collector."""
+    gc.freeze()
 
 
 async def run_interactive(
