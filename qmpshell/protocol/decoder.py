@@ -28,11 +28,14 @@ from typing import Any
 
 from ..errors import ProtocolError
 from ..limits import MAX_DEPTH, nesting_exceeds
+from ..patterns import compiled
 
 # A whole string, or a bracket, or the opening quote of a string not yet complete.
-_TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
+# (It, _STRING_REST and _STRING_STOP are compiled when first used: most messages need
+# none of them.)
+_TOKEN = rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]'
 # The rest of a string that was cut by a read: everything up to an unescaped quote.
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_STRING_REST = rb'[^"\\]*(?:\\[\s\S][^"\\]*)*'
 _SPACE = re.compile(rb"[ \t\r\n]*")
 # The guest agent puts a 0xFF byte before the reply to guest-sync-delimited.
 _SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
@@ -43,7 +46,7 @@ _OPEN = frozenset(b"{[")
 # long is decoded as it arrives (see _LongString).
 LONG = 1 << 20
 # What ends a string streamed as it arrives, or makes it one json.loads must read.
-_STRING_STOP = re.compile(rb'["\\\x00-\x1f]')
+_STRING_STOP = rb'["\\\x00-\x1f]'
 _QUOTE = ord('"')
 
 
@@ -236,7 +239,7 @@ class MessageDecoder:
         character)."""
         buf = self._buf
         start = self._string_start + 1
-        if _STRING_STOP.search(buf, start) is not None:
+        if compiled(_STRING_STOP).search(buf, start) is not None:
             self._may_stream = False  # an escape, maybe cut: json.loads reads the whole
             return
         streaming = _LongString()
@@ -255,7 +258,7 @@ class MessageDecoder:
         scanner, once the string has closed (or must be read by json.loads after all)."""
         streaming = self._streaming
         assert streaming is not None
-        stop = _STRING_STOP.search(data)
+        stop = compiled(_STRING_STOP).search(data)
         try:
             if stop is None:
                 streaming.add(data)
@@ -283,14 +286,14 @@ class MessageDecoder:
         """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
         pos = self._scan
         if self._in_string:
-            pos = _STRING_REST.match(buf, pos).end()  # type: ignore[union-attr]
+            pos = compiled(_STRING_REST).match(buf, pos).end()  # type: ignore[union-attr]
             if pos >= len(buf) or buf[pos] != _QUOTE:
                 self._scan = pos  # still inside the string (or after a lone backslash)
                 return -1
             self._in_string = False
             pos += 1
         depth = self._depth
-        for match in _TOKEN.finditer(buf, pos):
+        for match in compiled(_TOKEN).finditer(buf, pos):
             first = buf[match.start()]
             if first == _QUOTE:
                 if match.end() - match.start() == 1:  # a string the read cut short
