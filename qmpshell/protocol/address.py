@@ -8,10 +8,10 @@ instead (:class:`LibvirtAddress`, from ``--libvirt DOMAIN [--connect URI]``).
 from __future__ import annotations
 
 import os
-import re
 from typing import NamedTuple, Union
 
 from ..errors import QMPShellError
+from ..patterns import compiled
 
 
 class AddressError(QMPShellError):
@@ -46,8 +46,10 @@ class LibvirtAddress(NamedTuple):
 
 Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
 
-_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z")
-_HOST_PORT = re.compile(r"([^/:\[\]]*):([0-9]+)\Z")
+# Each tried only on an address that could match it (a bracket first, a colon in it), and
+# compiled then: a socket path needs neither.
+_IPV6 = r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z"
+_HOST_PORT = r"([^/:\[\]]*):([0-9]+)\Z"
 
 
 def _port(text: str, address: str) -> int:
@@ -71,10 +73,10 @@ def parse_address(text: str) -> Address:
     forced_tcp = text.startswith("tcp:")
     if forced_tcp:
         text = text[4:]
-    match = _IPV6.match(text)
+    match = compiled(_IPV6).match(text) if text.startswith("[") else None
     if match:
         return TcpAddress(match.group(1), _port(match.group(2), text))
-    match = _HOST_PORT.match(text)
+    match = compiled(_HOST_PORT).match(text) if ":" in text else None
     if forced_tcp and not match:
         raise AddressError(f"invalid TCP address '{text}': expected HOST:PORT or [IPV6]:PORT")
     if match and (forced_tcp or not os.path.exists(text)):

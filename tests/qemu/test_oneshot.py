@@ -121,7 +121,7 @@ def test_a_one_shot_script_does_not_import_asyncio(
     assert json.loads(proc.stdout)["return"]["running"] is True
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert "qmpshell.modes.oneshot" in imported
-    assert not imported & {"asyncio", "prompt_toolkit", "pygments", "subprocess"}
+    assert not imported & {"asyncio", "prompt_toolkit", "pygments", "subprocess", "socket"}
 
 
 def test_a_script_still_being_written_is_read_as_it_comes(
