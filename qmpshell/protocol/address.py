@@ -8,24 +8,25 @@ instead (:class:`LibvirtAddress`, from ``--libvirt DOMAIN [--connect URI]``).
 from __future__ import annotations
 
 import os
-from typing import NamedTuple, Union
+from typing import Union
 
 from ..errors import QMPShellError
 from ..patterns import compiled
+from ..records import Record
 
 
 class AddressError(QMPShellError):
     """An address string that names neither a socket path nor a host and port."""
 
 
-class UnixAddress(NamedTuple):
+class UnixAddress(Record):
     path: str
 
     def __str__(self) -> str:
         return self.path
 
 
-class TcpAddress(NamedTuple):
+class TcpAddress(Record):
     host: str
     port: int
 
@@ -33,7 +34,7 @@ class TcpAddress(NamedTuple):
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-class LibvirtAddress(NamedTuple):
+class LibvirtAddress(Record):
     """A domain (name, id or UUID, as virsh takes them) that libvirt manages, at ``uri``
     (None: libvirt's default, such as ``qemu:///system``)."""
 

@@ -11,10 +11,11 @@ the probe's id, which the client knows of no command, so the reply is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotQMPError
 from ..patterns import compiled
+from ..records import Record
 
 if TYPE_CHECKING:
     import asyncio
@@ -32,7 +33,7 @@ PROBE: Message = {"execute": "guest-ping", "id": PROBE_ID}
 _GREETING_START = rb'[ \t\r\n]*\{[ \t\r\n]*"QMP"[ \t\r\n]*:'  # compiled when first used
 
 
-class Greeting(NamedTuple):
+class Greeting(Record):
     """The server's greeting, with the fields a user wants at hand."""
 
     raw: Message
