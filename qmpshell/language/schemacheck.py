@@ -50,12 +50,23 @@ def check_entries(entries: Any) -> list[dict[str, Any]]:
 
 
 def _plainly_fine(entry: dict[str, Any], kinds: Mapping[str, str]) -> bool:
-    """The common entries (objects and commands, most of a schema) checked in a few
+    """The common entries (objects, commands and enums, most of a schema) checked in a few
     steps: True only where :func:`_check_entry` would find nothing wrong; False means
     "look closer", not "wrong". A start-up with a cached schema checks about 1000."""
     if "features" in entry and not _strings(entry["features"]):
         return False
     meta = entry["meta-type"]
+    if meta == "enum":
+        values, members = entry.get("values", []), entry.get("members", [])
+        if type(values) is not list or type(members) is not list:
+            return False
+        for value in values:
+            if type(value) is not str:
+                return False
+        for member in members:
+            if type(member) is not dict or type(member.get("name")) is not str:
+                return False
+        return True
     if meta == "command":
         args, ret = entry.get("arg-type"), entry.get("ret-type")
         return (

@@ -38,8 +38,17 @@ COMMAND = st.fixed_dictionaries(
     },
 )
 
+ENUM = st.fixed_dictionaries(
+    {"name": st.just("Kind"), "meta-type": st.just("enum")},
+    optional={
+        "values": st.lists(st.text(max_size=3) | VALUES, max_size=3) | VALUES,
+        "members": st.lists(MEMBER | VALUES, max_size=3) | VALUES,
+        "features": st.lists(st.text(max_size=3), max_size=2) | VALUES,
+    },
+)
 
-@given(entry=OBJECT | COMMAND)
+
+@given(entry=OBJECT | COMMAND | ENUM)
 def test_the_quick_path_passes_only_what_the_full_check_passes(entry: dict[str, Any]) -> None:
     if _plainly_fine(entry, KINDS):
         _check_entry(entry, KINDS)  # nothing here may raise
@@ -50,3 +59,5 @@ def test_the_quick_path_takes_the_common_entries() -> None:
     assert _plainly_fine({"name": "q_obj", "meta-type": "object", "members": [member]}, KINDS)
     command = {"name": "x", "meta-type": "command", "arg-type": "0", "ret-type": "q_obj"}
     assert _plainly_fine(command, KINDS)
+    enum = {"name": "Kind", "meta-type": "enum", "values": ["a"], "members": [{"name": "a"}]}
+    assert _plainly_fine(enum, KINDS)
