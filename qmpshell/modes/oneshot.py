@@ -38,7 +38,7 @@ from ..errors import (
 )
 from ..language.mode import Mode
 from ..language.rawjson import is_documented_reply, is_raw_json, opens_object, parse_raw_json
-from ..language.shorthand import Parser
+from ..language.shorthand import Parser, commands_named
 from ..language.syntax import OOB, TRANSACTION
 from ..protocol.address import Address, TcpAddress, UnixAddress
 from ..protocol.blocking import BlockingClient, Sent, Unusual
@@ -66,6 +66,9 @@ from .summary import ended_by, summary, unanswered
 MAX_INPUT = 1 << 20
 # Commands kept in flight, as in scripted mode (modes/scripted.py).
 PIPELINE = 64
+# A script of more different lines than this reads all of a cached schema: finding what
+# their commands need would cost more than reading it (3 ms).
+NEEDS_FROM = 256
 
 Message = dict[str, Any]
 
@@ -258,9 +261,13 @@ class _Run:
         self.window = 1 if exit_on_error or verbose else PIPELINE
         self.in_flight: deque[_Pending] = deque()
         self.failed: list[int] = []
+        self.needed: set[str] | None = None  # what the lines' commands need of a schema
 
     def script(self, lines: list[str]) -> ExitStatus:
         commands = 0
+        different = set(lines)
+        if len(different) <= NEEDS_FROM:
+            self.needed = {name for line in different for name in commands_named(line)}
         try:
             if self.mode is Mode.HMP:
                 self._ensure_schema()
@@ -351,7 +358,7 @@ class _Run:
             return
         self._schema_wanted = False
         greeting = self.client.greeting.raw.get("QMP") if self.client.greeting else None
-        dialogue = schema_dialogue(greeting, cache=self.schema_cache)
+        dialogue = schema_dialogue(greeting, cache=self.schema_cache, needed=self.needed)
         try:
             command = next(dialogue)
             while True:

@@ -1,14 +1,21 @@
-"""The schema check's quick path (language/schemacheck.py): it passes an entry only where
-the full check finds nothing wrong, whatever the entry holds."""
+"""The schema check's quick paths (language/schemacheck.py): they pass an entry, or an
+index, only where the full check finds nothing wrong, whatever it holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qmpshell.language.schemacheck import _check_entry, _plainly_fine
+from qmpshell.language.schemacheck import (
+    META_TYPES,
+    SchemaInvalid,
+    _check_entry,
+    _plainly_fine,
+    kinds_of,
+)
 
 KINDS = {"int": "builtin", "str": "builtin", "0": "object", "q_obj": "object", "Kind": "enum"}
 NAMES = st.sampled_from([*KINDS, "missing", ""]) | st.none() | st.integers() | st.lists(st.text())
@@ -61,3 +68,22 @@ def test_the_quick_path_takes_the_common_entries() -> None:
     assert _plainly_fine(command, KINDS)
     enum = {"name": "Kind", "meta-type": "enum", "values": ["a"], "members": [{"name": "a"}]}
     assert _plainly_fine(enum, KINDS)
+
+
+INDEX_NAMES = st.sampled_from(["a", "b", "query-status", ""]) | st.none() | st.integers()
+INDEX_METAS = st.sampled_from([*sorted(META_TYPES), "nonsense"]) | st.none() | st.lists(st.text())
+
+
+@given(st.lists(st.tuples(INDEX_NAMES | st.lists(st.text()), INDEX_METAS), max_size=5))
+def test_an_index_is_taken_only_when_it_is_one(rows: list[tuple[Any, Any]]) -> None:
+    names, metas = [n for n, _ in rows], [m for _, m in rows]
+    fine = (
+        all(isinstance(n, str) and n for n in names)
+        and len(set(map(str, names))) == len(names)
+        and all(isinstance(m, str) and m in META_TYPES for m in metas)
+    )
+    if fine:
+        assert kinds_of(names, metas) == dict(zip(names, metas))
+    else:
+        with pytest.raises(SchemaInvalid):
+            kinds_of(names, metas)
