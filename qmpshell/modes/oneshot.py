@@ -66,8 +66,8 @@ from .summary import ended_by, summary, unanswered
 MAX_INPUT = 1 << 20
 # Commands kept in flight, as in scripted mode (modes/scripted.py).
 PIPELINE = 64
-# A script of more different lines than this reads all of a cached schema: finding what
-# their commands need would cost more than reading it (3 ms).
+# A script of more different lines than this reads all of a cached schema: finding the
+# command of a line takes some 15 us, and reading all of it only some 6 ms more.
 NEEDS_FROM = 256
 
 Message = dict[str, Any]
