@@ -10,10 +10,10 @@ most scripts never make. A module keeps the source of such a pattern and asks
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
-    from typing import AnyStr
+    from typing import Any, AnyStr
 
 _COMPILED: dict[Any, re.Pattern[Any]] = {}
 

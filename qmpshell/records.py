@@ -13,9 +13,10 @@ methods and docstring on it) from the names and defaults alone; mypy sees
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
+    from typing import Any
     from typing import NamedTuple as Record
 else:
     # What the class body may not set, as for typing.NamedTuple: the tuple's own.

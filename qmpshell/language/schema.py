@@ -9,9 +9,12 @@ this command take, which values does this enum allow.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
 
 from ..records import Record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Commands whose arguments object accepts members the schema does not declare
 # (QAPI 'gen': false with properties passed through to QOM).

@@ -12,7 +12,10 @@ shape it does not expect. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # QEMU 7.2 has about 1000 entries, 10.0 about 1400; far more is no schema.
 MAX_ENTRIES = 100_000

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from ..errors import InputError
 from ..records import Record
 from .rawjson import as_typed
 from .values import untyped_value
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 
 _ESCAPES = {
     "n": "\n",

@@ -8,14 +8,16 @@ members are named. Every error carries the column of the text at fault.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import InputError
 from ..patterns import compiled
 from .schema import OPEN_ARGUMENTS, Schema
 from .spelling import close_names, did_you_mean
 from .syntax import Tree, Value, untyped_tree
 from .values import parse_literal, untyped_value
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _INT = r"[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z"  # compiled when first used
 _FLOAT = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z"

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..patterns import compiled
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import ast
+    from typing import Any
 
 _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z"  # compiled when first used
 _WORDS: dict[str, Any] = {

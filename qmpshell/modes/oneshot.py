@@ -25,7 +25,6 @@ import signal
 import stat
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import IO, Any
 
 from ..errors import (
     CommandError,
@@ -44,7 +43,6 @@ from ..protocol.address import Address, TcpAddress, UnixAddress
 from ..protocol.blocking import BlockingClient, Sent, Unusual
 from ..protocol.message import RawMessage
 from ..protocol.transcript import Transcript
-from ..session.display import Display
 from ..session.events import EventLog
 from ..session.introspection import late_note, schema_dialogue, unusable_note, usable
 from ..session.lines import (
@@ -62,6 +60,12 @@ from ..session.lines import (
 )
 from .summary import ended_by, summary, unanswered
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from ..session.display import Display
+
 # A stdin larger than this is left to scripted mode, which reads it as it goes.
 MAX_INPUT = 1 << 20
 # Commands kept in flight, as in scripted mode (modes/scripted.py).
@@ -70,7 +74,7 @@ PIPELINE = 64
 # command of a line takes some 15 us, and reading all of it only some 6 ms more.
 NEEDS_FROM = 256
 
-Message = dict[str, Any]
+Message = dict[str, "Any"]
 
 
 def script_at_hand(commands: list[str] | None, stdin: IO[str]) -> tuple[list[str] | None, bytes]:

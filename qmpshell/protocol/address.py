@@ -8,7 +8,7 @@ instead (:class:`LibvirtAddress`, from ``--libvirt DOMAIN [--connect URI]``).
 from __future__ import annotations
 
 import os
-from typing import Union
+import sys
 
 from ..errors import QMPShellError
 from ..patterns import compiled
@@ -45,7 +45,12 @@ class LibvirtAddress(Record):
         return f"libvirt:{self.domain}" + (f" on {self.uri}" if self.uri else "")
 
 
-Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
+if sys.version_info >= (3, 10):
+    Address = UnixAddress | TcpAddress | LibvirtAddress
+else:  # typing's, only there
+    from typing import Union
+
+    Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
 
 # Each tried only on an address that could match it (a bracket first, a colon in it), and
 # compiled then: a socket path needs neither.

@@ -25,7 +25,6 @@ import time
 from _socket import AF_UNIX, SOCK_STREAM, socket
 from _socket import timeout as SocketTimeout
 from collections.abc import Callable
-from typing import Any
 
 from ..errors import CommandError, ConnectionLost, ProtocolError, QMPShellError, ReplyTimeout
 from .address import TcpAddress, UnixAddress
@@ -36,7 +35,11 @@ from .inflight import InFlight
 from .message import asks_to_quit, encode_line, id_key
 from .transcript import Transcript
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 EventHandler = Callable[[Message], None]
 ReplyHandler = Callable[[Message], None]
 

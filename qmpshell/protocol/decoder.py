@@ -24,11 +24,14 @@ import codecs
 import json
 import os
 import re
-from typing import Any
 
 from ..errors import ProtocolError
 from ..limits import MAX_DEPTH, nesting_exceeds
 from ..patterns import compiled
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # A whole string, or a bracket, or the opening quote of a string not yet complete.
 # (It, _STRING_REST and _STRING_STOP are compiled when first used: most messages need

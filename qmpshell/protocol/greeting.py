@@ -11,16 +11,17 @@ the probe's id, which the client knows of no command, so the reply is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from ..errors import NotQMPError
 from ..patterns import compiled
 from ..records import Record
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any
 
-Message = dict[str, Any]
+Message = dict[str, "Any"]
 
 # A greeting comes at once; a second of silence means someone else holds the monitor.
 PATIENCE = 1.0

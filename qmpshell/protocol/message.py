@@ -7,11 +7,14 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from ..patterns import compiled
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 
 # QEMU keeps an integer id exactly from -2**63 to 2**64-1; beyond that it holds (and echoes)
 # the nearest double, and a double with an integral value comes back written as an integer.

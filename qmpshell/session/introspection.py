@@ -43,7 +43,6 @@ import importlib
 import json
 import os
 from collections.abc import Collection, Generator
-from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import CommandError
 from ..language.schema import Schema
@@ -57,7 +56,10 @@ from ..language.schemacheck import (
 from ..protocol.privatefile import open_private, private_directory
 from .paths import qmpshell_dir
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..protocol.client import QMPClient
 
 _SHA256: Any = None  # the sha256 constructor, once found
@@ -105,7 +107,7 @@ def cache_key(greeting: Any, commands: Any) -> str:
 # name of each command to run and is sent its return value, or the CommandError it gave;
 # it returns the schema. Driven by the asyncio client (load_schema) and by the blocking
 # one of one-shot scripts alike.
-Dialogue = Generator[str, Any, Optional[Schema]]
+Dialogue = Generator[str, "Any", "Schema | None"]
 
 
 def schema_dialogue(
