@@ -7,7 +7,10 @@ Every exception here derives from :class:`QMPShellError`, so a caller that only 
 from __future__ import annotations
 
 import enum
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class QMPShellError(Exception):

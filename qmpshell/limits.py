@@ -6,7 +6,10 @@ holds what the user types to the same.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # The deepest nesting of arrays and objects a message may have, from the peer or typed.
 # The walks over a message (json's, the redaction's, protocol/message.py's) recurse, up to two

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
 from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     from ..ui.console import Console
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import NamedTuple
 
 from ..escape import escape_lines
+from ..records import Record
 from .hostpaths import hmp_host_path
 
 _ENTRY = re.compile(r"^((?:info )?[A-Za-z_][\w-]*(?:\|[\w-]+)*)[ \t]+(.*?)[ \t]*--(?: |$)(.*)$")
@@ -72,7 +72,7 @@ def unknown_hmp_command(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-class HmpCommand(NamedTuple):
+class HmpCommand(Record):
     """One HMP command: its name, aliases, argument synopsis and description."""
 
     name: str

@@ -12,14 +12,13 @@ Everything else that wants a name from QEMU (QOM paths, nodes, ids) is in
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from ..records import Record
 from .schema import Schema
 from .suggest import object_at, tags_of
 from .syntax import Tree, Value
 
 
-class HostPath(NamedTuple):
+class HostPath(Record):
     """A member whose value is (or, after ``prefix``, holds) a path on the host.
 
     ``where`` is a command name, for a member of its arguments, or ``tag=value``, for a

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from ..errors import InputError
 from ..limits import MAX_DEPTH, nesting_exceeds
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 
 
 class RawJSON(dict):  # type: ignore[type-arg]

@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import InputError
+from ..records import Record
 from .mode import Mode
 from .rawjson import as_typed
 from .syntax import split_words
@@ -157,14 +158,14 @@ def _qmp_line_has_secret(text: str) -> bool:
 # -- HMP command lines ----------------------------------------------------------------
 
 
-class Span(NamedTuple):
+class Span(Record):
     """Characters ``start:end`` of a line are a secret."""
 
     start: int
     end: int
 
 
-class _Token(NamedTuple):
+class _Token(Record):
     text: str  # quotes removed
     start: int
     end: int

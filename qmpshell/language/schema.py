@@ -9,7 +9,12 @@ this command take, which values does this enum allow.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+
+from ..records import Record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Commands whose arguments object accepts members the schema does not declare
 # (QAPI 'gen': false with properties passed through to QOM).
@@ -18,7 +23,7 @@ OPEN_ARGUMENTS = frozenset({"device_add"})
 _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
 
 
-class Member(NamedTuple):
+class Member(Record):
     """One member of an object type."""
 
     name: str
@@ -26,7 +31,7 @@ class Member(NamedTuple):
     optional: bool
 
 
-class Command(NamedTuple):
+class Command(Record):
     name: str
     arg_type: str
     ret_type: str

@@ -12,7 +12,10 @@ shape it does not expect. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # QEMU 7.2 has about 1000 entries, 10.0 about 1400; far more is no schema.
 MAX_ENTRIES = 100_000
@@ -31,31 +34,93 @@ def check_entries(entries: Any) -> list[dict[str, Any]]:
         raise SchemaInvalid("not a list")
     if len(entries) > MAX_ENTRIES:
         raise SchemaInvalid(f"{len(entries)} entries, more than {MAX_ENTRIES}")
-    kinds: dict[str, str] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise SchemaInvalid(f"entry {index} is not an object")
-        name, meta = entry.get("name"), entry.get("meta-type")
+    kinds = kinds_of([e.get("name") for e in entries], [e.get("meta-type") for e in entries])
+    for entry in entries:
+        check_entry(entry, kinds)
+    return entries
+
+
+def kinds_of(names: list[Any], metas: list[Any]) -> dict[str, str]:
+    """The index of a schema, the meta-type of each of its entries by name, from the
+    names and the meta-types in the entries' order (the first of the checks, which every
+    other goes by): :class:`SchemaInvalid` unless the names
+    are unique strings and the meta-types known ones. A cached schema's index is kept
+    apart from its entries, so that a part of them can be read alone."""
+    if len(names) > MAX_ENTRIES:
+        raise SchemaInvalid(f"{len(names)} entries, more than {MAX_ENTRIES}")
+    try:  # the common case, checked at C speed: unique names, all of them strings, none
+        kinds = dict(zip(names, metas))  # empty, and known meta-types
+    except TypeError:  # a name that cannot be one (a list, an object)
+        kinds = {}
+    if (
+        len(kinds) == len(names)
+        and set(map(type, names)) <= {str}
+        and "" not in kinds
+        and set(map(type, metas)) <= {str}
+        and META_TYPES.issuperset(metas)
+    ):
+        return kinds
+    kinds = {}  # the slow way, which says what is wrong
+    for index, (name, meta) in enumerate(zip(names, metas)):
         if not isinstance(name, str) or not name:
             raise SchemaInvalid(f"entry {index} has no name")
-        if meta not in META_TYPES:
+        if not isinstance(meta, str) or meta not in META_TYPES:
             raise SchemaInvalid(f"{name!r} has an unknown meta-type {meta!r}")
         if name in kinds:
             raise SchemaInvalid(f"{name!r} appears twice")
         kinds[name] = meta
-    for entry in entries:
-        if not _plainly_fine(entry, kinds):
-            _check_entry(entry, kinds)  # the slow way, which says what is wrong
-    return entries
+    return kinds
+
+
+def check_entry(entry: dict[str, Any], kinds: Mapping[str, str]) -> None:
+    """One entry (an object named in ``kinds`` with its meta-type there): each of its
+    members of the JSON type the format gives it, each type it names listed in
+    ``kinds``; else :class:`SchemaInvalid`."""
+    if not _plainly_fine(entry, kinds):
+        _check_entry(entry, kinds)  # the slow way, which says what is wrong
+
+
+def referred_types(entry: Mapping[str, Any]) -> list[str]:
+    """The types a checked entry names, each of which :func:`check_entry` found listed:
+    an object's members' and branches' types, an alternate's branches, an array's
+    element type, a command's argument and return types, an event's data type. What
+    reading a part of a schema follows from the entries it starts with."""
+    meta = entry["meta-type"]
+    if meta == "object":
+        variants = entry.get("variants") or ()
+        return [m["type"] for m in entry["members"]] + [v["type"] for v in variants]
+    if meta == "alternate":
+        return [m["type"] for m in entry["members"]]
+    if meta == "array":
+        return [entry["element-type"]]
+    if meta == "command":
+        return [entry["arg-type"], entry["ret-type"]]
+    if meta == "event" and "arg-type" in entry:
+        return [entry["arg-type"]]
+    return []
 
 
 def _plainly_fine(entry: dict[str, Any], kinds: Mapping[str, str]) -> bool:
-    """The common entries (objects and commands, most of a schema) checked in a few
+    """The common entries (objects, commands and enums, most of a schema) checked in a few
     steps: True only where :func:`_check_entry` would find nothing wrong; False means
     "look closer", not "wrong". A start-up with a cached schema checks about 1000."""
     if "features" in entry and not _strings(entry["features"]):
         return False
     meta = entry["meta-type"]
+    if meta == "enum":
+        values, members = entry.get("values", []), entry.get("members", [])
+        if type(values) is not list or type(members) is not list:
+            return False
+        for value in values:
+            if type(value) is not str:
+                return False
+        for member in members:
+            if type(member) is not dict or type(member.get("name")) is not str:
+                return False
+        return True
     if meta == "command":
         args, ret = entry.get("arg-type"), entry.get("ret-type")
         return (

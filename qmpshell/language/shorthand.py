@@ -200,3 +200,23 @@ def parse_line(line: str, schema: Schema | None = None) -> Message:
     if message is None:
         raise InputError("the transaction is not closed: end it with ')'", len(line), True)
     return message
+
+
+def commands_named(line: str) -> list[str]:
+    """The command a line outside a transaction block runs, as :meth:`Parser.feed` finds
+    it: the first word, the one after ``!oob``, ``transaction`` for a block; none for raw
+    JSON, which is never typed, or a line refused before its words are typed. A one-shot
+    script reads only what its lines' commands need of a cached schema."""
+    line = as_typed(line)
+    if starts_object(line) or is_documented_reply(line) or not line.strip():
+        return []
+    try:
+        words = split_words(line)
+    except InputError:
+        return []
+    first = words[0]
+    if first.text == TRANSACTION:
+        return ["transaction"]
+    if first.text == OOB:
+        return [words[1].text] if len(words) > 1 else []
+    return [first.text]

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, NamedTuple, Union
 
 from ..errors import InputError
+from ..records import Record
 from .rawjson import as_typed
 from .values import untyped_value
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 
 _ESCAPES = {
     "n": "\n",
@@ -43,7 +47,7 @@ BAR = "|"  # between the actions of a transaction on one line
 CLOSE = ")"  # closes the transaction block
 
 
-class Word(NamedTuple):
+class Word(Record):
     """A whitespace-separated word, quotes removed; ``key``/``value`` when it is k=v."""
 
     text: str
@@ -55,7 +59,7 @@ class Word(NamedTuple):
     value_quoted: bool = False
 
 
-class Value(NamedTuple):
+class Value(Record):
     """A value as typed, before it is given a type."""
 
     text: str
@@ -65,7 +69,9 @@ class Value(NamedTuple):
 
 
 # An argument tree: nested dicts from dotted keys, with typed-in values at the leaves.
-Tree = dict[str, Union["Tree", Value]]
+# (The value's type all in a string: typing.Union would compile the name "Tree", and a
+# process's first compile() costs CPython's AST classes, 3 ms of a one-shot script.)
+Tree = dict[str, "Tree | Value"]
 
 
 # Runs taken whole, not a character at a time (a value may be megabytes long): what a

@@ -8,17 +8,19 @@ members are named. Every error carries the column of the text at fault.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from ..errors import InputError
+from ..patterns import compiled
 from .schema import OPEN_ARGUMENTS, Schema
 from .spelling import close_names, did_you_mean
 from .syntax import Tree, Value, untyped_tree
 from .values import parse_literal, untyped_value
 
-_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z")
-_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+_INT = r"[-+]?(?:0[xX][0-9a-fA-F]+|[0-9]+)\Z"  # compiled when first used
+_FLOAT = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z"
 _BOOL = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
 _NULL = ("null", "None")
 
@@ -224,11 +226,11 @@ _NO = object()
 def _scalar(kind: str, text: str) -> Any:
     """Text as a JSON scalar of ``kind``, or ``_NO``."""
     if kind == "int":
-        return _int(text) if _INT.match(text) else _NO
+        return _int(text) if compiled(_INT).match(text) else _NO
     if kind == "number":
-        if _INT.match(text):
+        if compiled(_INT).match(text):
             return _int(text)
-        if not _FLOAT.match(text):
+        if not compiled(_FLOAT).match(text):
             return _NO
         number = float(text)
         return number if abs(number) != float("inf") else _NO

@@ -10,16 +10,17 @@ the syntax tree, node by node.
 from __future__ import annotations
 
 import json
-import re
 import warnings
-from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..patterns import compiled
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import ast
+    from typing import Any
 
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z"  # compiled when first used
 _WORDS: dict[str, Any] = {
     "true": True,
     "false": False,
@@ -36,7 +37,7 @@ def untyped_value(text: str, quoted: bool = False, column: int = 0) -> Any:
         return text
     if text in _WORDS:
         return _WORDS[text]
-    if _NUMBER.match(text):
+    if compiled(_NUMBER).match(text):
         try:
             return strict_json(text)
         except ValueError as exc:  # out of range, or more digits than int() converts

@@ -6,7 +6,10 @@ from __future__ import annotations
 import signal
 
 from ..errors import ExitStatus
-from ..session.display import Display
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from ..session.display import Display
 
 
 def ended_by(signum: int, output: Display) -> ExitStatus:

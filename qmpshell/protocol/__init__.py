@@ -15,7 +15,6 @@ package can be used without it (the blocking client of one-shot scripts).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     CommandError,
@@ -29,7 +28,10 @@ from ..errors import (
 )
 from .address import Address, AddressError, LibvirtAddress, TcpAddress, UnixAddress, parse_address
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .client import QMPClient, Runstate
     from .greeting import Greeting
     from .transcript import Transcript

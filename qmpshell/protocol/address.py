@@ -8,24 +8,25 @@ instead (:class:`LibvirtAddress`, from ``--libvirt DOMAIN [--connect URI]``).
 from __future__ import annotations
 
 import os
-import re
-from typing import NamedTuple, Union
+import sys
 
 from ..errors import QMPShellError
+from ..patterns import compiled
+from ..records import Record
 
 
 class AddressError(QMPShellError):
     """An address string that names neither a socket path nor a host and port."""
 
 
-class UnixAddress(NamedTuple):
+class UnixAddress(Record):
     path: str
 
     def __str__(self) -> str:
         return self.path
 
 
-class TcpAddress(NamedTuple):
+class TcpAddress(Record):
     host: str
     port: int
 
@@ -33,7 +34,7 @@ class TcpAddress(NamedTuple):
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-class LibvirtAddress(NamedTuple):
+class LibvirtAddress(Record):
     """A domain (name, id or UUID, as virsh takes them) that libvirt manages, at ``uri``
     (None: libvirt's default, such as ``qemu:///system``)."""
 
@@ -44,10 +45,17 @@ class LibvirtAddress(NamedTuple):
         return f"libvirt:{self.domain}" + (f" on {self.uri}" if self.uri else "")
 
 
-Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
+if sys.version_info >= (3, 10):
+    Address = UnixAddress | TcpAddress | LibvirtAddress
+else:  # typing's, only there
+    from typing import Union
 
-_IPV6 = re.compile(r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z")
-_HOST_PORT = re.compile(r"([^/:\[\]]*):([0-9]+)\Z")
+    Address = Union[UnixAddress, TcpAddress, LibvirtAddress]
+
+# Each tried only on an address that could match it (a bracket first, a colon in it), and
+# compiled then: a socket path needs neither.
+_IPV6 = r"\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:([0-9]+)\Z"
+_HOST_PORT = r"([^/:\[\]]*):([0-9]+)\Z"
 
 
 def _port(text: str, address: str) -> int:
@@ -71,10 +79,10 @@ def parse_address(text: str) -> Address:
     forced_tcp = text.startswith("tcp:")
     if forced_tcp:
         text = text[4:]
-    match = _IPV6.match(text)
+    match = compiled(_IPV6).match(text) if text.startswith("[") else None
     if match:
         return TcpAddress(match.group(1), _port(match.group(2), text))
-    match = _HOST_PORT.match(text)
+    match = compiled(_HOST_PORT).match(text) if ":" in text else None
     if forced_tcp and not match:
         raise AddressError(f"invalid TCP address '{text}': expected HOST:PORT or [IPV6]:PORT")
     if match and (forced_tcp or not os.path.exists(text)):

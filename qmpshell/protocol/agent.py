@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import CommandError, ConnectError, ProtocolError, QMPShellError
 from ..escape import escape_lines
+from ..records import Record
 from .client import QMPClient
 
 # How much of a program's output (decoded bytes per stream) guest-exec-status shows; the
@@ -22,7 +23,7 @@ from .client import QMPClient
 EXEC_OUTPUT_SHOWN = 64 * 1024
 
 
-class AgentCommand(NamedTuple):
+class AgentCommand(Record):
     name: str
     enabled: bool
     replies: bool  # False: the agent sends nothing back on success (guest-shutdown)

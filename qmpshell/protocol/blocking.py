@@ -17,10 +17,14 @@ words as the asyncio client says them.
 
 from __future__ import annotations
 
-import socket
 import time
+
+# The socket module's C half, which socket.py is built on (its socket class a subclass of
+# this one): socket.py turns _socket's constants into enums, which costs a one-shot script
+# 3 ms to import, and a UNIX socket needs none of it.
+from _socket import AF_UNIX, SOCK_STREAM, socket
+from _socket import timeout as SocketTimeout
 from collections.abc import Callable
-from typing import Any
 
 from ..errors import CommandError, ConnectionLost, ProtocolError, QMPShellError, ReplyTimeout
 from .address import TcpAddress, UnixAddress
@@ -32,7 +36,11 @@ from .message import asks_to_quit, encode_line, id_key
 from .packed import plain
 from .transcript import Transcript
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 EventHandler = Callable[[Message], None]
 ReplyHandler = Callable[[Message], None]
 
@@ -80,7 +88,7 @@ class BlockingClient:
         self.greeting: Greeting | None = None
         self.oob_enabled = False
         self.quitting = False  # a quit was sent and not refused: the end is expected
-        self._socket: socket.socket | None = None
+        self._socket: socket | None = None
         self._decoder = MessageDecoder(MAX_MESSAGE_SIZE)
         self._ids = InFlight()  # only for its own ids and their keys
         self._received: list[Message] = []
@@ -97,18 +105,20 @@ class BlockingClient:
         when the greeting is late (another client holds the monitor) or not QMP's."""
         address = self.address
         if isinstance(address, UnixAddress):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock = socket(AF_UNIX, SOCK_STREAM)
             where: Any = address.path
         else:
             sock = None
             where = (address.host, address.port)
         try:
             if sock is None:
-                sock = socket.create_connection(where, timeout)
+                import socket as sockets  # its getaddrinfo loop, for a host and port
+
+                sock = sockets.create_connection(where, timeout)
             else:
                 sock.settimeout(timeout)
                 sock.connect(where)
-        except socket.timeout:
+        except SocketTimeout:
             if sock is not None:
                 sock.close()
             raise connect_timeout(address, timeout or 0) from None
@@ -273,7 +283,7 @@ class BlockingClient:
                 self._set_timeout(left)
             try:
                 data = self._socket.recv(_READ_SIZE)
-            except socket.timeout:
+            except SocketTimeout:
                 raise ReplyTimeout("time is up") from None
             except OSError as exc:
                 raise self._lost(exc) from None

@@ -30,16 +30,22 @@ import codecs
 import json
 import os
 import re
-from typing import Any
 
 from ..errors import ProtocolError
 from ..limits import MAX_DEPTH, nesting_exceeds
+from ..patterns import compiled
 from .packed import RUN, PackedList
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 # A whole string, or a bracket, or the opening quote of a string not yet complete.
-_TOKEN = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]')
+# (It, _STRING_REST and _STRING_STOP are compiled when first used: most messages need
+# none of them.)
+_TOKEN = rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"|[{}\[\]"]'
 # The rest of a string that was cut by a read: everything up to an unescaped quote.
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_STRING_REST = rb'[^"\\]*(?:\\[\s\S][^"\\]*)*'
 _SPACE = re.compile(rb"[ \t\r\n]*")
 # The guest agent puts a 0xFF byte before the reply to guest-sync-delimited.
 _SPACE_OR_SYNC = re.compile(rb"[ \t\r\n\xff]*")
@@ -50,13 +56,13 @@ _OPEN = frozenset(b"{[")
 # long is decoded as it arrives (see _LongString).
 LONG = 1 << 20
 # What ends a string streamed as it arrives, or makes it one json.loads must read.
-_STRING_STOP = re.compile(rb'["\\\x00-\x1f]')
+_STRING_STOP = rb'["\\\x00-\x1f]'
 _QUOTE = ord('"')
 _BRACKET = ord("[")
 # What comes before a reply's ``return`` array, the one array packed.
-_RETURN_KEY = re.compile(rb'"return"[ \t\r\n]*:[ \t\r\n]*\Z')
+_RETURN_KEY = rb'"return"[ \t\r\n]*:[ \t\r\n]*\Z'
 # What stands between the elements of an array.
-_SEPARATOR = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")
+_SEPARATOR = rb"[ \t\r\n]*,[ \t\r\n]*"
 
 
 def _may_nest_deep(line: bytes) -> bool:
@@ -278,7 +284,7 @@ class MessageDecoder:
         character)."""
         buf = self._buf
         start = self._string_start + 1
-        if _STRING_STOP.search(buf, start) is not None:
+        if compiled(_STRING_STOP).search(buf, start) is not None:
             self._may_stream = False  # an escape, maybe cut: json.loads reads the whole
             return
         streaming = _LongString()
@@ -297,7 +303,7 @@ class MessageDecoder:
         scanner, once the string has closed (or must be read by json.loads after all)."""
         streaming = self._streaming
         assert streaming is not None
-        stop = _STRING_STOP.search(data)
+        stop = compiled(_STRING_STOP).search(data)
         try:
             if stop is None:
                 streaming.add(data)
@@ -356,7 +362,7 @@ class MessageDecoder:
 
     def _separated(self, at: int) -> int:
         """Where the element after the one ending at ``at`` begins."""
-        separator = _SEPARATOR.match(self._buf, at)
+        separator = compiled(_SEPARATOR).match(self._buf, at)
         if separator is None:
             shown = describe_bytes(self._buf[at : at + 41])
             raise ProtocolError(f"invalid JSON from peer (no ',' between elements): {shown}")
@@ -395,7 +401,7 @@ class MessageDecoder:
         """Advance over the object begun in ``buf``; its end offset, or -1 if incomplete."""
         pos = self._scan
         if self._in_string:
-            pos = _STRING_REST.match(buf, pos).end()  # type: ignore[union-attr]
+            pos = compiled(_STRING_REST).match(buf, pos).end()  # type: ignore[union-attr]
             if pos >= len(buf) or buf[pos] != _QUOTE:
                 self._scan = pos  # still inside the string (or after a lone backslash)
                 return -1
@@ -404,7 +410,7 @@ class MessageDecoder:
             if self._depth == 2 and self._array_at >= 0:
                 self._element_ends(pos)
         depth = self._depth
-        for match in _TOKEN.finditer(buf, pos):
+        for match in compiled(_TOKEN).finditer(buf, pos):
             first = buf[match.start()]
             if first == _QUOTE:
                 if match.end() - match.start() == 1:  # a string the read cut short
@@ -505,7 +511,7 @@ def _put_back(value: Any, strings: dict[str, str]) -> Any:
 def _returns(buf: bytearray, at: int) -> bool:
     """Whether the array opening at ``at`` is the value of a ``return`` member."""
     with memoryview(buf) as whole, whole[max(0, at - 32) : at] as before:
-        return _RETURN_KEY.search(before) is not None
+        return compiled(_RETURN_KEY).search(before) is not None
 
 
 def _text(buf: bytearray, start: int, end: int) -> str:

@@ -7,7 +7,6 @@ blocking client of one-shot scripts (:mod:`qmpshell.protocol.blocking`).
 from __future__ import annotations
 
 import os
-import socket
 import stat
 
 from ..errors import (
@@ -27,6 +26,8 @@ MAX_MESSAGE_SIZE = 256 << 20
 
 def connect_error(address: UnixAddress | TcpAddress, exc: OSError) -> ConnectError:
     """Say which of the usual reasons kept us from reaching ``address``."""
+    import socket  # here, not at start-up: a one-shot script on a UNIX socket needs none of it
+
     if isinstance(exc, socket.gaierror):
         host = getattr(address, "host", address)
         return ConnectError(f"cannot resolve host '{host}': {exc.strerror}", "resolve")

@@ -10,16 +10,18 @@ the probe's id, which the client knows of no command, so the reply is dropped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import NotQMPError
+from ..patterns import compiled
+from ..records import Record
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any
 
-Message = dict[str, Any]
+Message = dict[str, "Any"]
 
 # A greeting comes at once; a second of silence means someone else holds the monitor.
 PATIENCE = 1.0
@@ -29,10 +31,10 @@ PROBE: Message = {"execute": "guest-ping", "id": PROBE_ID}
 
 # The start of a QMP greeting, compact or pretty=on. A JSON string cannot hold an
 # unescaped quote, so this occurs only as the structure of a message, never inside one.
-_GREETING_START = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"QMP"[ \t\r\n]*:')
+_GREETING_START = rb'[ \t\r\n]*\{[ \t\r\n]*"QMP"[ \t\r\n]*:'  # compiled when first used
 
 
-class Greeting(NamedTuple):
+class Greeting(Record):
     """The server's greeting, with the fields a user wants at hand."""
 
     raw: Message
@@ -89,7 +91,7 @@ def answers_probe(message: Message) -> bool:
 def starts_with_greeting(data: bytes) -> bool:
     """Whether the first bytes of a stream are a QMP greeting (a guest agent says
     nothing first, so ``--ga`` on a QMP monitor is told at once)."""
-    return _GREETING_START.match(data) is not None
+    return compiled(_GREETING_START).match(data) is not None
 
 
 async def await_greeting(

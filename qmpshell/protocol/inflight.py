@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from ..errors import DuplicateId, ReplyTimeout
 from .message import RawMessage, id_key
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any
 
-Message = dict[str, Any]
+Message = dict[str, "Any"]
 ReplyHandler = Callable[[Message], None]
 StrayHandler = Callable[[int], None]
 OWN_ID_BASE = 7_100_000_000

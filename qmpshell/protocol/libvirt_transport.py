@@ -35,9 +35,10 @@ import queue
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConnectError, ConnectionLost, QMPShellError
+from ..records import Record
 from .address import LibvirtAddress
 from .message import RawMessage
 
@@ -119,7 +120,7 @@ def one_line(error: Exception) -> str:
     return re.sub(r"\s+", " ", str(text or error)).strip()
 
 
-class Domain(NamedTuple):
+class Domain(Record):
     """A running domain, as ``--libvirt`` without a name lists it."""
 
     name: str

@@ -7,11 +7,15 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
+from ..patterns import compiled
 from .packed import PackedList, as_list
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+Message = dict[str, "Any"]
 
 # QEMU keeps an integer id exactly from -2**63 to 2**64-1; beyond that it holds (and echoes)
 # the nearest double, and a double with an integral value comes back written as an integer.
@@ -57,7 +61,7 @@ def _as_qemu_holds(value: Any) -> Any:
 # What QEMU's JSON parser refuses although Python reads it: a lone surrogate (as a \u
 # escape, or a byte that was not UTF-8, kept as a surrogate), and texts near its limits
 # of 64 MiB a token and 2 million tokens.
-_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89abAB]")
+_SURROGATE = r"[\ud800-\udfff]|\\u[dD][89abAB]"  # compiled when first used
 _HUGE = 1 << 20
 
 
@@ -77,7 +81,7 @@ class RawMessage(dict):  # type: ignore[type-arg]
         super().__init__(value)
         self.text = text
         self.faithful = faithful
-        self.clean = faithful and len(text) < _HUGE and _SURROGATE.search(text) is None
+        self.clean = faithful and len(text) < _HUGE and compiled(_SURROGATE).search(text) is None
         self.added_id: int | None = None
 
     def with_id(self, ident: int) -> RawMessage:
@@ -176,11 +180,11 @@ def raw_errors(text: str) -> str:
     as surrogates (``surrogateescape``) and go back to what they were; a line with
     another lone surrogate is written with every surrogate as it is (``surrogatepass``):
     QEMU will say what it thinks."""
-    return "surrogatepass" if _UNESCAPED.search(text) else "surrogateescape"
+    return "surrogatepass" if compiled(_UNESCAPED).search(text) else "surrogateescape"
 
 
 # A surrogate that surrogateescape did not make of a byte (U+DC80..U+DCFF are its own).
-_UNESCAPED = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_UNESCAPED = "[\ud800-\udc7f\udd00-\udfff]"  # compiled when first used
 
 
 # Characters of JSON text per piece of dump_pieces: a message larger than this is

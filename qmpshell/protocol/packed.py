@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 # The bytes of elements the decoder gathers before it cuts them into a run.
 RUN = 1 << 18
 
 
-class PackedList(Sequence[Any]):
+class PackedList(Sequence):  # type: ignore[type-arg]
     """The elements of an array as runs of JSON text (each ``elem, elem, ...``, UTF-8),
     then the ``tail`` of elements parsed with the rest of the message."""
 
@@ -78,10 +82,6 @@ class PackedList(Sequence[Any]):
         for run in self.runs():
             yield from run
 
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]

@@ -21,11 +21,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from .message import RawMessage, dump_pieces
 from .packed import as_list
 from .privatefile import open_private, write_whole
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # ASCII with \u escapes: any string (a lone surrogate too) is written faithfully.
 _ASCII = json.JSONEncoder(allow_nan=False, default=as_list)

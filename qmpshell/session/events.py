@@ -18,14 +18,15 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any
 
-Event = dict[str, Any]
+Event = dict[str, "Any"]
 
 # What the log keeps for /events and /wait: the newest events whose JSON texts (and a
 # few bytes each for keeping them) add up to this; about 50,000 of QEMU's usual events.

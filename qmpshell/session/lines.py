@@ -10,7 +10,6 @@ or imports asyncio.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ..errors import InputError
 from ..language.rawjson import RawJSON, is_raw_json
@@ -18,9 +17,14 @@ from ..language.schema import Schema
 from ..language.shorthand import Parser
 from ..limits import MAX_DEPTH, nesting_exceeds
 from ..protocol.message import RawMessage
-from .display import Display
 
-Message = dict[str, Any]
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .display import Display
+
+Message = dict[str, "Any"]
 
 NO_HMP = (
     "this server has no human monitor (no human-monitor-command; qemu-storage-daemon "

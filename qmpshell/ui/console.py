@@ -12,21 +12,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any, Protocol
 
 from ..escape import escape_lines
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class TextStream(Protocol):
+        """What is written to: ``sys.stdout``, a ``StringIO``, a ``QueuedStream``."""
+
+        def write(self, text: str, /) -> int: ...
+
+        def flush(self) -> None: ...
+
+        def isatty(self) -> bool: ...
+
+
 COLOR_CHOICES = ("auto", "always", "never")
-
-
-class TextStream(Protocol):
-    """What is written to: ``sys.stdout``, a ``StringIO``, a ``QueuedStream``."""
-
-    def write(self, text: str, /) -> int: ...
-
-    def flush(self) -> None: ...
-
-    def isatty(self) -> bool: ...
 
 
 def is_terminal(stream: Any) -> bool:

@@ -14,12 +14,14 @@ numbers through ``int.__repr__`` and ``float.__repr__``, ``NaN`` and ``Infinity`
 from __future__ import annotations
 
 from json.encoder import encode_basestring
-from typing import Any, NamedTuple
+from typing import Any
+
+from ..records import Record
 
 Codes = tuple[str, str]  # what comes before a token, and after it
 
 
-class Palette(NamedTuple):
+class Palette(Record):
     """The codes around each kind of token."""
 
     key: Codes

@@ -24,15 +24,18 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..escape import escape_json, escape_lines, escape_painted
 from ..protocol.message import PIECE, RawMessage, dump_pieces, dumps
 from ..protocol.packed import as_list
-from .console import Console, TextStream
+from .console import Console
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
+    from .console import TextStream
     from .render import Renderer
 
 

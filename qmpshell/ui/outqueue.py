@@ -45,11 +45,14 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import IO, TypeVar
 
 from .console import is_terminal
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import IO, TypeVar
+
+    T = TypeVar("T")
 
 # Bytes handed over and not yet taken by the reader, past which the loop waits.
 LIMIT = 4 * 1024 * 1024

@@ -202,19 +202,20 @@ def escaping_processor() -> Any:
     from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
     from prompt_toolkit.layout.utils import explode_text_fragments
 
-    from ..escape import UNSAFE, escape_text
+    from ..escape import escape_text, unsafe
 
     class EscapingProcessor(Processor):
         def apply_transformation(self, ti: TransformationInput) -> Transformation:
             fragments = explode_text_fragments(ti.fragments)
-            if not any(_invisible(text, UNSAFE) for _, text, *_ in fragments):
+            pattern = unsafe()
+            if not any(_invisible(text, pattern) for _, text, *_ in fragments):
                 return Transformation(ti.fragments)
             shown: StyleAndTextTuples = []
             starts: list[int] = []  # where each character of the source begins on the screen
             position = 0
             for style, text, *_ in fragments:
                 starts.append(position)
-                if _invisible(text, UNSAFE):
+                if _invisible(text, pattern):
                     text = escape_text(text)
                 shown.append((style, text))
                 position += len(text)

@@ -109,7 +109,8 @@ def test_a_one_shot_script_does_what_scripted_mode_does(
 def test_a_one_shot_script_does_not_import_asyncio(
     shell_env: dict[str, str], qemu: QemuProcess
 ) -> None:
-    """What makes it start fast: -X importtime lists every module imported."""
+    """What makes it start fast: -X importtime lists every module imported (typing and
+    socket.py are not, docs/architecture.md says why)."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "qmpshell", "-c", "query-status", qemu.qmp],
         capture_output=True,
@@ -121,7 +122,37 @@ def test_a_one_shot_script_does_not_import_asyncio(
     assert json.loads(proc.stdout)["return"]["running"] is True
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert "qmpshell.modes.oneshot" in imported
-    assert not imported & {"asyncio", "prompt_toolkit", "pygments", "subprocess"}
+    assert not imported & {
+        "asyncio",
+        "prompt_toolkit",
+        "pygments",
+        "subprocess",
+        "socket",
+        "typing",
+    }
+
+
+def test_a_one_shot_script_compiles_nothing(qemu: QemuProcess, shell_env: dict[str, str]) -> None:
+    """A process's first compile() builds CPython's 119 AST classes (3 ms): typing makes
+    one of each string annotation it is asked to check (records.py). (Modules compiled
+    from their source, where no .pyc is kept, are bytes: not counted.)"""
+    program = (
+        "import builtins, sys\n"
+        "compiled = []\n"
+        "real = builtins.compile\n"
+        "def compile(source, *args, **kwargs):\n"
+        "    if isinstance(source, str):\n"
+        "        compiled.append(source)\n"
+        "    return real(source, *args, **kwargs)\n"
+        "builtins.compile = compile\n"
+        "from qmpshell.cli.main import main\n"
+        f"status = main(['-c', 'query-status', '-c', 'device_del id=x', {qemu.qmp!r}])\n"
+        "print(int(status), compiled, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=shell_env, timeout=30
+    )
+    assert result.stderr.splitlines()[-1] == "1 []", result.stderr
 
 
 def test_a_script_still_being_written_is_read_as_it_comes(

@@ -1,14 +1,21 @@
-"""The schema check's quick path (language/schemacheck.py): it passes an entry only where
-the full check finds nothing wrong, whatever the entry holds."""
+"""The schema check's quick paths (language/schemacheck.py): they pass an entry, or an
+index, only where the full check finds nothing wrong, whatever it holds."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qmpshell.language.schemacheck import _check_entry, _plainly_fine
+from qmpshell.language.schemacheck import (
+    META_TYPES,
+    SchemaInvalid,
+    _check_entry,
+    _plainly_fine,
+    kinds_of,
+)
 
 KINDS = {"int": "builtin", "str": "builtin", "0": "object", "q_obj": "object", "Kind": "enum"}
 NAMES = st.sampled_from([*KINDS, "missing", ""]) | st.none() | st.integers() | st.lists(st.text())
@@ -38,8 +45,17 @@ COMMAND = st.fixed_dictionaries(
     },
 )
 
+ENUM = st.fixed_dictionaries(
+    {"name": st.just("Kind"), "meta-type": st.just("enum")},
+    optional={
+        "values": st.lists(st.text(max_size=3) | VALUES, max_size=3) | VALUES,
+        "members": st.lists(MEMBER | VALUES, max_size=3) | VALUES,
+        "features": st.lists(st.text(max_size=3), max_size=2) | VALUES,
+    },
+)
 
-@given(entry=OBJECT | COMMAND)
+
+@given(entry=OBJECT | COMMAND | ENUM)
 def test_the_quick_path_passes_only_what_the_full_check_passes(entry: dict[str, Any]) -> None:
     if _plainly_fine(entry, KINDS):
         _check_entry(entry, KINDS)  # nothing here may raise
@@ -50,3 +66,24 @@ def test_the_quick_path_takes_the_common_entries() -> None:
     assert _plainly_fine({"name": "q_obj", "meta-type": "object", "members": [member]}, KINDS)
     command = {"name": "x", "meta-type": "command", "arg-type": "0", "ret-type": "q_obj"}
     assert _plainly_fine(command, KINDS)
+    enum = {"name": "Kind", "meta-type": "enum", "values": ["a"], "members": [{"name": "a"}]}
+    assert _plainly_fine(enum, KINDS)
+
+
+INDEX_NAMES = st.sampled_from(["a", "b", "query-status", ""]) | st.none() | st.integers()
+INDEX_METAS = st.sampled_from([*sorted(META_TYPES), "nonsense"]) | st.none() | st.lists(st.text())
+
+
+@given(st.lists(st.tuples(INDEX_NAMES | st.lists(st.text()), INDEX_METAS), max_size=5))
+def test_an_index_is_taken_only_when_it_is_one(rows: list[tuple[Any, Any]]) -> None:
+    names, metas = [n for n, _ in rows], [m for _, m in rows]
+    fine = (
+        all(isinstance(n, str) and n for n in names)
+        and len(set(map(str, names))) == len(names)
+        and all(isinstance(m, str) and m in META_TYPES for m in metas)
+    )
+    if fine:
+        assert kinds_of(names, metas) == dict(zip(names, metas))
+    else:
+        with pytest.raises(SchemaInvalid):
+            kinds_of(names, metas)
