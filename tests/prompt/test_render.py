@@ -30,14 +30,15 @@ SGR = re.compile(r"\x1b\[[0-9;]*m")
 CONTROL = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
-RESET = "\x1b[39;49;00m"
-BOLD_BLUE = "\x1b[01m\x1b[34m"
+# pygments' codes, each run as one sequence (render.short_sgr)
+RESET = "\x1b[0m"
+BOLD_BLUE = "\x1b[01;34m"
 GREEN = "\x1b[32m"
 CYAN = "\x1b[36m"
 MAGENTA = "\x1b[35m"
 RED = "\x1b[31m"
-BOLD_RED = "\x1b[01m\x1b[31m"
-BOLD_MAGENTA = "\x1b[01m\x1b[35m"
+BOLD_RED = "\x1b[01;31m"
+BOLD_MAGENTA = "\x1b[01;35m"
 
 PLAIN = Renderer(color=False)
 COLOR = Renderer(color=True)
@@ -323,8 +324,9 @@ def test_any_json_value_round_trips_when_plain(value: Any) -> None:
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(JSON_VALUES, st.sampled_from([2, None]))
 def test_colours_are_those_pygments_gives(value: Any, indent: int | None) -> None:
-    """Byte for byte what pygments' JsonLexer and TerminalFormatter make of the escaped
-    JSON text, which the renderer makes faster."""
+    """What pygments' JsonLexer and TerminalFormatter make of the escaped JSON text
+    (which the renderer makes faster), each of pygments' runs of SGR codes written as one
+    sequence of the same effect (test_short_sgr_has_the_same_effect)."""
     from pygments import highlight
     from pygments.formatters.terminal import TerminalFormatter
     from pygments.lexers import JsonLexer
@@ -332,7 +334,29 @@ def test_colours_are_those_pygments_gives(value: Any, indent: int | None) -> Non
     renderer = Renderer(color=True, pretty_indent=indent)
     text = escape_json(json.dumps(value, indent=indent, ensure_ascii=False))
     formatter = TerminalFormatter(colorscheme=render.TERMINAL_COLORS)
-    assert renderer.json(value) + "\n" == highlight(text, JsonLexer(), formatter)
+    expected = _SGR_RUN.sub(
+        lambda m: render.short_sgr(m.group()), highlight(text, JsonLexer(), formatter)
+    )
+    assert renderer.json(value) + "\n" == expected
+
+
+_SGR_RUN = re.compile(r"(?:\x1b\[[0-9;]*m)+")
+
+
+@pytest.mark.parametrize(
+    ("codes", "short"),
+    [
+        ("\x1b[01m\x1b[34m", "\x1b[01;34m"),  # bold, blue
+        ("\x1b[39;49;00m", "\x1b[0m"),  # default colours, and reset: reset
+        ("\x1b[32m", "\x1b[32m"),
+        ("\x1b[39;49;00m\x1b[33m", "\x1b[0;33m"),
+        ("\x1b[1m\x1b[0m\x1b[31m", "\x1b[0;31m"),
+        ("\x1b[2J", "\x1b[2J"),  # not SGR: kept
+        ("", ""),
+    ],
+)
+def test_short_sgr_has_the_same_effect(codes: str, short: str) -> None:
+    assert render.short_sgr(codes) == short
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
