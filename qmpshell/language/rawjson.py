@@ -13,6 +13,7 @@ import re
 
 from ..errors import InputError
 from ..limits import MAX_DEPTH, nesting_exceeds
+from ..patterns import compiled
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def is_documented_reply(line: str) -> bool:
     return _RECEIVED.match(line) is not None
 
 
-_JSON_MARKS = re.compile(r'[{}\[\]"\\]')
+_JSON_MARKS = r'[{}\[\]"\\]'  # compiled when first used: objects over lines are rare
 
 
 class OpenObject:
@@ -158,7 +159,7 @@ class OpenObject:
         self._lines.append(line)
         depth, in_string, escaped = self._depth, self._in_string, self._escaped
         last = -2
-        for mark in _JSON_MARKS.finditer(line):
+        for mark in compiled(_JSON_MARKS).finditer(line):
             char, at = mark.group(), mark.start()
             if escaped:
                 escaped = False

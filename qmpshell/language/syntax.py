@@ -16,6 +16,7 @@ import json
 import re
 
 from ..errors import InputError
+from ..patterns import compiled
 from ..records import Record
 from .rawjson import as_typed
 from .values import untyped_value
@@ -38,7 +39,7 @@ _ESCAPES = {
     '"': '"',
     "'": "'",
 }
-_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_HEX4 = r"[0-9A-Fa-f]{4}"  # compiled when first used, as are the quoted runs
 
 # The words that are the language's own, when they stand alone (not as a key or value).
 OOB = "!oob"  # before a command: execute it out of band
@@ -77,7 +78,7 @@ Tree = dict[str, "Tree | Value"]
 # Runs taken whole, not a character at a time (a value may be megabytes long): what a
 # quoted run holds up to its quote or a backslash, and a word's characters up to a space,
 # a quote or an equals sign.
-_QUOTED_RUN = {'"': re.compile(r'[^"\\]+'), "'": re.compile(r"[^'\\]+")}
+_QUOTED_RUN = {'"': r'[^"\\]+', "'": r"[^'\\]+"}
 _WORD_RUN = re.compile(r"""[^\s"'=]+""")
 
 
@@ -85,7 +86,7 @@ def _read_quoted(line: str, start: int, tolerant: bool = False) -> tuple[str, in
     """The text of the quoted run at ``start`` (escapes read) and where it ends; an
     unclosed quote is an error, or (``tolerant``) runs to the end of the line."""
     quote = line[start]
-    run = _QUOTED_RUN[quote].match
+    run = compiled(_QUOTED_RUN[quote]).match
     out: list[str] = []
     i = start + 1
     n = len(line)
@@ -100,7 +101,7 @@ def _read_quoted(line: str, start: int, tolerant: bool = False) -> tuple[str, in
             return "".join(out), i + 1  # one run: the run itself, not a copy
         if char == "\\" and i + 1 < n:
             nxt = line[i + 1]
-            if nxt == "u" and _HEX4.match(line, i + 2):
+            if nxt == "u" and compiled(_HEX4).match(line, i + 2):
                 out.append(chr(int(line[i + 2 : i + 6], 16)))
                 i += 6
                 continue
@@ -273,8 +274,9 @@ def split_entries(text: str) -> tuple[list[str], str]:
 
 # -- the way back: arguments as shorthand ----------------------------------------------
 
-_PLAIN = re.compile(r"[^\s\"'=\[\]{}|()\\]+\Z")
-_KEY = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_+-]*\Z")
+# The way back, compiled when first used.
+_PLAIN = r"[^\s\"'=\[\]{}|()\\]+\Z"
+_KEY = r"[A-Za-z0-9_+-][A-Za-z0-9_+-]*\Z"
 
 
 def render_arguments(arguments: Message) -> str:
@@ -286,9 +288,9 @@ def render_arguments(arguments: Message) -> str:
 def _render(node: Message, prefix: str) -> list[str]:
     words: list[str] = []
     for key, value in node.items():
-        if not _KEY.match(key):
+        if not compiled(_KEY).match(key):
             raise ValueError(f"key {key!r} cannot be written as shorthand")
-        if isinstance(value, dict) and value and all(_KEY.match(name) for name in value):
+        if isinstance(value, dict) and value and all(compiled(_KEY).match(name) for name in value):
             words.extend(_render(value, f"{prefix}{key}."))
         else:
             words.append(f"{prefix}{key}={render_value(value)}")
@@ -297,6 +299,6 @@ def _render(node: Message, prefix: str) -> list[str]:
 
 def render_value(value: Any) -> str:
     """One value as it would be typed, so that the untyped rules read it back."""
-    if isinstance(value, str) and _PLAIN.match(value) and untyped_value(value) == value:
+    if isinstance(value, str) and compiled(_PLAIN).match(value) and untyped_value(value) == value:
         return value
     return json.dumps(value, ensure_ascii=False)

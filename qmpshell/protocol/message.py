@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 
 from ..patterns import compiled
@@ -100,11 +99,11 @@ class RawMessage(dict):  # type: ignore[type-arg]
         not copy a huge text to put an id in front of it."""
         if self.added_id is None:
             return "", 0
-        closing = _CLOSING.match(self.text, 1) is not None
+        closing = compiled(_CLOSING).match(self.text, 1) is not None
         return f'{{"id": {self.added_id}{"" if closing else ","}', 1
 
 
-_CLOSING = re.compile(r"\s*\}")  # an empty object's end, right after its brace
+_CLOSING = r"\s*\}"  # an empty object's end, right after its brace (compiled when used)
 
 
 def asks_to_quit(message: Message) -> bool:
@@ -116,11 +115,11 @@ def asks_to_quit(message: Message) -> bool:
     if name != "human-monitor-command" or not isinstance(arguments, dict):
         return False
     line = arguments.get("command-line")
-    return isinstance(line, str) and _HMP_QUIT.fullmatch(line) is not None
+    return isinstance(line, str) and compiled(_HMP_QUIT).fullmatch(line) is not None
 
 
 # HMP's quit without arguments: matched, not split into words (a line may be huge).
-_HMP_QUIT = re.compile(r"\s*(?:quit|q)\s*")
+_HMP_QUIT = r"\s*(?:quit|q)\s*"  # compiled when first used
 
 
 def json_safe(value: Any) -> Any:
