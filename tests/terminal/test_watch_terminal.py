@@ -77,3 +77,13 @@ def test_qemu_gone_ends_the_watch_at_once(newcomer: Any, qemu_factory: QemuFacto
     qemu.stop()
     assert screen.wait_exit(timeout=5) == 3
     assert "Traceback" not in screen.screen(scrollback=True)
+
+
+def test_watch_in_hmp_mode_completes_and_runs_hmp_lines(newcomer: Any) -> None:
+    screen = newcomer()
+    screen.type("/hmp", "Enter")
+    screen.wait_for(r"\(qemu\)")
+    screen.type("/watch -c 1 info mt", "Tab")  # completed as an HMP line
+    screen.wait_for(r"\(qemu\) /watch -c 1 info mtree")
+    screen.type("C-u", "/watch -n 0.2 -c 2 info status", "Enter")
+    screen.wait_for(r"(?s)run 2 of 2 · .*\nVM status: paused \(prelaunch\)\s*\n\(qemu\)")
