@@ -143,7 +143,8 @@ def _frame(
     reply = unpacked(replies[0])  # without the id the client added; walked as lists
     returned = reply.get("return")
     if mode is Mode.HMP and isinstance(returned, str):
-        return next_frame(last, **common, reply=reply, text=output_text(returned), ok=ok)
+        shown = output_text(returned).expandtabs()  # the screen takes no tab as it is
+        return next_frame(last, **common, reply=reply, text=shown, ok=ok)
     return next_frame(last, **common, reply=reply, ok=ok)
 
 

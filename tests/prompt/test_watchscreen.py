@@ -131,3 +131,28 @@ def test_each_run_is_drawn_in_place_and_ctrl_c_stops() -> None:
     assert not re.search(r"\x1b\[0(;[0-9]+)*;7(;[0-9]+)*m\"prelaunch\"", shown)
     assert "zzz" not in shown
     assert output.watched is None and output.on_watched is None
+
+
+def test_a_reply_taller_than_the_terminal_is_cut_at_its_bottom() -> None:
+    screen = io.StringIO()
+    terminal = Vt100_Output(screen, lambda: Size(10, 80), term="xterm")
+    output = Output(color=False, interactive=True)
+    reply = {"return": [f"item{number:02}" for number in range(30)]}
+
+    async def scenario() -> None:
+        with ExitStack() as stack:
+            keys = stack.enter_context(create_pipe_input())
+            stack.enter_context(create_app_session(input=keys, output=terminal))
+
+            async def one_run() -> None:
+                output.watch_frame(next_frame(None, **_common(), run=1, reply=reply))
+                while "item00" not in screen.getvalue():
+                    await asyncio.sleep(0.001)
+
+            task = asyncio.ensure_future(one_run())
+            await show_watch(task, output, task.cancel)
+
+    asyncio.run(scenario())
+    shown = screen.getvalue()
+    assert "Every 0.5s: query-status" in shown and "item00" in shown
+    assert "item29" not in shown  # past the bottom of the terminal
