@@ -76,7 +76,8 @@ def test_qemu_gone_ends_the_watch_at_once(newcomer: Any, qemu_factory: QemuFacto
     screen.wait_for(r"Every 60s: query-name +run 1")
     qemu.stop()
     assert screen.wait_exit(timeout=5) == 3
-    assert "Traceback" not in screen.screen(scrollback=True)
+    shown = screen.screen(scrollback=True)
+    assert "Traceback" not in shown and "closed by peer" in shown, shown
 
 
 def test_watch_in_hmp_mode_completes_and_runs_hmp_lines(newcomer: Any) -> None:
