@@ -54,10 +54,13 @@ COLOR_STYLE = {
 PLAIN_STYLE = {"watch.header": "bold", "watch.changed": "reverse"}
 
 
-def header(frame: Frame, width: int, *, running: bool = True) -> str:
+def header(frame: Frame, width: int, *, running: bool = True, top: int = 0) -> str:
     """``Every 2s: query-status        run 3 · 12:34:56 · Ctrl-C stops`` in ``width``
-    columns, the watched line cut in the middle when it does not fit."""
+    columns, the watched line cut in the middle when it does not fit; ``from line N``
+    when the reply is scrolled (``top``: the lines above the first shown)."""
     runs = f"run {frame.run}" + (f" of {frame.count}" if frame.count is not None else "")
+    if top:
+        runs = f"from line {top + 1} · {runs}"
     clock = time.strftime("%H:%M:%S", time.localtime(frame.at))
     right = f"{runs} · {clock}" + (" · Ctrl-C stops" if running else "")
     head = f"Every {frame.interval:g}s: "
@@ -135,10 +138,12 @@ async def show_watch(
     task: asyncio.Future[Any], output: Output, interrupt: Callable[[], None]
 ) -> None:
     """Draw each run ``output`` is given (:meth:`Output.watch_frame`) in place of the one
-    before, until ``task`` (the /watch) is done; Ctrl-C calls ``interrupt``. Keys typed
+    before, until ``task`` (the /watch) is done; Ctrl-C calls ``interrupt``. A reply taller
+    than the terminal scrolls with Up, Down, PageUp, PageDown and Home; other keys typed
     meanwhile are dropped: the screen is the watch's."""
     from prompt_toolkit.application import Application, get_app
     from prompt_toolkit.filters import Condition
+    from prompt_toolkit.formatted_text.utils import split_lines
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.keys import Keys
     from prompt_toolkit.layout import (
@@ -160,7 +165,21 @@ async def show_watch(
     def _(event: KeyPressEvent) -> None:
         pass
 
-    drawn: list[tuple[Frame, StyleAndTextTuples]] = []  # the frame shown, and its body
+    top = [0]  # the first line of the reply shown: a tall one scrolls
+
+    def scroll(by: Callable[[int], int]) -> Callable[[KeyPressEvent], None]:
+        def move(event: KeyPressEvent) -> None:
+            top[0] = max(by(event.app.output.get_size().rows - 2), 0)
+
+        return move
+
+    bindings.add("up")(scroll(lambda page: top[0] - 1))
+    bindings.add("down")(scroll(lambda page: top[0] + 1))
+    bindings.add("pageup")(scroll(lambda page: top[0] - page))
+    bindings.add("pagedown")(scroll(lambda page: top[0] + page))
+    bindings.add("home")(scroll(lambda page: 0))
+
+    drawn: list[tuple[Frame, list[StyleAndTextTuples]]] = []  # the frame shown, its lines
 
     def head() -> StyleAndTextTuples:
         frame = output.watched
@@ -168,15 +187,21 @@ async def show_watch(
             return []
         app = get_app()
         width = app.output.get_size().columns
-        return [("class:watch.header", header(frame, width, running=not app.is_done))]
+        line = header(frame, width, running=not app.is_done, top=top[0])
+        return [("class:watch.header", line)]
 
     def text() -> StyleAndTextTuples:
         frame = output.watched
         if frame is None:
             return []
         if not drawn or drawn[0][0] is not frame:  # made once per run, drawn more often
-            drawn[:] = [(frame, body(frame))]
-        return drawn[0][1]
+            drawn[:] = [(frame, list(split_lines(body(frame))))]
+        lines = drawn[0][1]
+        top[0] = min(top[0], max(len(lines) - 1, 0))
+        shown: StyleAndTextTuples = []
+        for number, line in enumerate(lines[top[0] :]):
+            shown += [("", "\n"), *line] if number else line
+        return shown
 
     shown = Condition(lambda: output.watched is not None)
     layout = Layout(

@@ -133,11 +133,11 @@ def test_each_run_is_drawn_in_place_and_ctrl_c_stops() -> None:
     assert output.watched is None and output.on_watched is None
 
 
-def test_a_reply_taller_than_the_terminal_is_cut_at_its_bottom() -> None:
+def test_a_reply_taller_than_the_terminal_is_cut_at_its_bottom_and_scrolls() -> None:
     screen = io.StringIO()
     terminal = Vt100_Output(screen, lambda: Size(10, 80), term="xterm")
     output = Output(color=False, interactive=True)
-    reply = {"return": [f"item{number:02}" for number in range(30)]}
+    reply = {"return": [*(f"item{number:02}" for number in range(29)), "LAST-ONE"]}
 
     async def scenario() -> None:
         with ExitStack() as stack:
@@ -148,11 +148,15 @@ def test_a_reply_taller_than_the_terminal_is_cut_at_its_bottom() -> None:
                 output.watch_frame(next_frame(None, **_common(), run=1, reply=reply))
                 while "item00" not in screen.getvalue():
                     await asyncio.sleep(0.001)
+                assert "LAST-ONE" not in screen.getvalue()  # past the bottom of the terminal
+                keys.send_text("\x1b[6~" * 3)  # PageDown: 8 lines each (10 rows, header)
+                while "LAST-ONE" not in screen.getvalue():  # (the screen is drawn by its
+                    await asyncio.sleep(0.001)  # changes: a name of its own, wholly new)
 
             task = asyncio.ensure_future(one_run())
             await show_watch(task, output, task.cancel)
+            await task
 
     asyncio.run(scenario())
     shown = screen.getvalue()
-    assert "Every 0.5s: query-status" in shown and "item00" in shown
-    assert "item29" not in shown  # past the bottom of the terminal
+    assert "Every 0.5s: query-status" in shown and "from line 25" in shown
