@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import InputError
 from .schema import Schema
 from .syntax import BAR, OOB, TRANSACTION, Tree, Value, Word, build_tree, split_words
+from .watchline import is_watch, line_start
 
 
 class Kind(enum.Enum):
@@ -143,6 +144,19 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
     """What fits at the end of ``text`` (the line up to the cursor)."""
     if text.lstrip().startswith("{"):
         return Context(Kind.NOTHING)
+    if is_watch(text):  # /watch [-n S] [-c N] LINE: the LINE is completed as a line
+        start = line_start(text)
+        if start is None:
+            return Context(Kind.NOTHING)
+        watched = text[start:]
+        head, space, rest = watched.partition(" ")
+        if watched.startswith("/") and not space:
+            return Context(Kind.WORDS, watched, words=("/hmp", "/qmp"))
+        if head == "/qmp":
+            return suggest(rest.lstrip(), schema)
+        if watched.startswith("/"):
+            return Context(Kind.NOTHING)  # an HMP line: the QMP completer has nothing
+        return suggest(watched, schema)
     split = _current_word(text)
     if split is None:
         return Context(Kind.NOTHING)

@@ -7,9 +7,12 @@ This protocol is the whole of what the session may ask of it.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .watching import Frame
 
 
 class Display(Protocol):
@@ -47,6 +50,9 @@ class Display(Protocol):
 
     def matched(self, event: Any) -> None:
         """The event a ``/wait`` waited for."""
+
+    def watch_frame(self, frame: Frame) -> None:
+        """A run of ``/watch`` in the interactive shell, drawn in place of the run before."""
 
     def long_text(self, text: str) -> None:
         """Text that may be taller than the screen (help): paged when it is."""

@@ -37,6 +37,10 @@ HELP = {
     "/wait EVENT [key=value ...] [TIMEOUT]": (
         "wait for an event (a glob) that arrived since the last command, or arrives"
     ),
+    "/watch [-n SECONDS] [-c COUNT] LINE": (
+        "run LINE (QMP, HMP, /hmp LINE) every SECONDS (2), redrawn in place with what "
+        "changed highlighted, until Ctrl-C; in a script COUNT times (-c is needed there)"
+    ),
     "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
     "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
     "/pretty": "switch indented JSON on or off",
@@ -52,12 +56,14 @@ class MetaCommands:
     def __init__(self, runner: LineRunner) -> None:
         self.runner = runner
         self._rest = ""  # the text after the meta-command's name, as typed
+        self._line = ""  # the whole meta-command line, as typed (but for outer spaces)
         self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
         self.waiting: Waiting | None = None  # while /wait waits
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
             "/events": self._events,
             "/wait": self._wait,
+            "/watch": self._watch,
             "/hmp": self._hmp,
             "/qmp": self._qmp,
             "/pretty": self._pretty,
@@ -79,6 +85,7 @@ class MetaCommands:
         if handler is None:
             raise InputError(f"unknown meta-command '{words[0]}'; /help lists them", 0)
         self._rest = line[len(words[0]) :].strip()
+        self._line = line
         return await handler(words[1:])
 
     async def _hmp(self, args: list[str]) -> bool:
@@ -186,6 +193,12 @@ class MetaCommands:
         elif not shown:
             runner.output.event(event)  # shown once, as the answer to /wait
         return True
+
+    async def _watch(self, args: list[str]) -> bool:
+        from ..language.watchline import parse_watch
+        from .watch import watch
+
+        return await watch(self.runner, parse_watch(self._line), self._at)
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output

@@ -21,6 +21,7 @@ from ..language.hostpaths import hmp_option_host_path, host_path
 from ..language.schema import Schema
 from ..language.suggest import Kind
 from ..language.syntax import Value
+from ..language.watchline import is_watch, line_start
 from ..session.live import LiveNames, value_source
 
 
@@ -188,7 +189,12 @@ class HmpCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         text = document.text_before_cursor
-        if text.startswith("/"):
+        if is_watch(text):  # /watch [-n S] [-c N] LINE: the LINE is completed as a line
+            start = line_start(text)
+            if start is None or text[start:].startswith("/"):
+                return
+            text = text[start:]
+        elif text.startswith("/"):
             for completion in self.get_completions(document, complete_event):
                 yield completion
             return

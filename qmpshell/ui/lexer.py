@@ -37,6 +37,7 @@ from pygments.token import (  # type: ignore[import-untyped]
 )
 
 from ..language.syntax import BAR, CLOSE, OOB, TRANSACTION, literal_end, quoted_end, split_words
+from ..language.watchline import line_start
 
 #: What the prompt asks of the rest of the shell: the (start, end) character offsets of
 #: the fault in the whole text, or None when the text is fine.
@@ -121,7 +122,12 @@ def _line_tokens(line: str, offset: int) -> Tokens:
         yield from _gap(body, offset, 0, indent)
         name = stripped.split(None, 1)[0]
         yield offset + indent, Name.Builtin, name
-        if len(stripped) > len(name):
+        start = line_start(stripped) if name == "/watch" else None
+        if start is not None and stripped[start : start + 1] not in ("", "/", "{"):
+            # /watch's LINE, coloured as the line it is (its options as text)
+            yield offset + indent + len(name), Text, stripped[len(name) : start]
+            yield from _words(stripped[start:], offset + indent + start)
+        elif len(stripped) > len(name):
             yield offset + indent + len(name), Text, stripped[len(name) :]
     else:
         yield from _words(body, offset)

@@ -35,6 +35,7 @@ TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.m
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..session.watching import Frame
     from .console import TextStream
     from .render import Renderer
 
@@ -81,6 +82,9 @@ class Output:
         self._to_page: list[str] = []
         self._held: list[tuple[TextStream, str]] | None = None
         self.paging = False  # the pager has the terminal (and Ctrl-C)
+        # /watch's latest run, and who draws it (the watch screen, while it runs).
+        self.watched: Frame | None = None
+        self.on_watched: Callable[[], None] | None = None
 
     @property
     def stream(self) -> TextStream:
@@ -170,6 +174,13 @@ class Output:
     def matched(self, event: Any) -> None:
         """Show the event that ended a ``/wait`` (interactive)."""
         self._write("matched: " + self.renderer.event(event), painted=True)
+
+    def watch_frame(self, frame: Frame) -> None:
+        """A run of ``/watch``: kept for the watch screen (:mod:`qmpshell.ui.watchscreen`),
+        which draws it in place of the one before (and escapes it)."""
+        self.watched = frame
+        if self.on_watched is not None:
+            self.on_watched()
 
     @property
     def width(self) -> int:

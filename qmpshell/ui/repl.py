@@ -35,7 +35,7 @@ from ..session.meta import Quit, drop_transaction
 from ..session.reconnect import Reconnector, cancel_and_wait
 from ..session.runner import LineRunner, wait_quit
 from .output import Output
-from .screen import continuation, output_above_prompt, status_line
+from .screen import banner, continuation, output_above_prompt, status_line
 from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
@@ -58,23 +58,6 @@ class Settings:
     hmp_history: Path | None = None
     target: str | None = None  # how the toolbar names what it talks to (default: address)
     reconnect: Reconnector | None = None  # --reconnect; None: a lost connection ends it
-
-
-def banner(runner: LineRunner) -> str:
-    client = runner.client
-    if runner.agent is not None:
-        return (
-            f"Connected to the guest agent at {client.address} "
-            f"(qemu-ga {runner.agent.version or 'of unknown version'}).\n"
-            "Type an agent command (guest-info), /help for more; Ctrl-D quits."
-        )
-    version = client.greeting.version_text if client.greeting else "unknown version"
-    hmp = runner.mode is Mode.HMP
-    example = "an HMP command (info status)" if hmp else "a QMP command (query-status)"
-    return (
-        f"Connected to {client.address} (QEMU {version}).\n"
-        f"Type {example}, /help for more; Ctrl-D quits."
-    )
 
 
 class Shell:
@@ -399,7 +382,8 @@ class Shell:
         output = self.output
         self._interrupted = False
         self._running = asyncio.ensure_future(self.runner.run_line(line))
-        waits = line.split()[:1] == ["/wait"]
+        busy = line.split()[:1]  # /wait and /watch show how they go while they run
+        waits, watches = busy == ["/wait"], busy == ["/watch"]
         # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
         # afterwards; while a command runs, the terminal is not raw and Ctrl-C is a signal.
         loop = asyncio.get_running_loop()
@@ -407,6 +391,10 @@ class Shell:
         try:
             if waits:
                 await self._status_while(self._running)
+            elif watches:
+                from .watchscreen import show_watch
+
+                await show_watch(self._running, self.output, self._on_sigint)
             await self._running
             if self.client.quitting:  # QEMU accepted quit: show what it says last, end
                 await wait_quit(self.client, self.runner.timeout)
@@ -416,7 +404,10 @@ class Shell:
             if not self._interrupted:
                 raise
             self._drop_pending()
-            output.note("stopped waiting" if waits else "cancelled (a late reply will be ignored)")
+            if waits or watches:
+                output.note("stopped waiting" if waits else "stopped watching")
+            else:
+                output.note("cancelled (a late reply will be ignored)")
         except Quit:
             return ExitStatus.OK
         except ConnectionLost as exc:
@@ -424,7 +415,7 @@ class Shell:
                 return self._ended(exc)
             # The watcher says what happened and brings the connection back; the line
             # stays in the history, to be run again with Up, Enter.
-            if waits:
+            if waits or watches:
                 output.error(str(exc))
             elif not self._reconnecting:
                 output.error("no reply: the connection was lost; the command may have run or not")

@@ -1,6 +1,6 @@
-"""Pieces of the interactive shell's screen: a prompt that fits a small terminal, the
-status line fitted to the width, the continuation prompt, and output above the prompt
-(interactive only; prompt_toolkit is imported when they are used)."""
+"""Pieces of the interactive shell's screen: the banner, a prompt that fits a small
+terminal, the status line fitted to the width, the continuation prompt, and output above
+the prompt (interactive only; prompt_toolkit is imported when they are used)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ..language.mode import Mode
+
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
+
+    from ..session.runner import LineRunner
 
 MENU_ROWS = 8  # what prompt_toolkit keeps free for the completion menu, at most
 SEPARATOR = " │ "
@@ -39,6 +43,24 @@ def fitting_session() -> type[PromptSession[str]]:
             pass  # always from the terminal's size
 
     return FittingSession
+
+
+def banner(runner: LineRunner) -> str:
+    """What the shell says first: what it is connected to, and what to type."""
+    client = runner.client
+    if runner.agent is not None:
+        return (
+            f"Connected to the guest agent at {client.address} "
+            f"(qemu-ga {runner.agent.version or 'of unknown version'}).\n"
+            "Type an agent command (guest-info), /help for more; Ctrl-D quits."
+        )
+    version = client.greeting.version_text if client.greeting else "unknown version"
+    hmp = runner.mode is Mode.HMP
+    example = "an HMP command (info status)" if hmp else "a QMP command (query-status)"
+    return (
+        f"Connected to {client.address} (QEMU {version}).\n"
+        f"Type {example}, /help for more; Ctrl-D quits."
+    )
 
 
 def status_line(target: str, parts: list[str], width: int) -> str:

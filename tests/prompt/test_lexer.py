@@ -212,6 +212,16 @@ def test_meta_commands_and_comments() -> None:
     assert kinds("c k=#1")[-1] == (String, "#1")
 
 
+def test_the_line_a_watch_runs_is_coloured_as_a_line() -> None:
+    assert kinds("/watch -n 1 device_del id=d0")[:3] == [
+        (Name.Builtin, "/watch"),
+        (Text, " -n 1 "),
+        (Name.Function, "device_del"),
+    ]
+    assert tokens("/watch -n 1") == [(Name.Builtin, "/watch"), (Text, " -n 1")]
+    assert tokens('/watch {"execute": "x"}')[1:] == [(Text, ' {"execute": "x"}')]
+
+
 def test_each_line_starts_afresh() -> None:
     assert kinds('a k="open\nb j=1') == [
         (Name.Function, "a"),

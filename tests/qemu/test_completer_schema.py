@@ -44,7 +44,14 @@ def test_command_names(schema: Schema) -> None:
 
 def test_meta_commands(schema: Schema) -> None:
     assert texts(schema, "/") == META
-    assert texts(schema, "/wa") == ["/wait"]
+    assert texts(schema, "/wa") == ["/wait", "/watch"]
+    assert texts(schema, "/wai") == ["/wait"]
+
+
+def test_the_line_a_watch_runs_completes_as_a_line(schema: Schema) -> None:
+    assert texts(schema, "/watch -n 1 query-sta") == texts(schema, "query-sta")
+    assert texts(schema, "/watch -c 3 blockdev-add ") == texts(schema, "blockdev-add ")
+    assert texts(schema, "/watch -n ") == []
 
 
 def test_argument_names_required_first_and_marked(schema: Schema) -> None:

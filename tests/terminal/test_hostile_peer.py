@@ -188,6 +188,21 @@ def test_a_hostile_peer_cannot_drive_the_terminal(recorded: Any) -> None:
     assert_nothing_raw(raw)
 
 
+def test_a_watch_of_a_hostile_peer_is_escaped(recorded: Any) -> None:
+    with running_peer(hostile_monitor) as peer:
+        screen, raw = recorded(peer.path)
+        screen.wait_for(r"Connected to ")
+        screen.type("/watch -n 0.2 evil-cmd mode=good", "Enter")  # an event each run too
+        screen.wait_for(r'(?s)run 2 · .*"key\\u001b\]0;PWNED\\u0007')
+        screen.type("C-c")
+        screen.wait_for(r"stopped watching")
+        screen.type("/watch -n 0.2 -c 2 /hmp info status", "Enter")
+        screen.wait_for(r"(?s)run 2 of 2 · .*hmp says \\x1b\]0;PWNED")
+        screen.type("C-d")
+        assert screen.wait_exit() == 0
+    assert_nothing_raw(raw)
+
+
 def test_a_refused_negotiation_is_shown_escaped(recorded: Any) -> None:
     with running_peer(refusing_capabilities) as peer:
         screen, raw = recorded(peer.path)
