@@ -26,7 +26,6 @@ redaction, the renderer) may then recurse safely.
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import re
@@ -34,6 +33,7 @@ import re
 from ..errors import ProtocolError
 from ..limits import MAX_DEPTH, nesting_exceeds
 from ..patterns import compiled
+from .longstring import LongString, put_back
 from .packed import RUN, PackedList
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
@@ -53,7 +53,7 @@ SYNC_BYTE = 0xFF
 
 _OPEN = frozenset(b"{[")
 # A message this big leaves the buffer before it is parsed (see _drain); a string this
-# long is decoded as it arrives (see _LongString).
+# long is decoded as it arrives (see LongString).
 LONG = 1 << 20
 # What ends a string streamed as it arrives, or makes it one json.loads must read.
 _STRING_STOP = rb'["\\\x00-\x1f]'
@@ -118,7 +118,7 @@ class MessageDecoder:
         # Long strings of the object being scanned: the one arriving, the ones done (by
         # the mark that stands for each in _buf), and how many more bytes the object has
         # than _buf holds of it.
-        self._streaming: _LongString | None = None
+        self._streaming: LongString | None = None
         self._strings: dict[str, str] = {}
         self._streamed = 0
         self._mark = f"qmpshell-long-{os.urandom(12).hex()}-"  # no peer can guess it
@@ -259,7 +259,7 @@ class MessageDecoder:
         strings, self._strings = self._strings, {}
         self._streamed = 0
         try:
-            return _put_back(self._parse(text), strings)  # type: ignore[no-any-return]
+            return put_back(self._parse(text), strings)  # type: ignore[no-any-return]
         except ProtocolError:
             for mark, string in strings.items():
                 text = text.replace(f'"{mark}"', f'"{string}"')
@@ -287,7 +287,7 @@ class MessageDecoder:
         if compiled(_STRING_STOP).search(buf, start) is not None:
             self._may_stream = False  # an escape, maybe cut: json.loads reads the whole
             return
-        streaming = _LongString()
+        streaming = LongString()
         try:
             with memoryview(buf) as whole, whole[start:] as rest:
                 streaming.add(rest)
@@ -459,53 +459,6 @@ class MessageDecoder:
         if not isinstance(value, dict):
             raise ProtocolError(f"expected a JSON object, got {_start_of(text)}")
         return value
-
-
-class _LongString:
-    """A JSON string without escapes, decoded as its bytes arrive into one text that
-    grows in place: CPython extends a string held by nothing but the local variable it
-    is added to and stored back in, rather than copying it."""
-
-    def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()
-        self._text = ""
-
-    def add(self, data: bytes | memoryview, final: bool = False) -> None:
-        """Decode ``data`` onto the text; :class:`UnicodeDecodeError`, with nothing
-        taken, when it is not UTF-8."""
-        piece = self._utf8.decode(data, final)
-        text, self._text = self._text, ""
-        text += piece  # in place: ``text`` is its only reference
-        self._text = text
-
-    def end(self, data: bytes | memoryview) -> str:
-        """The whole text, once ``data``, the last of its bytes, is added."""
-        self.add(data, final=True)
-        text, self._text = self._text, ""
-        return text
-
-    def bytes_so_far(self) -> bytes:
-        """The bytes taken so far, as they came (UTF-8 decoded and encoded again)."""
-        return self._text.encode() + self._utf8.getstate()[0]
-
-
-def _put_back(value: Any, strings: dict[str, str]) -> Any:
-    """``value`` with each mark of :attr:`MessageDecoder._strings` replaced by the long
-    string it stands for (keys too)."""
-    if isinstance(value, str):
-        return strings.get(value, value)
-    # Loops, not comprehensions: one frame a level (see MAX_DEPTH).
-    if isinstance(value, dict):
-        members = {}
-        for key, item in value.items():
-            members[strings.get(key, key)] = _put_back(item, strings)
-        return members
-    if isinstance(value, list):
-        items = []
-        for item in value:
-            items.append(_put_back(item, strings))
-        return items
-    return value
 
 
 def _returns(buf: bytearray, at: int) -> bool:
