@@ -3,6 +3,10 @@ hears which commands started a job, and while any job or a migration runs asks Q
 (``query-jobs``, ``query-migrate``) about twice a second; when nothing runs it asks
 nothing. It says when a job ended (one line, in the interactive shell), wakes whoever
 waits for one (``/job wait``), and tells its listeners (the toolbar) after each change.
+
+A script sends what it says and nothing else (its transcript is its lines): there the
+watch asks QEMU only while a ``/job wait`` waits, and ``/jobs`` asks once; events keep
+the table meanwhile.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ class JobWatch:
             line = arguments.get("command-line")
             name = line.split(maxsplit=1)[0] if isinstance(line, str) and line.split() else ""
         if name in JOB_COMMANDS:
+            if isinstance(arguments, Mapping) and isinstance(name, str):
+                self.table.started(name, arguments)
             self._kicked["jobs"] = True
         elif name in MIGRATION_COMMANDS:
             self._kicked["migration"] = True
@@ -116,7 +122,13 @@ class JobWatch:
 
     # -- polling ------------------------------------------------------------------------
 
+    @property
+    def _may_poll(self) -> bool:
+        return self.output.interactive or bool(self.waited)
+
     def _poll_soon(self) -> None:
+        if not self._may_poll:
+            return
         if self._wake is None:
             self._wake = asyncio.Event()
         self._wake.set()
@@ -129,6 +141,8 @@ class JobWatch:
             migration = (self._kicked["migration"] or self.table.migration_running) and not (
                 self._no_migrate
             )
+            if not self._may_poll:
+                return  # the kicks stay, for the next /job wait
             self._kicked = {"jobs": False, "migration": False}
             if not (jobs or migration) or not self.client.is_connected:
                 return
@@ -181,6 +195,13 @@ class JobWatch:
                 continue
             say = self.output.note if job.succeeded else self.output.error
             say(job.ending())
+
+    async def reconnected(self) -> None:
+        """The connection is back (``--reconnect``), maybe to another QEMU: ask what
+        still runs; what no longer does ended unseen."""
+        self.table.lost()
+        if self.table.running():
+            await self.refresh()
 
     async def close(self) -> None:
         """Stop polling (the session ends)."""

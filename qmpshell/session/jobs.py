@@ -52,6 +52,19 @@ MIGRATION_RUNNING = frozenset(
 )
 MIGRATION_ENDED = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
+# The type of job each command starts, known from its reply before query-jobs says it.
+JOB_TYPES = {
+    "blockdev-backup": "backup",
+    "drive-backup": "backup",
+    "blockdev-mirror": "mirror",
+    "drive-mirror": "mirror",
+    "block-stream": "stream",
+    "block-commit": "commit",
+    "blockdev-create": "create",
+    "blockdev-amend": "amend",
+    "x-blockdev-amend": "amend",
+}
+
 MIGRATION = "migration"  # the id the table gives the migration (QEMU runs one at a time)
 RATE_SECONDS = 3.0  # the rate is measured over the samples of the last few seconds
 KEEP_ENDED = 16  # ended jobs kept for /jobs, the newest
@@ -70,7 +83,10 @@ class Job:
     error: str | None = None
     io_error: str | None = None  # BLOCK_JOB_ERROR's, which the job may live through
     cancelled: bool = False  # BLOCK_JOB_CANCELLED, or a migration's "cancelled"
-    outcome: str | None = None  # "concluded", "completed", "cancelled" or "failed"
+    lost: bool = False  # running when the connection was lost, not seen since
+    # "concluded", "completed", "cancelled", "failed", or "unknown" (gone while the
+    # connection was lost)
+    outcome: str | None = None
     started: float = 0.0
     ended: float | None = None
     # (when, current, done): done is current but for a migration, whose RAM left to go
@@ -140,6 +156,8 @@ class Job:
         what = "migration" if self.id == MIGRATION else f"job {self.id} ({self.type})"
         if self.outcome == "failed":
             return f"{what} failed: {self.error}" if self.error else f"{what} failed"
+        if self.outcome == "unknown":
+            return f"{what} is gone; how it ended is not known (the connection was lost)"
         return f"{what} {self.outcome or self.state}"
 
 
@@ -240,6 +258,7 @@ class JobTable:
             job = self._job(ident, now, fresh=status in JOB_RUNNING, asked=asked)
             if not job.running and job.ended is not None and job.ended >= asked:
                 continue  # asked before it ended: the reply says less than the events did
+            job.lost = False
             job.type = _text(info.get("type")) or job.type
             job.state = status
             current, total = (
@@ -270,10 +289,14 @@ class JobTable:
             return []
         status = _text(info.get("status"))
         if status is None or status == "none":
+            known = self._jobs.get(MIGRATION)
+            if known is not None and known.running and known.lost:  # another QEMU now
+                return self._end(known, "unknown", now)
             return []
         job = self._migration(status, now, asked)
         if not job.running and job.ended is not None and job.ended >= asked:
             return []  # asked before it ended
+        job.lost = False
         job.state = status
         ram = info.get("ram")
         if isinstance(ram, Mapping):
@@ -294,6 +317,15 @@ class JobTable:
         if status in MIGRATION_ENDED and job.running:
             return self._end(job, MIGRATION_ENDED[status], now)
         return []
+
+    def started(self, command: str, arguments: Mapping[str, Any]) -> None:
+        """``command`` succeeded: the job it started (whose events came first) has the
+        type it makes; its id is ``job-id``, or the ``device`` by default."""
+        kind = JOB_TYPES.get(command)
+        ident = _text(arguments.get("job-id")) or _text(arguments.get("device"))
+        job = self._jobs.get(ident) if ident is not None else None
+        if kind is not None and job is not None and job.running and job.type == "job":
+            job.type = kind
 
     # -- keeping ----------------------------------------------------------------------
 
@@ -320,7 +352,15 @@ class JobTable:
     def _outcome(self, job: Job) -> str:
         if job.cancelled:
             return "cancelled"
-        return "failed" if job.error is not None else "concluded"
+        if job.error is not None:
+            return "failed"
+        return "unknown" if job.lost else "concluded"
+
+    def lost(self) -> None:
+        """The connection was lost (and is back): what ran may have ended unseen, or
+        run on; the next replies tell which (a job they do not show ended unknown)."""
+        for job in self.running():
+            job.lost = True
 
     def _end(self, job: Job, outcome: str, now: float) -> list[Job]:
         job.outcome = outcome

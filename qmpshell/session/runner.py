@@ -127,7 +127,8 @@ class LineRunner:
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
-        read the schema afresh (or resync the agent); forget the chosen CPU."""
+        read the schema afresh (or resync the agent), ask which jobs still run; forget
+        the chosen CPU."""
         if self.agent is not None:
             await self.agent.sync(self.timeout)
             await self.agent.load_info(self.timeout)
@@ -135,6 +136,8 @@ class LineRunner:
             self.schema_load.forget()  # it was the old connection's
             if self.client.negotiated:
                 await self.schema_load.ensure()
+        if self.agent is None:
+            await self.jobs.reconnected()
         if self.cpu_index is not None:
             self.cpu_index = None
             self.output.note("the CPU chosen with 'cpu' is forgotten on a new connection")

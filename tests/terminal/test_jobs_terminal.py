@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conftest import QemuFactory
+from pty_shell import PROMPT, quit_at_prompt, spawn, type_line
+
 MiB = 1 << 20
 NONE = ("-machine", "none")
 
@@ -58,3 +61,29 @@ def test_job_wait_shows_the_bar_and_says_the_end(newcomer: Any) -> None:
     screen.wait_for(r"waiting for b0 backup \[[#.]+\] \d+%.*\(Ctrl-C stops\)")
     text = screen.wait_for(r"job b0 \(backup\) concluded\s*\n\(QEMU\)", timeout=20)
     assert text.count("job b0 (backup) concluded") == 1  # said by /job wait, not twice
+
+
+def test_a_job_lost_with_the_connection_is_said_gone(
+    shell_env: dict[str, str], qemu_factory: QemuFactory
+) -> None:
+    """--reconnect to a new QEMU: the backup that ran is not there; how it ended is not
+    known, and the shell says so rather than that it concluded."""
+    first = qemu_factory.start(NONE)
+    child = spawn(shell_env, "--reconnect", first.qmp)
+    try:
+        child.expect(PROMPT)
+        for name in ("src", "dst"):
+            type_line(child, f"blockdev-add driver=null-co node-name={name} size={MiB << 8}")
+            child.expect(r"OK|\{\}")
+        type_line(child, "blockdev-backup job-id=b0 device=src target=dst sync=full speed=1")
+        child.expect(r"OK|\{\}")
+        first.proc.kill()
+        child.expect("waiting for .* to come back")
+        second = qemu_factory.start(NONE, reuse=first.directory)
+        # Asked as the connection comes back, before the shell says it is back.
+        child.expect(r"job b0 \(backup\) is gone; how it ended is not known")
+        child.expect(f"reconnected to {second.qmp}")
+        quit_at_prompt(child)
+    finally:
+        child.close()
+    assert child.exitstatus == 0

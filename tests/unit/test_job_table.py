@@ -291,3 +291,28 @@ def test_a_reply_asked_for_before_the_end_does_not_undo_it() -> None:
     # A job seen first after the question was asked is not taken as dismissed.
     jobs.event(status("k", "created"), 2.0)
     assert jobs.jobs_reply([], 2.1, asked=1.9) == [] and jobs.jobs_running
+
+
+def test_after_a_lost_connection_what_is_not_listed_ended_unknown() -> None:
+    jobs = JobTable()
+    jobs.jobs_reply([info("a", "running", 1, 10), info("b", "running", 1, 10)], 0.0)
+    jobs.migration_reply(migrate("active", 1, 9, 10), 0.0)
+    jobs.lost()
+    (gone,) = jobs.jobs_reply([info("a", "running", 2, 10)], 5.0)
+    assert gone.id == "b" and gone.outcome == "unknown" and not gone.succeeded
+    assert gone.ending() == (
+        "job b (backup) is gone; how it ended is not known (the connection was lost)"
+    )
+    a = jobs.get("a")
+    assert a is not None and a.running and not a.lost
+    (migration,) = jobs.migration_reply({}, 5.0)  # another QEMU: none there
+    assert migration.outcome == "unknown"
+
+
+def test_the_reply_to_the_command_tells_the_type_before_query_jobs() -> None:
+    jobs = JobTable()
+    jobs.event(status("b0", "created"), 0.0)  # the events come before the reply
+    jobs.event(status("drive0", "created"), 0.0)
+    jobs.started("blockdev-backup", {"job-id": "b0", "device": "src"})
+    jobs.started("block-stream", {"device": "drive0"})  # the id defaults to the device
+    assert [(job.id, job.type) for job in jobs.all()] == [("b0", "backup"), ("drive0", "stream")]
