@@ -99,6 +99,7 @@ async def _run_session(
     timeout = args.timeout or None
     client = QMPClient(transcript=transcript, guest_agent=target.agent)
     launched = None
+    runner: LineRunner | None = None
     try:
         try:
             if target.launch is not None:
@@ -186,6 +187,8 @@ async def _run_session(
             reconnect=reconnect,
         )
     finally:
+        if runner is not None:
+            await runner.jobs.close()  # no poll left for asyncio.run to cancel
         if launched is not None:
             client.clear_event_handlers()  # the events of quitting it are not the user's
             await launched.stop(client if client.state is Runstate.RUNNING else None, timeout)

@@ -60,6 +60,10 @@ class Display(Protocol):
     async def settle(self) -> None:
         """Until what was shown is on the screen (text taller than the screen paged)."""
 
+    def progress(self, text: str | None) -> None:
+        """A line of progress redrawn in place (a script's ``/job wait``, on a terminal's
+        stderr); None takes it away."""
+
     def note(self, text: str) -> None:
         """Something the user should know (stderr in scripts)."""
 

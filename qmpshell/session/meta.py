@@ -17,6 +17,7 @@ from ..language.mode import Mode
 from ..language.spelling import close_names, did_you_mean
 from ..language.syntax import build_tree, split_words, untyped_tree
 from .events import Event, EventFilter
+from .jobmeta import JobWaiting, show_jobs, wait_job
 from .lines import NO_HMP
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ HELP = {
         "run LINE (QMP, HMP, /hmp LINE) every SECONDS (2), redrawn in place with what "
         "changed highlighted, until Ctrl-C; in a script COUNT times (-c is needed there)"
     ),
+    "/jobs": "the block jobs and the migration that run or ended lately, as a table",
+    "/job wait ID [TIMEOUT]": (
+        "wait until a job (or 'migration') ends, for ever or TIMEOUT seconds; "
+        "fails if it failed or was cancelled"
+    ),
     "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
     "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
     "/pretty": "switch indented JSON on or off",
@@ -58,12 +64,14 @@ class MetaCommands:
         self._rest = ""  # the text after the meta-command's name, as typed
         self._line = ""  # the whole meta-command line, as typed (but for outer spaces)
         self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
-        self.waiting: Waiting | None = None  # while /wait waits
+        self.waiting: Waiting | JobWaiting | None = None  # while /wait or /job wait waits
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
             "/events": self._events,
             "/wait": self._wait,
             "/watch": self._watch,
+            "/jobs": self._jobs,
+            "/job": self._job,
             "/hmp": self._hmp,
             "/qmp": self._qmp,
             "/pretty": self._pretty,
@@ -199,6 +207,23 @@ class MetaCommands:
         from .watch import watch
 
         return await watch(self.runner, parse_watch(self._line), self._at)
+
+    async def _jobs(self, args: list[str]) -> bool:
+        if args:
+            raise InputError("/jobs takes no arguments; /job wait ID waits for one")
+        return await show_jobs(self.runner)
+
+    async def _job(self, args: list[str]) -> bool:
+        if not args or args[0] != "wait" or len(args) not in (2, 3):
+            raise InputError("usage: /job wait ID [TIMEOUT] (ID as query-jobs lists it)")
+        timeout = _seconds(args[2]) if len(args) == 3 else 0.0  # jobs are long: no limit
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        self.waiting = JobWaiting(self.runner.jobs, args[1], deadline)
+        try:
+            return await wait_job(self.runner, args[1], deadline, self._at)
+        finally:
+            self.waiting = None
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output

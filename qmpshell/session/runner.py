@@ -29,6 +29,7 @@ from ..protocol.client import QMPClient
 from ..protocol.message import RawMessage
 from .display import Display
 from .events import EventLog
+from .jobpoll import JobWatch
 from .lines import (
     has_hmp,
     hint,
@@ -107,6 +108,8 @@ class LineRunner:
         self.schema_load = SchemaLoad(
             client, self.parser, output, timeout=timeout, wanted=use_schema, cache=schema_cache
         )
+        self.jobs = JobWatch(client, output, timeout=timeout)  # block jobs and migration
+        client.add_event_handler(self.jobs.on_event)
         self.mode = Mode.QMP  # which monitor lines go to
         self.cpu_index: int | None = None  # chosen with HMP's "cpu N"
         # Told ``where`` of each line whose reply the lost connection took, the moment
@@ -124,7 +127,8 @@ class LineRunner:
 
     async def reconnected(self) -> None:
         """The client has connected again (``--reconnect``), maybe to another QEMU build:
-        read the schema afresh (or resync the agent); forget the chosen CPU."""
+        read the schema afresh (or resync the agent), ask which jobs still run; forget
+        the chosen CPU."""
         if self.agent is not None:
             await self.agent.sync(self.timeout)
             await self.agent.load_info(self.timeout)
@@ -132,6 +136,8 @@ class LineRunner:
             self.schema_load.forget()  # it was the old connection's
             if self.client.negotiated:
                 await self.schema_load.ensure()
+        if self.agent is None:
+            await self.jobs.reconnected()
         if self.cpu_index is not None:
             self.cpu_index = None
             self.output.note("the CPU chosen with 'cpu' is forgotten on a new connection")
@@ -248,6 +254,7 @@ class LineRunner:
 
         def on_reply(reply: Message) -> None:
             show(without_own_id(reply, own_id))
+            self.jobs.replied(message, reply)
 
         prefix = f"{where}: " if where else ""
 

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 from ..errors import InputError
-from ..escape import escape_json, escape_lines, escape_painted
+from ..escape import escape_json, escape_lines, escape_painted, escape_text
 from ..protocol.message import PIECE, RawMessage, dump_pieces, dumps
 from ..protocol.packed import as_list
 from .console import Console
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .console import TextStream
     from .render import Renderer
 
+
+_CLEAR_LINE = "\r\x1b[K"  # back to the line's start, and erase it
 
 _COMPACT = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=as_list
@@ -85,6 +87,7 @@ class Output:
         # /watch's latest run, and who draws it (the watch screen, while it runs).
         self.watched: Frame | None = None
         self.on_watched: Callable[[], None] | None = None
+        self._progress = False  # a progress line is on stderr, to be cleared before text
 
     @property
     def stream(self) -> TextStream:
@@ -221,7 +224,11 @@ class Output:
         self._flush_soon()
 
     def _put(self, stream: TextStream, text: str) -> None:
-        """Every write: held while text waits for the pager (shown after it, in order)."""
+        """Every write: held while text waits for the pager (shown after it, in order);
+        after a progress line, which it takes away first."""
+        if self._progress:
+            self._progress = False
+            self._put(self.errors, _CLEAR_LINE)
         if self._held is not None:
             self._held.append((stream, text))
         else:
@@ -247,6 +254,23 @@ class Output:
     def flush(self) -> None:
         self._flush_pending = False
         self.stream.flush()
+
+    def progress(self, text: str | None) -> None:
+        """A line of progress on stderr, redrawn in place, when stderr is a terminal and
+        this is a script (the interactive shell has its status line); None clears it.
+        Whatever is written next takes it away first."""
+        if self.interactive or not self.console.stderr_is_terminal:
+            return
+        if text is None:
+            if self._progress:
+                self._progress = False
+                self._put(self.errors, _CLEAR_LINE)
+                self.errors.flush()
+            return
+        self.stream.flush()
+        self._put(self.errors, "\r" + escape_text(text)[: max(self.width - 1, 1)] + "\x1b[K")
+        self._progress = True
+        self.errors.flush()
 
     def note(self, text: str) -> None:
         """Say something about the session (not a message) on stderr."""

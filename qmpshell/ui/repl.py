@@ -161,23 +161,11 @@ class Shell:
         return start, max(end, start + 1)
 
     def _toolbar(self) -> StyleAndTextTuples:
-        line = self._signature()
-        status = self._status()
-        if line is None:
-            return status
-        return [("class:bottom-toolbar.signature", f" {escape_text(line)} \n"), *status]
+        from .toolbar import job_rows, signature_row
 
-    def _signature(self) -> str | None:
-        """The argument at the cursor, described, while a command is being typed."""
-        from ..language.candidates import signature
-        from ..language.suggest import suggest
-
-        if self.runner.mode is not Mode.QMP:
-            return None
         text = self.session.default_buffer.document.text_before_cursor
-        schema = self.runner.parser.schema
-        context = suggest(text, schema, self.runner.in_transaction)
-        return signature(schema, context)
+        width = self.session.app.output.get_size().columns
+        return [*signature_row(self.runner, text), *job_rows(self.runner, width), *self._status()]
 
     def _status(self) -> StyleAndTextTuples:
         greeting = self.client.greeting
@@ -301,6 +289,7 @@ class Shell:
             reconnect.steps.append(self._read_run_state)  # read before the prompt is back
             reconnect.on_attempt = self._redraw
         self.output.text(banner(self.runner))
+        self.runner.jobs.listeners.append(self._redraw)  # each poll moves the bars
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
@@ -382,8 +371,9 @@ class Shell:
         output = self.output
         self._interrupted = False
         self._running = asyncio.ensure_future(self.runner.run_line(line))
-        busy = line.split()[:1]  # /wait and /watch show how they go while they run
-        waits, watches = busy == ["/wait"], busy == ["/watch"]
+        words = line.split()  # /wait, /job wait and /watch show how they go while they run
+        waits = words[:1] == ["/wait"] or words[:2] == ["/job", "wait"]
+        watches = words[:1] == ["/watch"]
         # prompt_toolkit handles SIGINT only while it prompts, and removes its handler
         # afterwards; while a command runs, the terminal is not raw and Ctrl-C is a signal.
         loop = asyncio.get_running_loop()
