@@ -60,6 +60,10 @@ class Display(Protocol):
     async def settle(self) -> None:
         """Until what was shown is on the screen (text taller than the screen paged)."""
 
+    @property
+    def progress_width(self) -> int:
+        """Columns a :meth:`progress` line has (stderr's terminal's, in a script)."""
+
     def progress(self, text: str | None) -> None:
         """A line of progress redrawn in place (a script's ``/job wait``, on a terminal's
         stderr); None takes it away."""

@@ -92,7 +92,7 @@ async def _until_ended(runner: LineRunner, job: Job, deadline: float | None) -> 
     closed = asyncio.ensure_future(client.wait_closed())
     try:
         while job.running:
-            runner.output.progress(progress_line(job, runner.output.width - 1))
+            runner.output.progress(progress_line(job, runner.output.progress_width - 1))
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
                 return False

@@ -90,6 +90,16 @@ class Console:
         return _terminal_size().columns if self.stdout_is_terminal else 80
 
     @property
+    def stderr_width(self) -> int:
+        """The columns of stderr's terminal (where a script's progress line goes, while
+        its stdout may be a file), or 80."""
+        try:
+            columns = os.get_terminal_size(self.stderr.fileno()).columns  # type: ignore[attr-defined]
+        except (AttributeError, OSError, ValueError):
+            return 80
+        return columns or 80  # a terminal whose size was never set says 0
+
+    @property
     def height(self) -> int:
         return _terminal_size().lines
 

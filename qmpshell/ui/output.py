@@ -190,6 +190,11 @@ class Output:
         """Columns to lay text out in: the terminal's, or 80 off a terminal."""
         return self.console.width
 
+    @property
+    def progress_width(self) -> int:
+        """Columns a :meth:`progress` line has: stderr's terminal's."""
+        return self.console.stderr_width
+
     def long_text(self, text: str) -> None:
         """Show text that may be taller than the screen (help), paged when interactive."""
         if self.interactive:
@@ -268,7 +273,9 @@ class Output:
                 self.errors.flush()
             return
         self.stream.flush()
-        self._put(self.errors, "\r" + escape_text(text)[: max(self.width - 1, 1)] + "\x1b[K")
+        self._put(
+            self.errors, "\r" + escape_text(text)[: max(self.progress_width - 1, 1)] + "\x1b[K"
+        )
         self._progress = True
         self.errors.flush()
 

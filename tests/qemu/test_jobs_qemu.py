@@ -176,12 +176,19 @@ def test_job_wait_on_a_migration(run_shell: Any, loaded_q35: QemuProcess) -> Non
     assert last["return"]["status"] == "postmigrate"
 
 
+@pytest.mark.parametrize("columns", [0, 40])
 def test_a_scripts_job_wait_draws_a_bar_on_a_terminals_stderr(
-    shell_env: dict[str, str], qemu: QemuProcess
+    shell_env: dict[str, str], qemu: QemuProcess, columns: int
 ) -> None:
+    """The bar fits stderr's terminal (stdout is a pipe: its width is not the bar's)."""
+    import fcntl
     import pty
+    import struct
+    import termios
 
     parent, child = pty.openpty()
+    if columns:
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     shell = subprocess.Popen(
         [*start_shell_argv(), qemu.qmp],
         stdin=subprocess.PIPE,
@@ -205,8 +212,11 @@ def test_a_scripts_job_wait_draws_a_bar_on_a_terminals_stderr(
     os.close(parent)
     assert shell.wait(timeout=10) == 0
     text = seen.decode().replace("\r\n", "\n")
-    assert "\rb0 backup [" in text and "\x1b[K" in text
+    assert "\rb0 backup" in text and "\x1b[K" in text
     assert text.rstrip().endswith("job b0 (backup) concluded")
+    if columns:
+        bars = [part.split("\x1b[K")[0] for part in text.split("\r")[1:] if "\x1b[K" in part]
+        assert bars and all(len(bar) < columns for bar in bars)
 
 
 def start_shell_argv() -> list[str]:
