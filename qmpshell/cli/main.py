@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
+from ..collector import on_for_session
 from ..errors import ExitStatus, InputError, QMPShellError
 from ..language.mode import Mode
 from ..protocol.transcript import Transcript
@@ -131,7 +131,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 # Everything else: the asyncio session (imported only now: see oneshot.py).
                 from .session import run_session
 
-                _collector_on()
+                on_for_session()
                 status = run_session(
                     args, target, output, queue, event_filter, transcript, script, read
                 )
@@ -156,15 +156,6 @@ def _main(argv: Sequence[str] | None) -> int:
         with contextlib.suppress(OSError):
             os.write(2, f"qmpshell: cannot write the output: {exc.strerror}\n".encode())
         return ExitStatus.COMMAND_FAILED
-
-
-def _collector_on() -> None:
-    """A session lasts: the garbage collector back on when the command started with it
-    off (entry.py), past what start-up made, frozen out of its way. A one-shot script
-    runs with it off to the end."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def _script_at_hand(args: argparse.Namespace) -> tuple[list[str] | None, bytes]:

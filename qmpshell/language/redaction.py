@@ -67,6 +67,8 @@ def has_secret(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
+        if item is None or type(item) in _SCALARS:
+            continue  # most of a message: no ABC isinstance for each (_is_big_array's)
         if isinstance(item, dict):
             if any(is_secret(str(k), item) for k in item):
                 return True
@@ -76,6 +78,9 @@ def has_secret(value: Any) -> bool:
         elif _is_big_array(item) and any(has_secret(element) for element in item):
             return True  # walked an element at a time, never all held at once
     return False
+
+
+_SCALARS = frozenset({str, int, float, bool})
 
 
 def _is_big_array(value: Any) -> bool:

@@ -9,7 +9,6 @@ for it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from collections import deque
 from contextlib import suppress
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..collector import freeze_what_lives
 from ..errors import (
     CommandError,
     ConnectionLost,
@@ -226,7 +226,7 @@ class Shell:
             # prompt_toolkit keeps a line's marks until the text or the lexer object
             # changes: a new lexer marks the line typed while the schema was loading.
             session.lexer = input_lexer(self._fault)
-        _out_of_the_collectors_way()
+        freeze_what_lives()
         self._redraw()
 
     async def _schema_ready(self) -> None:
@@ -466,16 +466,6 @@ class Shell:
             if app.is_running:
                 app.exit(exception=error)
             return
-
-
-def _out_of_the_collectors_way() -> None:
-    """What the session holds by now (its modules, the schema, the screen) lives as long
-    as it does: kept out of the collector's sight (:func:`gc.freeze`), so that a full
-    collection during a flood of events walks only what is new (the schema's 100,000
-    objects made one take 35 ms, longer than an event may wait to be shown). Not
-    collected first: that would be such a pause itself, and what is garbage by now is
-    mostly freed already, without the collector."""
-    gc.freeze()
 
 
 async def run_interactive(

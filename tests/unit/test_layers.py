@@ -15,9 +15,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "qmpshell"
 
 # Each layer may import the layers before it in this list, and itself; the base modules
-# (errors, escape, limits, patterns, records) are below every layer.
+# (collector, errors, escape, limits, patterns, records) are below every layer.
 LAYERS = ["protocol", "language", "session", "ui", "modes", "cli"]
-BASE = {"errors", "escape", "limits", "patterns", "records"}
+BASE = {"collector", "errors", "escape", "limits", "patterns", "records"}
 # What a layer may import besides the layers below it: language is pure, and knows
 # nothing of the protocol.
 FORBIDDEN = {"language": {"protocol"}}
