@@ -101,6 +101,12 @@ def _unix_sockets() -> list[list[str]]:
     return [line.split() for line in text.splitlines()]
 
 
+def has_unix_socket(pid: int) -> bool:
+    """``pid`` has a UNIX socket of any kind: for qmpshell, from the moment its asyncio
+    loop exists (its self-pipe is a socket pair), before it connects to anything."""
+    return any(len(row) > 8 and f",pid={pid}," in row[8] for row in _unix_sockets())
+
+
 def queued_to(pid: int) -> int:
     """Bytes waiting unread in the sockets of ``pid``: with QEMU stopped (SIGSTOP), a
     command the shell has sent and QEMU has not read."""

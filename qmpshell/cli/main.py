@@ -17,8 +17,8 @@ from ..session.events import EventFilter, EventLog
 from ..ui.console import Console
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue, QueuedStream
-from .options import attach_optional_values, build_parser
-from .target import Target, choose_target
+from .options import attach_optional_values, build_parser, option_words
+from .target import Target, choose_target, fanout_targets
 
 
 def _version() -> str:
@@ -80,6 +80,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.OK
     console = Console()  # the terminal: streams, isatty, colour, width, the pager
     try:
+        several = fanout_targets(parser, args, qemu)
+    except QMPShellError as exc:  # libvirt could not list its domains, or none matched
+        console.error(str(exc))
+        return ExitStatus.CONNECTION
+    if several is not None:
+        return _fanout(parser, args, several, console)
+    try:
         target = choose_target(parser, args, qemu, console)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
         console.error(str(exc))  # libvirt's words too, escaped
@@ -120,7 +127,7 @@ def _main(argv: Sequence[str] | None) -> int:
     transcript = None
     try:
         try:
-            transcript = _open_transcript(args.logfile, output, args.log_secrets)
+            transcript = _open_transcript(args.logfile, output, args.log_secrets, args.target_name)
             status = None
             script: list[str] | None = None
             read = b""
@@ -156,6 +163,28 @@ def _main(argv: Sequence[str] | None) -> int:
         with contextlib.suppress(OSError):
             os.write(2, f"qmpshell: cannot write the output: {exc.strerror}\n".encode())
         return ExitStatus.COMMAND_FAILED
+
+
+def _fanout(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    targets: list[tuple[str, list[str]]],
+    console: Console,
+) -> ExitStatus:
+    """One script on several targets, each run by a qmpshell of its own (modes/fanout.py)."""
+    if not args.commands and console.stdin_is_terminal:
+        parser.error("several targets take a script: -c LINE, or lines on stdin")
+    script = None if args.commands else sys.stdin.buffer.read()
+    import asyncio
+
+    from ..modes.fanout import FanTarget, run_fanout
+
+    # Each run is given the options as given (the config file's are its own to read).
+    options = option_words(parser, args, {"address", "libvirt", "connect", "jobs", "target_name"})
+    json_lines = not (args.pretty or args.hmp or args.return_value)
+    runs = [FanTarget(name, words) for name, words in targets]
+    on_session = run_fanout(runs, options, script, jobs=args.jobs, json_lines=json_lines)
+    return asyncio.run(on_session)
 
 
 def _script_at_hand(args: argparse.Namespace) -> tuple[list[str] | None, bytes]:
@@ -209,13 +238,17 @@ def _oneshot(
     return status
 
 
-def _open_transcript(path: str | None, output: Output, secrets: bool) -> Transcript | None:
+def _open_transcript(
+    path: str | None, output: Output, secrets: bool, target: str | None
+) -> Transcript | None:
     if not path:
         return None
     try:
         from ..language.redaction import redact
 
-        return Transcript(path, redact=None if secrets else redact, warn=output.error)
+        return Transcript(
+            path, redact=None if secrets else redact, warn=output.error, target=target
+        )
     except OSError as exc:
         output.error(f"cannot write transcript {path}: {exc.strerror}; going on without it")
         return None

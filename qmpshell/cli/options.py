@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_JOBS = 8
 
 EXAMPLES = """\
 examples:
@@ -27,6 +28,8 @@ examples:
   qmpshell --libvirt vm1                    a VM that libvirt manages (qemu:///system...)
   qmpshell --libvirt vm1 --connect qemu+ssh://host/system    ... on another host
   qmpshell --libvirt                        list the running domains, choose one
+  qmpshell -c query-status SOCK1 SOCK2      one script on several QEMUs, tagged by target
+  qmpshell -c query-status --libvirt 'web-*'    ... on each running domain the glob matches
 
 input lines:
   query-status                              a command without arguments
@@ -81,10 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "address",
-        nargs="?",
+        nargs="*",
         metavar="ADDRESS",
         help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
-        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET)",
+        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET); several run "
+        "the script on each (see --jobs)",
     )
     parser.add_argument(
         "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
@@ -219,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: libvirt's, as for virsh)",
     )
     parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"with several targets (addresses, a --libvirt glob), run the script on N "
+        f"of them at a time (default {DEFAULT_JOBS})",
+    )
+    # A run of a fan-out: its target's name, for the transcript's "target" (fanout.py).
+    parser.add_argument("--target-name", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--completions",
         choices=("bash", "zsh", "fish"),
         metavar="SHELL",
@@ -254,3 +268,37 @@ def _seconds(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'")
     return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: '{text}'")
+    return value
+
+
+def option_words(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, leave_out: set[str]
+) -> list[str]:
+    """The options ``args`` holds, as words that give them again (each option that
+    differs from its default, its value attached): what a fan-out's runs are given."""
+    words: list[str] = []
+    for action in actions(parser):
+        if not action.option_strings or action.dest in leave_out:
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value == action.default or value is None:
+            continue
+        flag = next(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse.BooleanOptionalAction):
+            words.append(flag if value else "--no-" + flag[2:])
+        elif action.nargs == 0:  # store_true
+            words.append(flag)
+        elif isinstance(value, list):  # -c LINE, repeated
+            words.extend(f"{flag}={item}" for item in value)
+        else:
+            words.append(f"{flag}={value}")
+    return words

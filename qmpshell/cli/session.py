@@ -66,19 +66,31 @@ async def _session(
     """The session, ended early by SIGTERM or SIGHUP as cleanly as by Ctrl-D: the
     connection closed, a launched QEMU quit, the transcript and history complete."""
     received: list[signal.Signals] = []
+    closing: list[bool] = []  # the session has begun to close down
     task = asyncio.current_task()
     assert task is not None
 
     def stop(signum: signal.Signals) -> None:
         if not received:
             received.append(signum)
+            cancel()
+
+    def cancel() -> None:
+        # Again until the session is closing down: asyncio.wait_for (before Python 3.12)
+        # drops a cancellation that comes as what it waits for is done (a greeting just
+        # read); 4 runs in 15 went on waiting. Not once it closes down, which is what the
+        # cancellation is for (a launched QEMU quit, the transcript complete).
+        if not task.done() and not closing:
             task.cancel()
+            loop.call_later(0.2, cancel)
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop, signum)
     try:
-        return await _run_session(args, target, output, lines, event_filter, transcript)
+        return await _run_session(
+            args, target, output, lines, event_filter, transcript, lambda: closing.append(True)
+        )
     except asyncio.CancelledError:
         if not received:
             raise
@@ -95,7 +107,9 @@ async def _run_session(
     lines: AsyncIterator[str] | None,
     event_filter: EventFilter,
     transcript: Transcript | None,
+    closing: Callable[[], None],
 ) -> ExitStatus:
+    """The session proper; ``closing()`` is called as it begins to close down."""
     timeout = args.timeout or None
     client = QMPClient(transcript=transcript, guest_agent=target.agent)
     launched = None
@@ -187,6 +201,7 @@ async def _run_session(
             reconnect=reconnect,
         )
     finally:
+        closing()
         if runner is not None:
             await runner.jobs.close()  # no poll left for asyncio.run to cancel
         if launched is not None:

@@ -55,7 +55,7 @@ def choose_target(
             if args.address:
                 parser.error("give either an address or --ga")
             return Target(parse_address(args.ga), agent=True)
-        text = args.address or os.environ.get("QMP_SOCKET")
+        text = args.address[0] if args.address else os.environ.get("QMP_SOCKET")
         if not text:
             parser.error("no address given and QMP_SOCKET is not set")
         return Target(parse_address(text))
@@ -77,3 +77,43 @@ def _libvirt_target(domain: str, uri: str | None, console: Console) -> Target | 
 
         libvirt_modules()  # said now, in one line, when libvirt-python is missing
     return Target(LibvirtAddress(domain, uri))
+
+
+_GLOB = "*?["
+
+
+def fanout_targets(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]
+) -> list[tuple[str, list[str]]] | None:
+    """The targets of a script run on several (``SOCK1 SOCK2``, ``--libvirt 'web-*'``):
+    each one's name and the words that name it to a run of its own; None for one target.
+    Raises ``ConnectError`` when libvirt cannot list its domains."""
+    glob = args.libvirt is not None and any(c in args.libvirt for c in _GLOB)
+    if len(args.address) < 2 and not glob:
+        return None
+    if args.ga or args.launch or qemu:
+        parser.error("several targets exclude --ga and --launch")
+    if glob:
+        if args.address:
+            parser.error("--libvirt excludes an address")
+        return _matching_domains(args.libvirt, args.connect)
+    try:
+        for text in args.address:
+            parse_address(text)  # each said now, as a usage error, not by its run
+    except AddressError as exc:
+        parser.error(str(exc))
+    return [(text, [text]) for text in args.address]
+
+
+def _matching_domains(pattern: str, uri: str | None) -> list[tuple[str, list[str]]]:
+    """The running domains whose names ``pattern`` matches, in their order by name."""
+    from fnmatch import fnmatchcase
+
+    from ..errors import ConnectError
+    from ..protocol.libvirt_transport import running_domains
+
+    connected, domains = running_domains(uri)
+    names = [d.name for d in domains if fnmatchcase(d.name, pattern)]
+    if not names:
+        raise ConnectError(f"no running domain on {connected} matches '{pattern}'", "libvirt")
+    return [(name, [f"--libvirt={name}", f"--connect={connected}"]) for name in names]

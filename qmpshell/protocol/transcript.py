@@ -1,6 +1,7 @@
 """The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
 
-Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``. A line
+Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``
+(with ``"target": NAME`` after ``"dir"`` in a run of a script on several targets). A line
 is written the moment its message passes, with one whole write, so a crash loses nothing
 and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.protocol.privatefile`
 says: not through a symbolic link, not when another user owns it, and with mode 0600. What
@@ -51,12 +52,14 @@ class Transcript:
         *,
         redact: Callable[[Any], Any] | None = None,
         warn: Callable[[str], None] = _warn,
+        target: str | None = None,
     ) -> None:
         self.path = path
         # What is written of a message: the message itself when it holds nothing to
         # leave out, else a copy with the secrets replaced. None: everything as it is.
         self.redact = redact
         self.warn = warn
+        self.target = target  # a fan-out's run: each line says which target it is of
         self._fd: int | None = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
     def record(self, direction: str, message: Any) -> None:
@@ -64,6 +67,8 @@ class Transcript:
         if self._fd is None:
             return
         entry: dict[str, Any] = {"time": time.time(), "dir": direction}
+        if self.target is not None:
+            entry["target"] = self.target
         written = message if self.redact is None else self.redact(message)
         if isinstance(message, RawMessage) and not message.faithful and written is message:
             entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
