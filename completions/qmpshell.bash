@@ -61,7 +61,7 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout|--libvirt|--connect)
+        -c|--command|--timeout|--libvirt|--connect|--jobs)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac
@@ -70,7 +70,7 @@ _qmpshell() {
             --log-secrets -c --command -e --exit-on-error -r --return-value --timeout \
             --reconnect --events --color --complete-while-typing --no-complete-while-typing \
             --pager --no-pager --history-file --no-history --no-schema-cache --launch \
-            --raw-console --ga --libvirt --connect --completions --version
+            --raw-console --ga --libvirt --connect --jobs --completions --version
         return 0
     fi
     # ADDRESS: a UNIX socket

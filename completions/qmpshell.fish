@@ -43,6 +43,7 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l raw-console -d 'with a 
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a guest agent'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l libvirt -r -f -d 'talk to DOMAIN'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l connect -r -f -d 'the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l jobs -r -f -d 'with several targets'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'bash zsh fish' -d 'print the completion script for SHELL'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
 # ADDRESS: a UNIX socket

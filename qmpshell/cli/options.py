@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qmpshell",
         usage=(
-            "%(prog)s [OPTIONS] [ADDRESS]\n"
+            "%(prog)s [OPTIONS] [ADDRESS...]\n"
             "       %(prog)s [OPTIONS] --libvirt [DOMAIN] [--connect URI]\n"
             "       %(prog)s [OPTIONS] -- QEMU_BINARY [QEMU_ARGS...]"
         ),

@@ -56,7 +56,7 @@ class FanTarget(Record):
     words: list[str]
 
 
-class _Streams:
+class Streams:
     """Our stdout and stderr, each held by one target from the start of a line to its
     end, so that lines are never mixed."""
 
@@ -72,7 +72,7 @@ class _Streams:
             view = view[written:]
 
 
-class _Tagger:
+class Tagger:
     """How the lines of one target are marked: JSON objects on stdout gain ``target``
     (unless the output is not JSON Lines), every other line is prefixed."""
 
@@ -110,7 +110,7 @@ async def run_fanout(
 ) -> ExitStatus:
     """Run the script (``-c`` lines among ``options``, or ``script`` fed to each run's
     stdin) on every target, ``jobs`` at a time; the worst exit status."""
-    streams = _Streams(out, err)
+    streams = Streams(out, err)
     slots = asyncio.Semaphore(jobs)
     running: set[asyncio.subprocess.Process] = set()
     stopped: list[int] = []
@@ -169,7 +169,7 @@ async def _run_one(
     target: FanTarget,
     options: list[str],
     script: bytes | None,
-    streams: _Streams,
+    streams: Streams,
     json_lines: bool,
     running: set[asyncio.subprocess.Process],
 ) -> int:
@@ -195,8 +195,8 @@ async def _run_one(
         feeding = _feed(process, script) if script is not None else asyncio.sleep(0)
         await asyncio.gather(
             feeding,
-            _relay(process.stdout, "out", tagger, streams),
-            _relay(process.stderr, "err", tagger, streams),
+            relay(process.stdout, "out", tagger, streams),
+            relay(process.stderr, "err", tagger, streams),
         )
         returncode = await process.wait()
     finally:
@@ -206,8 +206,8 @@ async def _run_one(
     return returncode
 
 
-def _tagger(target: FanTarget, json_lines: bool) -> _Tagger:
-    return _Tagger(target.name, json_lines)
+def _tagger(target: FanTarget, json_lines: bool) -> Tagger:
+    return Tagger(target.name, json_lines)
 
 
 async def _feed(process: asyncio.subprocess.Process, script: bytes) -> None:
@@ -223,8 +223,8 @@ async def _feed(process: asyncio.subprocess.Process, script: bytes) -> None:
         stdin.close()
 
 
-async def _relay(
-    reader: asyncio.StreamReader, which: str, tagger: _Tagger, streams: _Streams
+async def relay(
+    reader: asyncio.StreamReader, which: str, tagger: Tagger, streams: Streams
 ) -> None:
     """Pass one stream on a line at a time, each tagged; the stream's lock held from a
     line's first byte to its newline."""

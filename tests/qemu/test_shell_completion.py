@@ -6,6 +6,7 @@ them (scripts/setup.sh)."""
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -25,7 +26,13 @@ QEMU = "qemu-system-x86_64"
 
 Complete = Callable[[str], list[str]]
 
-ALL_OPTIONS = {name for action in build_parser()._actions for name in action.option_strings}
+# Every option a user may type (the one fan-out gives its runs is not offered).
+ALL_OPTIONS = {
+    name
+    for action in build_parser()._actions
+    if action.help != argparse.SUPPRESS
+    for name in action.option_strings
+}
 
 # Sources the script, completes the words given as arguments (the last one is the word
 # at the cursor) and prints the candidates, one per line.
