@@ -8,6 +8,7 @@ tool writes: a figure is the tool's, never a full pipe's.
 from __future__ import annotations
 
 import array
+import contextlib
 import marshal
 import os
 import signal
@@ -40,6 +41,7 @@ class Run:
     out_bytes: int
     err_tail: bytes
     out_tail: bytes = b""
+    tree_peak_kib: int = 0  # the most its whole tree of processes held at once (tree=True)
 
     @property
     def peak_mib(self) -> float:
@@ -153,8 +155,12 @@ def run_tool(
     env: dict[str, str],
     stdin: bytes = b"",
     timeout: float = RUN_TIMEOUT,
+    *,
+    tree: bool = False,
 ) -> Run:
-    """Run ``argv`` with ``stdin`` on its standard input, its output drained."""
+    """Run ``argv`` with ``stdin`` on its standard input, its output drained; with
+    ``tree``, the RSS of it and all its descendants summed every few milliseconds, the
+    highest sum kept (a fan-out's runs: the OS keeps only each process's own peak)."""
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
@@ -165,10 +171,50 @@ def run_tool(
             os.close(fd)
     feed = _Feed(in_write, stdin)
     out, err = _Drain(out_read), _Drain(err_read)
+    sampler = _TreeSampler(pid) if tree else None
     status, peak, wall = spawner.wait(pid, timeout)
-    for thread in (feed, out, err):
-        thread.join(timeout=30)
-    return Run(wall, peak, status, out.count, err.tail, out.tail)
+    for thread in (feed, out, err, sampler):
+        if thread is not None:
+            thread.join(timeout=30)
+    tree_peak = sampler.peak_kib if sampler is not None else 0
+    return Run(wall, peak, status, out.count, err.tail, out.tail, tree_peak)
+
+
+class _TreeSampler(threading.Thread):
+    """Sums the RSS of a process and its descendants every 2 ms until it is gone."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self.start()
+
+    def run(self) -> None:
+        while Path(f"/proc/{self.pid}/status").exists():
+            total = sum(_rss_kib(pid) for pid in _tree(self.pid))
+            self.peak_kib = max(self.peak_kib, total)
+            threading.Event().wait(0.002)
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        found.append(each)
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{each}/task/{each}/children").read_text()
+            todo += [int(child) for child in children.split()]
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def env_for_tools(home: str) -> dict[str, str]:

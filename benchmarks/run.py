@@ -12,7 +12,7 @@ benchmark's own in front of it (``peers.py``). The modules:
   monitor;
 - ``peers.py``: the misbehaving servers;
 - ``speed.py`` (figures 1, 2), ``memory.py`` (3, 4, 5), ``interactive.py`` (6, 7 and
-  completion), ``events.py`` (8), with ``terminal.py`` for the pty;
+  completion), ``events.py`` (8), with ``terminal.py`` for the pty, ``fleet.py`` (9);
 - ``report.py``: the figures, their targets and the Markdown.
 
 ``--quick`` uses small counts, to prove in about a minute that the benchmarks work (what CI
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import events
+import fleet
 import interactive
 import memory
 import speed
@@ -53,15 +54,19 @@ class Counts:
     pairs: int  # STOP/RESUME pairs (figure 8)
     rate: float  # events per second asked (figure 8's 5,000 and a margin: see report.METHOD)
     prefixes: int  # completion
+    fleet: int  # QEMUs in one fan-out (figure 9)
+    fleet_rounds: int
 
 
 FULL = Counts(
     rounds=25, piped_rounds=7, lines=2000, memory_rounds=3, reply=50_000_000,
     flood=100_000, line=10_000_000, pty_rounds=3, pairs=2500, rate=5100.0, prefixes=1000,
+    fleet=50, fleet_rounds=3,
 )  # fmt: skip
 QUICK = Counts(
     rounds=5, piped_rounds=3, lines=200, memory_rounds=1, reply=5_000_000,
     flood=10_000, line=1_000_000, pty_rounds=1, pairs=500, rate=5100.0, prefixes=100,
+    fleet=4, fleet_rounds=1,
 )  # fmt: skip
 
 NOTES = [
@@ -128,6 +133,8 @@ def measure_all(
         (7, "the schema rendered into a pty; completion",
          lambda: interactive.schema_render(spawner, counts.pty_rounds, counts.prefixes, env)),
         (8, f"{2 * counts.pairs:,} events asked at {counts.rate:g}/s in a pty", events_figures),
+        (9, f"one script on {counts.fleet} QEMUs",
+         lambda: (fleet.fleet(spawner, counts.fleet, counts.fleet_rounds, env), [])),
     ]  # fmt: skip
     figures: list[Figure] = []
     others: list[Figure] = []
@@ -149,7 +156,7 @@ def describe(counts: Counts) -> str:
         f"(3, 4, 5), {counts.pty_rounds} interactive session"
         f"{'s' if counts.pty_rounds != 1 else ''} each (6, 7); "
         f"{2 * counts.pairs:,} events asked at {counts.rate:,.0f}/s (8; the rate reached is "
-        "in the figure)."
+        f"in the figure); {counts.fleet_rounds} of a fan-out on {counts.fleet} QEMUs (9)."
     )
 
 

@@ -594,3 +594,40 @@ def test_timeout_does_not_wedge_the_session(shell_env: dict[str, str], own_vm: A
     finally:
         shell.kill()
     assert '"late"' not in shell.out
+
+
+# -- one script on several domains ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web_pair(host: LibvirtHost) -> list[str]:
+    """Two guests whose names a glob picks out from the others running."""
+    names = [f"web-{os.getpid()}-{n}" for n in (1, 2)]
+    for name in names:
+        host.start_domain(name)
+    return names
+
+
+def test_a_glob_runs_the_script_on_each_matching_domain(
+    run_shell: Any, web_pair: list[str], vm: Any
+) -> None:
+    result = run_shell("--libvirt", f"web-{os.getpid()}-*", "--connect", URI, "-c", "query-name")
+    assert result.status == 0, result
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(replies, key=lambda r: r["target"]) == [
+        {"target": name, "return": {"name": name}} for name in web_pair
+    ]
+    assert vm.name() not in result.stdout  # running, but not matched
+
+
+def test_a_glob_over_qemu_ssh(run_shell: Any, web_pair: list[str], ssh_uri: str) -> None:
+    glob = f"web-{os.getpid()}-*"
+    result = run_shell("--libvirt", glob, "--connect", ssh_uri, "-c", "query-name")
+    assert result.status == 0, result
+    assert sorted(json.loads(line)["target"] for line in result.stdout.splitlines()) == web_pair
+
+
+def test_a_glob_that_matches_nothing(run_shell: Any, host: LibvirtHost) -> None:
+    result = run_shell("--libvirt", "no-such-*", "--connect", URI, "-c", "query-name")
+    assert result.status == 3, result
+    assert result.stderr == f"qmpshell: no running domain on {URI} matches 'no-such-*'\n"
