@@ -55,7 +55,7 @@ def test_the_bar_fits_a_narrow_terminal(newcomer: Any) -> None:
 
 def test_job_wait_shows_the_bar_and_says_the_end(newcomer: Any) -> None:
     screen = newcomer(machine=NONE)
-    start_backup(screen, 64 * MiB)
+    start_backup(screen, 32 * MiB)  # 8 s: still running when /job wait is typed, if slowly
     screen.wait_for(BAR)
     screen.type("/job wait b0", "Enter")
     screen.wait_for(r"waiting for b0 backup \[[#.]+\] \d+%.*\(Ctrl-C stops\)")
