@@ -111,8 +111,12 @@ def test_a_part_is_a_part(schema: Schema, cached: Path) -> None:
         ("!oob migrate-recover uri=tcp:127.0.0.1:1", ["migrate-recover"]),
         ("!oob", []),
         ("transaction( abort | abort )", ["transaction"]),
-        ('{"execute": "query-status"}', []),
-        ('-> {"execute": "query-status"}', []),
+        # Raw JSON is never typed, but what it uses of the schema is looked at.
+        ('{"execute": "query-status"}', ["query-status"]),
+        ('-> {"execute": "query-status"}', ["query-status"]),
+        ('{"exec-oob": "migrate-pause"}', ["migrate-pause"]),
+        ('{"execute": 5}', []),
+        ('{"execute": "query-status"', []),  # refused
         ('<- {"return": {}}', []),
         ("", []),
         ("   ", []),
