@@ -225,8 +225,8 @@ class _Layout:
     ) -> None:
         path = prefix + name
         kind, nested = self.kind(type_name, path, depth)
-        if features:
-            kind += f" [{', '.join(features)}]"
+        if features:  # before the type: after an enum's values, they would read as the last one's
+            kind = f"[{', '.join(features)}]{_NBSP}{kind}"
         self.items.append(_Row(indent, required, path, kind, self.group))
         if nested is not None:
             object_type, member_prefix = nested

@@ -11,7 +11,9 @@ from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qmpshell.language.candidates import command_candidates, event_candidates
 from qmpshell.language.features import Use, features_of, marks, uses, warning
+from qmpshell.language.help import command_help, event_help
 from qmpshell.language.rawjson import parse_raw_json
 from qmpshell.language.schema import Schema
 from qmpshell.language.shorthand import parse_line
@@ -160,3 +162,30 @@ def test_a_session_says_each_warning_once(schema: Schema) -> None:
         "warning: argument 'base' of 'block-commit' is deprecated"
     ]
     assert new_warnings(set(), None, message, "") == []  # no schema, nothing known
+
+
+def test_the_menu_and_help_mark_what_the_schema_marks() -> None:
+    """Events too, and x- names the feature does not mark (an older QEMU's)."""
+    schema = Schema([
+        {"name": "x-thing", "meta-type": "command", "arg-type": "0", "ret-type": "0"},
+        {"name": "0", "meta-type": "object",
+         "members": [{"name": "x-opt", "type": "E", "default": None},
+                     {"name": "old", "type": "E", "default": None, "features": ["deprecated"]}]},
+        {"name": "E", "meta-type": "enum", "values": ["x-val", "val", "gone"],
+         "members": [{"name": "x-val"}, {"name": "val"},
+                     {"name": "gone", "features": ["deprecated"]}]},
+        {"name": "OLD_EVENT", "meta-type": "event", "arg-type": "0", "features": ["deprecated"]},
+    ])  # fmt: skip
+    assert [(c.text, c.meta) for c in event_candidates(schema)] == [
+        ("OLD_EVENT", "event, deprecated")
+    ]
+    assert [(c.text, c.meta) for c in command_candidates(schema)] == [
+        ("x-thing", "command, unstable")
+    ]
+    assert command_help(schema, "x-thing").splitlines()[:4] == [
+        "x-thing [unstable]",
+        "Arguments (* = required):",
+        "    x-opt  [unstable] enum: x-val [unstable], val, gone [deprecated]",
+        "    old    [deprecated] enum: x-val [unstable], val, gone [deprecated]",
+    ]
+    assert event_help(schema, "OLD_EVENT").splitlines()[0] == "OLD_EVENT [deprecated]"
