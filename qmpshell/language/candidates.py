@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import suggest as s
+from .features import marked, marks
 from .schema import Member, Schema
 from .suggest import Kind
 from .syntax import Tree
@@ -18,14 +19,58 @@ from .syntax import Tree
 class Candidate:
     text: str
     meta: str = ""
+    marks: tuple[str, ...] = ()  # deprecated, unstable: said in the meta text too
+
+
+def _marked(text: str, meta: str, found: tuple[str, ...]) -> Candidate:
+    return Candidate(text, marked(meta, found), found)
 
 
 def describe_member(schema: Schema, member: Member) -> str:
-    """``str, required`` or ``enum`` for the meta column."""
+    """``str, required``, ``enum`` or ``bool, deprecated`` for the meta column."""
     kind = schema.describe(member.type)
     if len(kind) > 30:
         kind = kind[:29] + "…"
-    return kind if member.optional else f"{kind}, required"
+    return marked(kind if member.optional else f"{kind}, required", _member_marks(member))
+
+
+def _member_marks(member: Member) -> tuple[str, ...]:
+    return marks(member.name, member.features)
+
+
+def command_candidates(schema: Schema, oob_only: bool = False) -> list[Candidate]:
+    """The commands, in alphabetical order, each said to be one (out of band, when it
+    may run so; deprecated or unstable); with ``oob_only`` (after ``!oob``) only those
+    that may run out of band."""
+    return sorted(
+        (
+            _marked(
+                c.name,
+                "command, out of band" if c.allow_oob else "command",
+                marks(c.name, c.features),
+            )
+            for c in schema.commands.values()
+            if c.allow_oob or not oob_only
+        ),
+        key=lambda c: c.text,
+    )
+
+
+def event_candidates(schema: Schema) -> list[Candidate]:
+    """The events, in alphabetical order, deprecated ones said so."""
+    return [
+        _marked(name, "event", marks(name, event.get("features", ())))
+        for name, event in sorted(schema.events.items())
+    ]
+
+
+def action_candidates(schema: Schema) -> list[Candidate]:
+    """A transaction's actions, in alphabetical order (``drive-backup`` deprecated)."""
+    features = schema.value_features(schema.action_type())
+    return [
+        _marked(name, "transaction action", marks(name, features.get(name, ())))
+        for name in sorted(schema.action_names())
+    ]
 
 
 def argument_candidates(schema: Schema, context: s.Context) -> list[Candidate]:
@@ -37,9 +82,10 @@ def argument_candidates(schema: Schema, context: s.Context) -> list[Candidate]:
     found: list[Candidate] = []
     for member in members:
         meta = describe_member(schema, member)
-        found.append(Candidate(f"{member.name}=", meta))
+        own = _member_marks(member)
+        found.append(Candidate(f"{member.name}=", meta, own))
         if schema.object_type(member.type) is not None:
-            found.append(Candidate(f"{member.name}.", "members of " + meta))
+            found.append(Candidate(f"{member.name}.", "members of " + meta, own))
     return found
 
 
@@ -64,7 +110,11 @@ def _allowed_values(schema: Schema, type_name: str | None, alphabetical: bool) -
     meta = schema.meta_type(type_name)
     if meta == "enum":
         values = schema.enum_values(type_name)
-        return [Candidate(v, "enum") for v in (sorted(values) if alphabetical else values)]
+        features = schema.value_features(type_name)
+        return [
+            _marked(v, "enum", marks(v, features.get(v, ())))
+            for v in (sorted(values) if alphabetical else values)
+        ]
     if meta == "alternate":
         found: list[Candidate] = []
         for branch in schema.alternatives(type_name):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QMPShellError
+from .features import features_of
 from .schema import Schema
 from .spelling import close_names, did_you_mean, either
 
@@ -113,7 +114,7 @@ def _title(name: str, allow_oob: bool, features: Iterable[Any]) -> str:
     title = name
     if allow_oob:
         title += " (out of band allowed)"
-    words = [str(f) for f in features]
+    words = features_of(name, [str(f) for f in features])
     if words:
         title += f" [{', '.join(words)}]"
     return title
@@ -224,8 +225,8 @@ class _Layout:
     ) -> None:
         path = prefix + name
         kind, nested = self.kind(type_name, path, depth)
-        if features:
-            kind += f" [{', '.join(features)}]"
+        if features:  # before the type: after an enum's values, they would read as the last one's
+            kind = f"[{', '.join(features)}]{_NBSP}{kind}"
         self.items.append(_Row(indent, required, path, kind, self.group))
         if nested is not None:
             object_type, member_prefix = nested
@@ -354,23 +355,21 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 
 def _members(schema: Schema, type_name: str) -> list[tuple[str, str, bool, list[str]]]:
     """An object's members: name, type, whether required, features (deprecated...)."""
-    raw = schema.entry(type_name).get("members", ())
     return [
-        (m.name, m.type, not m.optional, [str(f) for f in entry.get("features", ())])
-        for m, entry in zip(schema.members(type_name), raw)
+        (m.name, m.type, not m.optional, list(features_of(m.name, m.features)))
+        for m in schema.members(type_name)
     ]
 
 
 def _enum_values(schema: Schema, type_name: str) -> str:
     """An enum's values, each followed by its features: ``x-colo [unstable]``."""
-    features = {
-        str(m.get("name")): [str(f) for f in m.get("features", ())]
-        for m in schema.entry(type_name).get("members", ())
-        if isinstance(m, Mapping) and m.get("features")
-    }
-    return ", ".join(
-        f"{value}{_NBSP}[{', '.join(features[value])}]" if value in features else value
+    features = schema.value_features(type_name)
+    shown = [
+        (value, features_of(value, features.get(value, ())))
         for value in schema.enum_values(type_name)
+    ]
+    return ", ".join(
+        f"{value}{_NBSP}[{', '.join(words)}]" if words else value for value, words in shown
     )
 
 

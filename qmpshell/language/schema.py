@@ -24,11 +24,12 @@ _EMPTY: dict[str, Any] = {"name": "", "meta-type": "object", "members": []}
 
 
 class Member(Record):
-    """One member of an object type."""
+    """One member of an object type, with its features (``deprecated``, ``unstable``...)."""
 
     name: str
     type: str
     optional: bool
+    features: tuple[str, ...] = ()
 
 
 class Command(Record):
@@ -81,7 +82,7 @@ class Schema:
     def members(self, type_name: str) -> list[Member]:
         """The members an object type always has (its base, for a union)."""
         return [
-            Member(str(m["name"]), str(m["type"]), "default" in m)
+            Member(str(m["name"]), str(m["type"]), "default" in m, tuple(m.get("features", ())))
             for m in self.entry(type_name).get("members", ())
         ]
 
@@ -142,20 +143,36 @@ class Schema:
         return next((m.type for m in self.members(branch) if m.name == "data"), branch)
 
     def action_names(self) -> list[str]:
+        return self.enum_values(self.action_type())
+
+    def action_type(self) -> str:
+        """The enum of a transaction's action names; "" when there is no transaction."""
         command = self.commands.get("transaction")
         if command is None:
-            return []
+            return ""
         actions = next((m.type for m in self.members(command.arg_type) if m.name == "actions"), "")
         union = self.element_type(actions)
         tag = self.tag(union)
         member = next((m for m in self.members(union) if m.name == tag), None)
-        return self.enum_values(member.type) if member else []
+        return member.type if member else ""
 
     def enum_values(self, type_name: str) -> list[str]:
         entry = self.entry(type_name)
         if "values" in entry:
             return [str(v) for v in entry["values"]]
         return [str(m["name"]) for m in entry.get("members", ())]
+
+    def value_features(self, type_name: str) -> dict[str, tuple[str, ...]]:
+        """The features of an enum's values, for those that have some (QEMU 6.2 and later
+        list an enum's values as members, each with its features, beside ``values``)."""
+        entry = self.entry(type_name)
+        if entry.get("meta-type") != "enum":
+            return {}
+        return {
+            str(m["name"]): tuple(m["features"])
+            for m in entry.get("members", ())
+            if m.get("features")
+        }
 
     def element_type(self, type_name: str) -> str:
         return str(self.entry(type_name).get("element-type", "any"))

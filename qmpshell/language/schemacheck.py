@@ -120,6 +120,8 @@ def _plainly_fine(entry: dict[str, Any], kinds: Mapping[str, str]) -> bool:
         for member in members:
             if type(member) is not dict or type(member.get("name")) is not str:
                 return False
+            if "features" in member and not _strings(member["features"]):
+                return False
         return True
     if meta == "command":
         args, ret = entry.get("arg-type"), entry.get("ret-type")
@@ -141,6 +143,8 @@ def _plainly_fine(entry: dict[str, Any], kinds: Mapping[str, str]) -> bool:
             return False
         name, kind = member.get("name"), member.get("type")
         if type(name) is not str or type(kind) is not str or kind not in kinds:
+            return False
+        if "features" in member and not _strings(member["features"]):
             return False
         names.add(name)
     tag = entry.get("tag")
@@ -202,6 +206,14 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _features(entry: Mapping[str, Any], member: Mapping[str, Any], name: str) -> str:
+    """A member's (or an enum value's) features are a list of strings, as the entry's
+    are: what marks it deprecated or unstable. Returns ``name``."""
+    if "features" in member and not _strings(member["features"]):
+        raise _fail(entry, f"the features of {name!r} are not a list of strings")
+    return name
+
+
 def _check_entry(entry: Mapping[str, Any], kinds: Mapping[str, str]) -> None:
     meta = entry["meta-type"]
     if "features" in entry and not _strings(entry["features"]):
@@ -213,13 +225,13 @@ def _check_entry(entry: Mapping[str, Any], kinds: Mapping[str, str]) -> None:
         if not _strings(entry.get("values", [])):
             raise _fail(entry, "values is not a list of strings")
         for member in _objects(entry, "members", required=False):
-            _text(entry, member, "name")
+            _features(entry, member, _text(entry, member, "name"))
     elif meta == "array":
         _type_ref(entry, entry, "element-type", kinds)
     elif meta == "object":
         names = set()
         for member in _objects(entry, "members", required=True):
-            names.add(_text(entry, member, "name"))
+            names.add(_features(entry, member, _text(entry, member, "name")))
             _type_ref(entry, member, "type", kinds)
         tag = entry.get("tag")
         if tag is not None and tag not in names:

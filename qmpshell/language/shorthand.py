@@ -204,11 +204,19 @@ def parse_line(line: str, schema: Schema | None = None) -> Message:
 
 def commands_named(line: str) -> list[str]:
     """The command a line outside a transaction block runs, as :meth:`Parser.feed` finds
-    it: the first word, the one after ``!oob``, ``transaction`` for a block; none for raw
-    JSON, which is never typed, or a line refused before its words are typed. A one-shot
-    script reads only what its lines' commands need of a cached schema."""
+    it: the first word, the one after ``!oob``, ``transaction`` for a block, a raw JSON
+    object's ``execute`` (never typed, but its arguments are looked at for what is
+    deprecated); none for a line refused before its words are typed. A one-shot script
+    reads only what its lines' commands need of a cached schema."""
     line = as_typed(line)
-    if starts_object(line) or is_documented_reply(line) or not line.strip():
+    if starts_object(line):
+        try:
+            raw = parse_raw_json(line)
+            name = raw.get("execute", raw.get("exec-oob"))
+        except InputError:
+            return []
+        return [name] if isinstance(name, str) else []
+    if is_documented_reply(line) or not line.strip():
         return []
     try:
         words = split_words(line)

@@ -51,6 +51,7 @@ from ..session.lines import (
     hmp_message,
     hmp_succeeded,
     is_skipped,
+    new_warnings,
     qmp_display,
     qmp_message,
     qmp_succeeded,
@@ -266,6 +267,7 @@ class _Run:
         self.in_flight: deque[_Pending] = deque()
         self.failed: list[int] = []
         self.needed: set[str] | None = None  # what the lines' commands need of a schema
+        self.warned: set[str] = set()  # the deprecated and unstable names said, once each
 
     def script(self, lines: list[str]) -> ExitStatus:
         commands = 0
@@ -323,6 +325,11 @@ class _Run:
             if built is None:
                 return  # an action taken into a block (none is opened here)
             message = built
+            warnings = new_warnings(self.warned, self.parser.schema, message, where)
+            if warnings:
+                self._settle(0)  # said after the replies to the lines before it
+            for text in warnings:
+                self.output.note(text)
             show = qmp_display(self.output, message, where)
             if "id" in message and self.client.in_flight(message["id"]):
                 self._settle(0)  # one of the shell's own, answered soon

@@ -67,6 +67,26 @@ def qmp_message(parser: Parser, line: str, *, oob_enabled: bool) -> Message | No
     return message
 
 
+def new_warnings(said: set[str], schema: Schema | None, message: Message, where: str) -> list[str]:
+    """The warnings a QMP ``message`` about to be sent earns (a deprecated or unstable
+    command, argument or value: :func:`~qmpshell.language.features.uses`) that the
+    session has not said yet, now counted in ``said``: each is said once a session, however
+    often the name is sent. The session's drivers say them (:meth:`Display.note`) after
+    the replies to the lines before."""
+    if schema is None:
+        return []
+    from ..language.features import uses, warning
+
+    prefix = f"{where}: " if where else ""
+    fresh: list[str] = []
+    for use in uses(schema, message):
+        text = warning(use)
+        if text not in said:
+            said.add(text)
+            fresh.append(prefix + text)
+    return fresh
+
+
 def hint(parser: Parser, text: str, error: InputError) -> InputError:
     """A line meant for elsewhere (``info status``, ``help``, ``exit``): say where."""
     from ..language.hmp import misdirected

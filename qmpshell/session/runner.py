@@ -35,6 +35,7 @@ from .lines import (
     hint,
     hmp_message,
     hmp_succeeded,
+    new_warnings,
     qmp_display,
     qmp_message,
     qmp_succeeded,
@@ -120,6 +121,8 @@ class LineRunner:
         # waits for it to be free.
         self.catch_up: Callable[[], Awaitable[None]] | None = None
         self.sent_alone = False  # the last line sent must be answered before the next
+        # The deprecated and unstable names the session was warned of: each said once.
+        self.warned: set[str] = set()
 
     @property
     def in_transaction(self) -> bool:
@@ -197,6 +200,7 @@ class LineRunner:
             return False
         if message is None:
             return True  # an action taken into the open transaction block
+        await self.warn(message, where)
         # A raw line QEMU may not parse is sent alone: nothing goes behind it until its
         # reply has come, so that a reply without id is surely its own.
         self.sent_alone = isinstance(message, RawMessage) and not message.clean
@@ -213,6 +217,15 @@ class LineRunner:
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
         return outcome
+
+    async def warn(self, message: Message, where: str) -> None:
+        """Say what of the deprecated and unstable ``message`` uses the session has not
+        been told yet (after what came before it, in scripts)."""
+        warnings = new_warnings(self.warned, self.parser.schema, message, where)
+        if warnings and self.catch_up is not None:
+            await self.catch_up()
+        for text in warnings:
+            self.output.note(text)
 
     async def refuse(self, line: str, error: InputError, where: str) -> None:
         """Say why ``line`` is not sent (after what came before it, in scripts)."""

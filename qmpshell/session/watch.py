@@ -57,6 +57,8 @@ async def watch(runner: LineRunner, request: WatchLine, where: str = "") -> bool
         output.error(NO_HMP)
         return False
     message = await _message(runner, request, mode)
+    if mode is Mode.QMP:
+        await runner.warn(message, where)  # once, before the first run: made once
     last: Frame | None = None  # the last frame with a reply, to compare the next with
     failed = False
     loop = asyncio.get_running_loop()

@@ -15,7 +15,14 @@ from prompt_toolkit.document import Document
 
 from ..escape import escape_text
 from ..language import suggest as s
-from ..language.candidates import Candidate, argument_candidates, value_candidates
+from ..language.candidates import (
+    Candidate,
+    action_candidates,
+    argument_candidates,
+    command_candidates,
+    event_candidates,
+    value_candidates,
+)
 from ..language.hmp import HmpCommand, argument_kind
 from ..language.hostpaths import hmp_option_host_path, host_path
 from ..language.schema import Schema
@@ -92,26 +99,20 @@ class ShellCompleter(Completer):
             return []
         if kind == Kind.COMMAND:
             oob_only = context.words == ("oob",)
-            found = [
-                Candidate(c.name, "command, out of band" if c.allow_oob else "command")
-                for c in schema.commands.values()
-                if c.allow_oob or not oob_only
-            ]
+            found = command_candidates(schema, oob_only)
             if not oob_only:
                 found += [Candidate("transaction(", "transaction block"), Candidate("!oob", "")]
             return sorted(found, key=lambda c: c.text)
         if kind == Kind.ACTION:
-            return [Candidate(name, "transaction action") for name in sorted(schema.action_names())]
+            return action_candidates(schema)
         if kind == Kind.TOPIC:
             return (
-                [Candidate(name, "command") for name in sorted(schema.commands)]
-                + [Candidate(name, "event") for name in sorted(schema.events)]
+                command_candidates(schema)
+                + event_candidates(schema)
                 + [Candidate(name, "meta-command") for name in self._meta_names]
             )
         if kind == Kind.EVENT:
-            return [Candidate(word) for word in context.words] + [
-                Candidate(name, "event") for name in sorted(schema.events)
-            ]
+            return [Candidate(word) for word in context.words] + event_candidates(schema)
         if kind == Kind.ARGUMENT:
             return argument_candidates(schema, context)
         if kind == Kind.VALUE:
@@ -158,11 +159,16 @@ def _host_paths(
     yield from paths.get_completions(Document(path, len(path)), complete_event)
 
 
+# The menu's style for a deprecated or unstable name (its meta text says which).
+MARKED = "class:marked"
+
+
 def _completion(candidate: Candidate, prefix: str) -> Completion:
     return Completion(
         candidate.text,
         start_position=-len(prefix),
         display_meta=candidate.meta or None,
+        style=MARKED if candidate.marks else "",
     )
 
 

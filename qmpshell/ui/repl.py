@@ -102,7 +102,7 @@ class Shell:
         from prompt_toolkit.lexers import Lexer
         from prompt_toolkit.styles import Style
 
-        from .completer import EscapedCompleter, HmpCompleter, ShellCompleter
+        from .completer import MARKED, EscapedCompleter, HmpCompleter, ShellCompleter
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
@@ -133,6 +133,7 @@ class Shell:
             style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
         else:  # no colour at all, but the mark on a line that will not parse stays
             style = {INPUT_ERROR: "underline"}
+        style[MARKED.removeprefix("class:")] = "italic"  # deprecated, unstable: no colour
         return fitting_session()(
             history=history,
             lexer=lexer,

@@ -185,6 +185,40 @@ def test_signature_of_the_argument_at_the_cursor(
         assert line is not None and line.startswith(expected)
 
 
+def test_deprecated_and_unstable_names_are_marked(schema: Schema) -> None:
+    """In the meta column, and by the menu's style (italic): commands, arguments, values,
+    transaction actions, events and /help's topics alike."""
+    assert complete(schema, "nbd-server-") == [
+        ("nbd-server-add", "command, deprecated"),
+        ("nbd-server-remove", "command, deprecated"),
+        ("nbd-server-start", "command"),
+        ("nbd-server-stop", "command"),
+    ]
+    assert ("x-query-roms", "command, unstable") in complete(schema, "x-query-r")
+    assert ("top=", "str, deprecated") in complete(schema, "block-commit device=d ")
+    assert ("top-node=", "str") in complete(schema, "block-commit device=d ")
+    line = "blockdev-add driver=file node-name=f filename=/x x-"
+    assert complete(schema, line) == [("x-check-cache-dropped=", "bool, unstable")]
+    assert complete(schema, "object-add qom-type=x-remote-") == [
+        ("x-remote-object", "enum, unstable")
+    ]
+    assert ("drive-backup", "transaction action, deprecated") in complete(schema, "drive-", True)
+    assert ("drive-backup", "command, deprecated") in complete(schema, "/help drive-")
+    completer = ShellCompleter(lambda: schema, lambda: False, META)
+    event = CompleteEvent(completion_requested=True)
+    styles = {c.text: c.style for c in completer.get_completions(Document("nbd-server-"), event)}
+    assert styles == {
+        "nbd-server-add": "class:marked",
+        "nbd-server-remove": "class:marked",
+        "nbd-server-start": "",
+        "nbd-server-stop": "",
+    }
+    # The toolbar's line about the argument at the cursor says it too.
+    assert signature(schema, s.suggest("block-commit device=d top", schema)) == (
+        "top: str, deprecated"
+    )
+
+
 @pytest.mark.parametrize(
     "text", ["", " ", "=", "a=", "a.b.c=", "|", "transaction( |", "!oob", "/help ", "x 'y", "{"]
 )

@@ -104,8 +104,14 @@ def test_features_follow_the_name(schema: Schema) -> None:
     assert command_help(schema, "x-query-jit").splitlines()[0] == "x-query-jit [unstable]"
     # Features of members and of enum values too.
     assert row(command_help(schema, "blockdev-add"), "x-check-cache-dropped").endswith(
-        "bool [unstable]"
+        "x-check-cache-dropped  [unstable] bool"
     )
+    # A member's before its type, so that an enum's values' are not taken for them.
+    assert row(command_help(schema, "block-commit"), "top").split() == [
+        "top",
+        "[deprecated]",
+        "str",
+    ]
     assert "drive-backup [deprecated]" in command_help(schema, "transaction")
 
 

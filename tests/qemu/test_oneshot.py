@@ -42,6 +42,14 @@ CASES: dict[str, tuple[list[str], str]] = {
     "events between replies": ([], "stop\ncont\nquery-status\n"),
     "an events filter": (["--events", "RESUME"], "stop\ncont\n"),
     "many lines, pipelined": ([], "query-status\nquery-name\n" * 150),
+    "deprecated and unstable names, each warned of once": (
+        [],
+        "x-query-roms\n"
+        '{"execute": "block-commit", "arguments": {"device": "none", "top": "x"}}\n'
+        "x-query-roms\nblock-commit device=none top=y\n"
+        "migrate-set-capabilities capabilities=[{'capability': 'x-ignore-shared', "
+        "'state': false}]\n",
+    ),
     "quit at the end": ([], "query-name\nquit\n"),
     "quit, then more": ([], "quit\nquery-name\n"),
 }

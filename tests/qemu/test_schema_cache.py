@@ -328,6 +328,19 @@ def test_the_real_schema_passes_the_check(schema_entries: list[dict[str, Any]]) 
             "allow-oob",
         ),
         ([{"name": "e", "meta-type": "event", "features": [1]}], "features"),
+        # What marks a member or an enum value deprecated is checked as the entry's is.
+        (
+            [
+                {"name": "int", "meta-type": "builtin", "json-type": "int"},
+                {"name": "a", "meta-type": "object"}
+                | {"members": [{"name": "m", "type": "int", "features": "deprecated"}]},
+            ],
+            "the features of 'm' are not a list of strings",
+        ),
+        (
+            [{"name": "a", "meta-type": "enum", "members": [{"name": "v", "features": [5]}]}],
+            "the features of 'v' are not",
+        ),
     ],
 )
 def test_malformed_schemas_are_refused(entries: Any, complaint: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import InputError
+from qmpshell.language.features import uses
 from qmpshell.language.schema import Schema
 from qmpshell.language.shorthand import Parser, commands_named
 from qmpshell.session.introspection import read_cache, write_cache
@@ -78,16 +79,23 @@ def test_a_part_types_as_the_whole_does(
     names = set(schema.commands)
     whole = read_cache(str(cached), KEY, names)
     assert whole is not None and whole.commands == schema.commands
-    lines = 0
+    lines = marked = 0
     for command in sorted(names):
         part = read_cache(str(cached), KEY, names, {command})
         assert part is not None
         assert part.commands == schema.commands and part.events == schema.events
         for line in _lines(schema, command):
             assert commands_named(line) == [command]
-            assert _typed(part, line) == _typed(schema, line), line
+            typed = _typed(part, line)
+            assert typed == _typed(schema, line), line
             lines += 1
+            if isinstance(typed, dict):  # the deprecated and unstable names, as sent
+                assert commands_named(json.dumps(typed)) == [command]
+                found = uses(part, typed)
+                assert found == uses(schema, typed) == uses(whole, typed), line
+                marked += len(found)
     assert lines > 4 * len(names)  # the lines reach far into the types
+    assert marked > 10  # and meet what the schema marks (features survive the cache)
 
 
 def test_a_part_is_a_part(schema: Schema, cached: Path) -> None:
@@ -111,8 +119,12 @@ def test_a_part_is_a_part(schema: Schema, cached: Path) -> None:
         ("!oob migrate-recover uri=tcp:127.0.0.1:1", ["migrate-recover"]),
         ("!oob", []),
         ("transaction( abort | abort )", ["transaction"]),
-        ('{"execute": "query-status"}', []),
-        ('-> {"execute": "query-status"}', []),
+        # Raw JSON is never typed, but what it uses of the schema is looked at.
+        ('{"execute": "query-status"}', ["query-status"]),
+        ('-> {"execute": "query-status"}', ["query-status"]),
+        ('{"exec-oob": "migrate-pause"}', ["migrate-pause"]),
+        ('{"execute": 5}', []),
+        ('{"execute": "query-status"', []),  # refused
         ('<- {"return": {}}', []),
         ("", []),
         ("   ", []),

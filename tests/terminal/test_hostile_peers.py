@@ -360,6 +360,14 @@ BAD_SCHEMAS: dict[str, tuple[Any, Any]] = {
         COMMANDS,
         [STATUS_COMMAND, {"name": "0", "meta-type": "object", "tag": 5, "variants": [{}]}],
     ),
+    "member-features-a-number": (
+        COMMANDS,
+        [
+            {**STATUS_COMMAND, "ret-type": "0"},
+            {"name": "0", "meta-type": "object", "members": [{"name": "m", "type": "0"}]}
+            | {"members": [{"name": "m", "type": "0", "features": 5}]},
+        ],
+    ),
     "enum-odd": (
         COMMANDS,
         [STATUS_COMMAND, {"name": "0", "meta-type": "enum", "values": [1], "members": [3]}],

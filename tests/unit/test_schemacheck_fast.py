@@ -24,7 +24,14 @@ VALUES: Any = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
     max_leaves=6,
 )
-MEMBER = st.fixed_dictionaries({}, optional={"name": NAMES | VALUES, "type": NAMES | VALUES})
+MEMBER = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": NAMES | VALUES,
+        "type": NAMES | VALUES,
+        "features": st.lists(st.text(max_size=3) | VALUES, max_size=2) | VALUES,
+    },
+)
 VARIANT = st.fixed_dictionaries({}, optional={"case": NAMES | VALUES, "type": NAMES | VALUES})
 OBJECT = st.fixed_dictionaries(
     {"name": st.just("q_obj"), "meta-type": st.just("object")},
@@ -67,6 +74,11 @@ def test_the_quick_path_takes_the_common_entries() -> None:
     command = {"name": "x", "meta-type": "command", "arg-type": "0", "ret-type": "q_obj"}
     assert _plainly_fine(command, KINDS)
     enum = {"name": "Kind", "meta-type": "enum", "values": ["a"], "members": [{"name": "a"}]}
+    assert _plainly_fine(enum, KINDS)
+    # Features, deprecated ones included, as QEMU gives them.
+    marked = {"name": "a", "type": "int", "features": ["deprecated"]}
+    assert _plainly_fine({"name": "q_obj", "meta-type": "object", "members": [marked]}, KINDS)
+    enum["members"] = [{"name": "a", "features": ["unstable"]}]
     assert _plainly_fine(enum, KINDS)
 
 
