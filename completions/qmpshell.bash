@@ -49,7 +49,7 @@ _qmpshell() {
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
     case $prev in
-        -l|--logfile|--history-file|--ga)
+        -l|--logfile|--history-file|--ga|--config)
             _qmpshell_files
             return 0 ;;
         --events)
@@ -66,11 +66,12 @@ _qmpshell() {
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
-            --log-secrets -c --command -e --exit-on-error -r --return-value --timeout \
-            --reconnect --events --color --complete-while-typing --no-complete-while-typing \
-            --pager --no-pager --history-file --no-history --no-schema-cache --launch \
-            --raw-console --ga --libvirt --connect --completions --version
+        _qmpshell_words -h --help -H --hmp -p --pretty --no-pretty -v --verbose --no-verbose -N \
+            --skip-negotiation -l --logfile --log-secrets -c --command -e --exit-on-error -r \
+            --return-value --timeout --reconnect --events --color --complete-while-typing \
+            --no-complete-while-typing --pager --no-pager --history-file --history \
+            --no-history --no-schema-cache --launch --raw-console --ga --libvirt --connect \
+            --completions --config --no-config --print-config --version
         return 0
     fi
     # ADDRESS: a UNIX socket

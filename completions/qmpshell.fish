@@ -19,8 +19,10 @@ end
 complete -c qmpshell -f
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s h -l help -d 'show this help message and exit'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s H -l hmp -d 'start in HMP mode'
-complete -c qmpshell -n 'not __qmpshell_after_dashes' -s p -l pretty -d 'indent JSON output'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -s p -l pretty -d 'indent JSON output in scripts'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-pretty -d 'turn off --pretty'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s v -l verbose -d 'echo each message sent before its reply'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-verbose -d 'turn off --verbose'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s N -l skip-negotiation -d 'do not send qmp_capabilities after the greeting'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s l -l logfile -r -F -d 'append a JSON Lines transcript to PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l log-secrets -d 'write passwords and secrets to the transcript too'
@@ -36,7 +38,8 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-complete-while-typin
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l pager -d 'page replies taller than the screen through $PAGER'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-pager -d 'turn off --pager'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history-file -r -F -d 'keep the input history in PATH'
-complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'do not read or write an input history'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l history -d 'read and write an input history'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-history -d 'turn off --history'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-schema-cache -d 'read QEMU\'s schema afresh, neither reading nor writing the cache in $XDG_CACHE_HOME/qmpshell'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l launch -d 'start a throwaway QEMU'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l raw-console -d 'with a launched QEMU, pass its output'
@@ -44,6 +47,9 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ga -r -F -d 'talk to a 
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l libvirt -r -f -d 'talk to DOMAIN'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l connect -r -f -d 'the libvirt URI for --libvirt, e.g. qemu:///system or qemu+ssh://HOST/system'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'bash zsh fish' -d 'print the completion script for SHELL'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l config -r -F -d 'read the settings from the config file PATH'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-config -d 'read no config file'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l print-config -d 'print the settings in effect, and where each came from, and exit'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
 # ADDRESS: a UNIX socket
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -F
