@@ -88,12 +88,14 @@ class Config:
 
 
 def config_path(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The config file to read: ``--config PATH``, none with ``--no-config``, else the
-    usual one in qmpshell's XDG config folder."""
+    """The config file to read: ``--config PATH`` (``~`` expanded, for ``--config=~/x``),
+    none with ``--no-config``, else the usual one in qmpshell's XDG config folder."""
     if args.no_config:
         return None
     if args.config is not None:
-        return str(args.config)
+        if not args.config:
+            raise ConfigError("--config", None, "an empty path")
+        return os.path.expanduser(str(args.config))
     return os.path.join(qmpshell_dir("config", environ), CONFIG_FILE)
 
 

@@ -102,14 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-p",
         "--pretty",
         action=argparse.BooleanOptionalAction,
-        help="indent JSON output in scripts (the shell always does); --no-pretty: a line "
-        "each, the default",
+        help="indent JSON output in scripts (the shell always does); --no-pretty: one "
+        "line each (the default)",
     )
     parser.add_argument(
         "-v",
         "--verbose",
         action=argparse.BooleanOptionalAction,
-        help="echo each message sent before its reply (--no-verbose: do not, the default)",
+        help="echo each message sent before its reply; --no-verbose does not (the default)",
     )
     parser.add_argument(
         "-N",

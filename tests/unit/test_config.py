@@ -4,6 +4,7 @@ text (cli/printconfig.py)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,9 @@ def test_where_the_file_is_looked_for(tmp_path: Path) -> None:
     assert config_path(args_of(), environ) == str(tmp_path / "qmpshell" / "config.toml")
     assert config_path(args_of("--config", "/etc/q.toml"), environ) == "/etc/q.toml"
     assert config_path(args_of("--no-config"), environ) is None
+    assert config_path(args_of("--config=~/q.toml"), environ) == os.path.expanduser("~/q.toml")
+    with pytest.raises(ConfigError, match=r"\A--config: an empty path\Z"):
+        config_path(args_of("--config="), environ)
 
 
 # -- the command line wins -----------------------------------------------------------------
