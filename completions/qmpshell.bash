@@ -19,6 +19,16 @@ _qmpshell_files() {
     done < <(compgen -f -- "$cur")
 }
 
+# Complete $cur as a path, or after an @ as a target the config file names.
+_qmpshell_address() {
+    [[ $cur == @* ]] || { _qmpshell_files; return; }
+    local line
+    while IFS= read -r line; do
+        line=${line%%$'\t'*}
+        [[ $line == "$cur"* ]] && COMPREPLY+=("$line")
+    done < <(qmpshell --targets 2>/dev/null)
+}
+
 # Complete $cur as one of the given words.
 _qmpshell_words() {
     local word
@@ -71,11 +81,11 @@ _qmpshell() {
             --return-value --timeout --reconnect --events --color --complete-while-typing \
             --no-complete-while-typing --pager --no-pager --history-file --history \
             --no-history --no-schema-cache --launch --raw-console --ga --libvirt --connect \
-            --completions --config --no-config --print-config --version
+            --completions --config --no-config --print-config --targets --version
         return 0
     fi
     # ADDRESS: a UNIX socket
-    _qmpshell_files
+    _qmpshell_address
 }
 
 complete -F _qmpshell qmpshell

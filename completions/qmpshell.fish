@@ -11,6 +11,11 @@ function __qmpshell_after_dashes
     contains -- -- (commandline -opc)
 end
 
+# After an @, the targets the config file names (with what each names, after a tab).
+function __qmpshell_targets
+    string match -q -- '@*' (commandline -ct); and qmpshell --targets 2>/dev/null
+end
+
 function __qmpshell_qemu_binary
     set -l words (commandline -opc)
     set -l dashes (contains -i -- -- $words); and test $dashes -eq (count $words)
@@ -50,8 +55,10 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l completions -r -f -a 'b
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l config -r -F -d 'read the settings from the config file PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-config -d 'read no config file'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l print-config -d 'print the settings in effect, and where each came from, and exit'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l targets -d 'print the config file\'s named targets'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l version -d 'print the version and exit'
 # ADDRESS: a UNIX socket
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -F
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -f -a '(__qmpshell_targets)'
 complete -c qmpshell -n __qmpshell_qemu_binary -x -a '(__fish_complete_command)'
 complete -c qmpshell -n '__qmpshell_after_dashes; and not __qmpshell_qemu_binary' -F

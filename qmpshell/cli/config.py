@@ -6,7 +6,8 @@ the command line says wins. The options that have a setting default to None in t
 parser, so that :func:`apply` can tell what the command line gave from what it did not,
 and fills in the rest from the file, else from :data:`SETTINGS`. Anything wrong in the
 file (not TOML, an unknown key, a value of the wrong kind) is a :class:`ConfigError`, one
-line naming the file and the line.
+line naming the file and the line. Its ``[targets.NAME]`` tables name what to talk to
+(cli/namedtargets.py), for ``qmpshell @NAME``.
 
 A one-shot script pays for the file only when there is one: without it, a stat; tomllib
 (or the tomli backport, before Python 3.11) is imported only to read a file that exists.
@@ -25,6 +26,7 @@ from ..patterns import compiled
 from ..records import Record
 from ..session.events import EventFilter
 from ..session.paths import qmpshell_dir
+from .namedtargets import NamedTarget, checked_targets
 from .options import COLORS, DEFAULT_TIMEOUT, valid_seconds
 from .tomllines import definition_line
 
@@ -76,14 +78,27 @@ _BY_KEY = {setting.key: setting for setting in SETTINGS}
 class Config:
     """A config file read and checked: each key's value and the line it is on."""
 
-    def __init__(self, path: str, values: dict[str, Any], lines: dict[str, int | None]) -> None:
+    def __init__(
+        self,
+        path: str,
+        values: dict[str, Any],
+        lines: dict[str, int | None],
+        targets: dict[str, NamedTarget] | None = None,
+    ) -> None:
         self.path = path
         self.values = values
         self.lines = lines
+        self.targets = targets or {}  # [targets.NAME], for @NAME
+        self.target_lines: dict[str, int | None] = {}
 
     def where(self, key: str) -> str:
         """``PATH:LINE`` of ``key``, for --print-config."""
         line = self.lines.get(key)
+        return f"{self.path}:{line}" if line else self.path
+
+    def where_target(self, name: str) -> str:
+        """``PATH:LINE`` of the target ``name``."""
+        line = self.target_lines.get(name)
         return f"{self.path}:{line}" if line else self.path
 
 
@@ -135,8 +150,14 @@ def parse_config(path: str, text: str) -> Config:
     document = _toml_document(path, text)
     values: dict[str, Any] = {}
     lines: dict[str, int | None] = {}
+    targets: dict[str, NamedTarget] = {}
     for key, value in document.items():
         line = definition_line(text, (key,))
+        if key == "targets":
+            targets = checked_targets(
+                value, lambda at, what: ConfigError(path, definition_line(text, at), what)
+            )
+            continue
         setting = _BY_KEY.get(key)
         if setting is None:
             raise ConfigError(path, line, _unknown(key))
@@ -145,7 +166,10 @@ def parse_config(path: str, text: str) -> Config:
         except ValueError as exc:
             raise ConfigError(path, line, str(exc)) from None
         lines[key] = line
-    return Config(path, values, lines)
+    config = Config(path, values, lines, targets)
+    for name in targets:
+        config.target_lines[name] = definition_line(text, ("targets", name))
+    return config
 
 
 def _toml_document(path: str, text: str) -> dict[str, Any]:
@@ -173,7 +197,7 @@ def _lower(message: str) -> str:
 
 
 def _unknown(key: str) -> str:
-    names = [setting.key for setting in SETTINGS]
+    names = [setting.key for setting in SETTINGS] + ["targets"]
     hint = did_you_mean(close_names(key, names))
     if not hint:
         hint = f"; the keys are {', '.join(names)}"

@@ -86,13 +86,14 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         console.error(str(exc))
         return ExitStatus.USAGE
-    if args.print_config:
-        from .printconfig import describe
+    if args.print_config or args.targets:
+        from .printconfig import describe, list_targets
 
-        sys.stdout.write(escape_lines(describe(args, settings)))
+        text = list_targets(settings) if args.targets else describe(args, settings)
+        sys.stdout.write(escape_lines(text))
         return ExitStatus.OK
     try:
-        target = choose_target(parser, args, qemu, console)
+        target = choose_target(parser, args, qemu, console, settings)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
         console.error(str(exc))  # libvirt's words too, escaped
         return ExitStatus.CONNECTION

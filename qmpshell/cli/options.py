@@ -28,6 +28,7 @@ examples:
   qmpshell --libvirt vm1                    a VM that libvirt manages (qemu:///system...)
   qmpshell --libvirt vm1 --connect qemu+ssh://host/system    ... on another host
   qmpshell --libvirt                        list the running domains, choose one
+  qmpshell @web1                            the target [targets.web1] of the config file
 
 input lines:
   query-status                              a command without arguments
@@ -49,6 +50,8 @@ config file:
   sets defaults for --color, --pager, --events, --history, --history-file,
   --timeout, --complete-while-typing, --pretty and --verbose; the command line
   wins. qmpshell --print-config shows what is in effect, and where it came from.
+  [targets.NAME] tables name what to talk to: address = "ADDRESS", ga = "ADDRESS",
+  or libvirt = "DOMAIN" (and connect = "URI"); then qmpshell @NAME.
 """
 
 
@@ -91,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         metavar="ADDRESS",
         help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
-        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET)",
+        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444; @NAME: a target the config file names "
+        "(default: $QMP_SOCKET)",
     )
     parser.add_argument(
         "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
@@ -254,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-config",
         action="store_true",
         help="print the settings in effect, and where each came from, and exit",
+    )
+    parser.add_argument(
+        "--targets",
+        action="store_true",
+        help="print the config file's named targets (@NAME, a tab, what it names) and exit",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser

@@ -1,9 +1,13 @@
 """``qmpshell --print-config``: the settings in effect, as a config file would say them,
-each with where it came from (the command line, the file and line, or the default)."""
+each with where it came from (the command line, the file and line, or the default), and
+the named targets; ``qmpshell --targets``: the targets alone, for people and for the
+shell-completion scripts (``@NAME``, a tab, what it names)."""
 
 from __future__ import annotations
 
+from ..patterns import compiled
 from .config import COMMAND_LINE, DEFAULT, SETTINGS, Settings, toml_string
+from .namedtargets import KEYS
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -28,7 +32,27 @@ def describe(args: argparse.Namespace, settings: Settings) -> str:
     ]
     width = min(max(len(row) for row, _ in rows), _COLUMN)
     lines = [head, *(f"{row:<{width}}  # {note}" for row, note in rows)]
+    config = settings.config
+    for target in config.targets.values() if config else ():
+        assert config is not None
+        lines.append("")
+        lines.append(f"[targets.{_key(target.name)}]  # {config.where_target(target.name)}")
+        for key in KEYS:
+            value = getattr(target, key)
+            if value is not None:
+                lines.append(f"{key} = {toml_string(value)}")
     return "\n".join(lines) + "\n"
+
+
+def list_targets(settings: Settings) -> str:
+    """One line per named target: ``@NAME``, a tab, what it names."""
+    targets = settings.config.targets.values() if settings.config else ()
+    return "".join(f"@{t.name}\t{t.describe()}\n" for t in sorted(targets))
+
+
+def _key(name: str) -> str:
+    """A target's name as a TOML key: bare when it may be (a dot would split it)."""
+    return name if compiled(r"[A-Za-z0-9_-]+\Z").match(name) else toml_string(name)
 
 
 def _value(key: str, value: Any) -> str:

@@ -1,16 +1,20 @@
 """What the command line says to talk to: a monitor address, a guest agent, a QEMU to
-launch, or a domain libvirt manages (chosen from a list when none is named)."""
+launch, or a domain libvirt manages (chosen from a list when none is named); or one of
+these by the name the config file gives it (``@web1``, cli/namedtargets.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
+from ..escape import escape_text
 from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
+from .namedtargets import unknown_target
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     from ..ui.console import Console
+    from .config import Settings
 
 
 class Target:
@@ -25,10 +29,14 @@ class Target:
 
 
 def choose_target(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str], console: Console
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    qemu: list[str],
+    console: Console,
+    settings: Settings,
 ) -> Target | None:
     """What the options say to talk to; None when there is nothing to talk to (the
-    domains were only listed)."""
+    domains were only listed). ``settings`` hold the config file's named targets."""
     if args.connect is not None and args.libvirt is None:
         parser.error("--connect goes with --libvirt")
     if args.raw_console and not (qemu or args.launch):
@@ -58,9 +66,33 @@ def choose_target(
         text = args.address or os.environ.get("QMP_SOCKET")
         if not text:
             parser.error("no address given and QMP_SOCKET is not set")
+        if text.startswith("@"):
+            return _named_target(parser, text[1:], settings, console)
         return Target(parse_address(text))
     except AddressError as exc:
         parser.error(str(exc))
+
+
+def _named_target(
+    parser: argparse.ArgumentParser, name: str, settings: Settings, console: Console
+) -> Target | None:
+    """What ``@name`` names in the config file; one line and exit 2 when nothing."""
+    config = settings.config
+    named = config.targets.get(name) if config is not None else None
+    if named is None:
+        if settings.path is None:
+            why = f"no target named {name!r}: --no-config reads no config file"
+        elif config is None:
+            why = f"no target named {name!r}: there is no config file {settings.path}"
+        else:
+            why = unknown_target(name, config.targets, settings.path)
+        parser.exit(2, f"qmpshell: error: {escape_text(why)}\n")
+    if named.libvirt is not None:
+        return _libvirt_target(named.libvirt, named.connect, console)
+    if named.ga is not None:
+        return Target(parse_address(named.ga), agent=True)
+    assert named.address is not None
+    return Target(parse_address(named.address))
 
 
 def _libvirt_target(domain: str, uri: str | None, console: Console) -> Target | None:

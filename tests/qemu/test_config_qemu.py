@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import INSTALLED, QemuFactory, QemuProcess
+from guest_agent import AgentProcess
 from waiting import stop
 
 
@@ -146,3 +147,65 @@ def test_print_config_needs_no_address(shell_env: dict[str, str], config: Any) -
     assert rows["history"].endswith("# the default")
     history = Path(shell_env["XDG_STATE_HOME"], "qmpshell", "history")
     assert rows["history-file"].startswith(f"history-file = {json.dumps(str(history))}")
+
+
+# -- named targets: [targets.NAME], qmpshell @NAME ----------------------------------------
+
+
+@WAYS
+def test_a_named_target(
+    run_shell: Any, shell_env: dict[str, str], config: Any, qemu: QemuProcess, way: str
+) -> None:
+    _way(shell_env, way)
+    config(f'[targets.vm]\naddress = "{qemu.qmp}"\n')
+    result = run_shell("-c", "query-status", "@vm")
+    assert result.status == 0, result.stderr
+    assert result.messages()[0]["return"]["status"] == "running"
+    # QMP_SOCKET may name one too.
+    shell_env["QMP_SOCKET"] = "@vm"
+    result = run_shell("-c", "query-name")
+    assert result.status == 0 and result.messages() == [{"return": {}}]
+
+
+def test_a_named_guest_agent(run_shell: Any, config: Any, agent: AgentProcess) -> None:
+    config(f'[targets.guest]\nga = "{agent.path}"\n')
+    result = run_shell("-c", "guest-ping", "@guest")
+    assert result.status == 0, result.stderr
+    assert result.messages() == [{"return": {}}]
+
+
+def test_a_name_not_in_the_file(run_shell: Any, config: Any, qemu: QemuProcess) -> None:
+    path = config(f'[targets.web1]\naddress = "{qemu.qmp}"\n[targets.db]\nlibvirt = "db"\n')
+    result = run_shell("-c", "query-status", "@web")
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"qmpshell: error: no target named 'web'; did you mean '@web1'? (in {path}: @db, @web1)\n"
+    )
+    result = run_shell("--no-config", "-c", "query-status", "@web1")
+    assert result.status == 2
+    assert result.stderr == (
+        "qmpshell: error: no target named 'web1': --no-config reads no config file\n"
+    )
+    # A named target is an address: not with --ga or --launch.
+    assert run_shell("--ga", "/x", "@web1").status == 2
+
+
+def test_no_config_file_no_named_target(run_shell: Any, home: Path) -> None:
+    result = run_shell("-c", "query-status", "@web1")
+    assert result.status == 2
+    path = home / "config" / "qmpshell" / "config.toml"
+    assert result.stderr == (
+        f"qmpshell: error: no target named 'web1': there is no config file {path}\n"
+    )
+
+
+def test_targets_listed(shell_env: dict[str, str], named_targets: Path) -> None:
+    proc = subprocess.run(
+        [str(INSTALLED), "--targets"], capture_output=True, text=True, env=shell_env, timeout=30
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.splitlines() == [
+        "@db\tlibvirt domain db on qemu:///system",
+        "@web1\tmonitor at /run/web1/qmp.sock",
+        "@web2\tguest agent at /run/web2/qga.sock",
+    ]

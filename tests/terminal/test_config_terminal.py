@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NEWCOMER_MACHINE, QemuFactory
 from waiting import wait_idle
 
 
@@ -72,3 +73,19 @@ def test_color_never_in_the_file_and_always_on_the_command_line(newcomer: Any, c
     screen = newcomer("--color", "always")
     screen.type("query-kvm", "Enter")
     assert re.search(r'\x1b\[[0-9;]*m"enabled"', _reply_line(screen))
+
+
+def test_a_named_target_from_the_file(
+    newcomer: Any, config: Any, qemu_factory: QemuFactory
+) -> None:
+    qemu = qemu_factory.start(NEWCOMER_MACHINE)
+    config(f'[targets.vm1]\naddress = "{qemu.qmp}"\n')
+    screen = newcomer("@vm1", address=False)
+    screen.type("query-status", "Enter")
+    screen.wait_for(r'"status": "prelaunch"')
+    screen.type("C-d")
+    assert screen.wait_exit() == 0
+    screen = newcomer("@vm2", address=False, prompt=None)
+    assert screen.wait_exit() == 2
+    shown = "".join(screen.screen(scrollback=True).splitlines())  # a long line joined again
+    assert "qmpshell: error: no target named 'vm2'; did you mean '@vm1'?" in shown
