@@ -81,7 +81,7 @@ def _target(
             hint = did_you_mean(close_names(key, KEYS)) or f"; the keys are {', '.join(KEYS)}"
             raise fail((key,), f"unknown key {key!r} in targets.{name}{hint}")
         if not isinstance(value, str) or not value:
-            raise fail((key,), f"targets.{name}.{key} must be a string, not empty")
+            raise fail((key,), f"targets.{name}.{key} must be a non-empty string")
     kinds = [key for key in _KINDS if key in entry]
     if not kinds:
         raise fail((), f"targets.{name} needs an address, ga or libvirt")
@@ -107,8 +107,10 @@ def _expanded(address: str) -> str:
 
 def unknown_target(name: str, targets: dict[str, NamedTarget], source: str) -> str:
     """The one line for ``@name`` that names no target: the close ones, and the known."""
+    known = ", ".join(f"@{known}" for known in sorted(targets)) or "none"
+    if not name:
+        return f"@ needs the name of a target (in {source}: {known})"
     if not targets:
         return f"no target named {name!r}: {source} names no targets ([targets.{name}])"
     hint = did_you_mean(close_names(name, list(targets)), prefix="@")
-    known = ", ".join(f"@{known}" for known in sorted(targets))
     return f"no target named {name!r}{hint} (in {source}: {known})"

@@ -72,8 +72,8 @@ def test_targets_as_dotted_keys_too() -> None:
         ("targets = 1", 3, "targets must be tables: [targets.NAME] with an address"),
         ('[targets.web1]\naddres = "/a"', 4, "unknown key 'addres' in targets.web1; did you "),
         ("[targets.web1]\nhost = 1", 4, "unknown key 'host' in targets.web1; the keys are "),
-        ("[targets.web1]\naddress = 1", 4, "targets.web1.address must be a string, not empty"),
-        ('[targets.web1]\naddress = ""', 4, "targets.web1.address must be a string"),
+        ("[targets.web1]\naddress = 1", 4, "targets.web1.address must be a non-empty string"),
+        ('[targets.web1]\naddress = ""', 4, "targets.web1.address must be a non-empty string"),
         ('[targets.web1]\nconnect = "qemu:///system"', 3, "targets.web1 needs an address, ga"),
         ("[targets.web1]", 3, "targets.web1 needs an address, ga or libvirt"),
         ('[targets.w]\naddress = "/a"\nga = "/b"', 5, "targets.w: address and ga exclude each"),
@@ -102,6 +102,9 @@ def test_a_name_not_there() -> None:
         f"(in {PATH}: @db.prod, @local, @tcp, @web1, @web1-agent)"
     )
     assert unknown_target("zzz", known, PATH).startswith(f"no target named 'zzz' (in {PATH}: @db")
+    assert unknown_target("", known, PATH).startswith(
+        f"@ needs the name of a target (in {PATH}: @db"
+    )
     assert unknown_target("web1", {}, PATH) == (
         f"no target named 'web1': {PATH} names no targets ([targets.web1])"
     )
