@@ -19,6 +19,16 @@ _qmpshell_files() {
     done < <(compgen -f -- "$cur")
 }
 
+# Complete $cur as a path, or after an @ as a target the config file names.
+_qmpshell_address() {
+    [[ $cur == @* ]] || { _qmpshell_files; return; }
+    local line
+    while IFS= read -r line; do
+        line=${line%%$'\t'*}
+        [[ $line == "$cur"* ]] && COMPREPLY+=("$line")
+    done < <(qmpshell --targets 2>/dev/null)
+}
+
 # Complete $cur as one of the given words.
 _qmpshell_words() {
     local word
@@ -49,7 +59,7 @@ _qmpshell() {
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
     case $prev in
-        -l|--logfile|--history-file|--ga)
+        -l|--logfile|--history-file|--ga|--config)
             _qmpshell_files
             return 0 ;;
         --events)
@@ -66,15 +76,16 @@ _qmpshell() {
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
-            --log-secrets -c --command -e --exit-on-error -r --return-value --timeout \
-            --reconnect --events --color --complete-while-typing --no-complete-while-typing \
-            --pager --no-pager --history-file --no-history --no-schema-cache --launch \
-            --raw-console --ga --libvirt --connect --jobs --completions --version
+        _qmpshell_words -h --help -H --hmp -p --pretty --no-pretty -v --verbose --no-verbose -N \
+            --skip-negotiation -l --logfile --log-secrets -c --command -e --exit-on-error -r \
+            --return-value --timeout --reconnect --events --color --complete-while-typing \
+            --no-complete-while-typing --pager --no-pager --history-file --history \
+            --no-history --no-schema-cache --launch --raw-console --ga --libvirt --connect \
+            --jobs --completions --config --no-config --print-config --targets --version
         return 0
     fi
     # ADDRESS: a UNIX socket
-    _qmpshell_files
+    _qmpshell_address
 }
 
 complete -F _qmpshell qmpshell

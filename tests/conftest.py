@@ -429,3 +429,29 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["HOME"] = str(tmp_path)
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
     return env
+
+
+# -- named targets (the config file's [targets.NAME]) -----------------------------------
+
+NAMED_TARGETS = """\
+[targets.web1]
+address = "/run/web1/qmp.sock"
+
+[targets.web2]
+ga = "/run/web2/qga.sock"
+
+[targets.db]
+libvirt = "db"
+connect = "qemu:///system"
+"""
+
+
+@pytest.fixture
+def named_targets(shell_env: dict[str, str], home: Path) -> Path:
+    """A config file in the fresh HOME naming @web1, @web2 and @db, and the installed
+    qmpshell first on PATH (the completion scripts ask it for the names)."""
+    path = home / "config" / "qmpshell" / "config.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(NAMED_TARGETS)
+    shell_env["PATH"] = f"{INSTALLED.parent}{os.pathsep}{shell_env['PATH']}"
+    return path

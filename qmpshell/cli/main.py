@@ -11,12 +11,14 @@ from collections.abc import Sequence
 
 from ..collector import on_for_session
 from ..errors import ExitStatus, InputError, QMPShellError
+from ..escape import escape_lines
 from ..language.mode import Mode
 from ..protocol.transcript import Transcript
 from ..session.events import EventFilter, EventLog
 from ..ui.console import Console
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue, QueuedStream
+from .config import ConfigError, events_shown, load_settings
 from .options import attach_optional_values, build_parser, option_words
 from .target import Target, choose_target, fanout_targets
 
@@ -80,14 +82,25 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.OK
     console = Console()  # the terminal: streams, isatty, colour, width, the pager
     try:
-        several = fanout_targets(parser, args, qemu)
+        settings = load_settings(args)  # the config file's defaults, where options are unset
+    except ConfigError as exc:
+        console.error(str(exc))
+        return ExitStatus.USAGE
+    if args.print_config or args.targets:
+        from .printconfig import describe, list_targets
+
+        text = list_targets(settings) if args.targets else describe(args, settings)
+        sys.stdout.write(escape_lines(text))
+        return ExitStatus.OK
+    try:
+        several = fanout_targets(parser, args, qemu, settings)
     except QMPShellError as exc:  # libvirt could not list its domains, or none matched
         console.error(str(exc))
         return ExitStatus.CONNECTION
     if several is not None:
         return _fanout(parser, args, several, console)
     try:
-        target = choose_target(parser, args, qemu, console)
+        target = choose_target(parser, args, qemu, console, settings)
     except QMPShellError as exc:  # no QEMU to launch, no libvirt-python
         console.error(str(exc))  # libvirt's words too, escaped
         return ExitStatus.CONNECTION
@@ -98,11 +111,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     scripted = bool(args.commands) or not console.stdin_is_terminal
-    events = args.events
-    if events is None:
-        events = "none" if args.return_value and scripted else "all"
     try:
-        event_filter = EventFilter(events)
+        event_filter = EventFilter(events_shown(args, settings, scripted))
     except InputError as exc:
         parser.error(f"--events: {exc}")
     queue: OutputQueue | None = None

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_JOBS = 8
+COLORS = ("auto", "always", "never")
 
 EXAMPLES = """\
 examples:
@@ -28,6 +29,7 @@ examples:
   qmpshell --libvirt vm1                    a VM that libvirt manages (qemu:///system...)
   qmpshell --libvirt vm1 --connect qemu+ssh://host/system    ... on another host
   qmpshell --libvirt                        list the running domains, choose one
+  qmpshell @web1                            the target [targets.web1] of the config file
   qmpshell -c query-status SOCK1 SOCK2      one script on several QEMUs, tagged by target
   qmpshell -c query-status --libvirt 'web-*'    ... on each running domain the glob matches
 
@@ -45,6 +47,14 @@ exit status:
 
 environment:
   QMP_SOCKET   the address to use when none is given
+
+config file:
+  $XDG_CONFIG_HOME/qmpshell/config.toml (default ~/.config/qmpshell/config.toml)
+  sets defaults for --color, --pager, --events, --history, --history-file,
+  --timeout, --complete-while-typing, --pretty and --verbose; the command line
+  wins. qmpshell --print-config shows what is in effect, and where it came from.
+  [targets.NAME] tables name what to talk to: address = "ADDRESS", ga = "ADDRESS",
+  or libvirt = "DOMAIN" (and connect = "URI"); then qmpshell @NAME.
 """
 
 
@@ -87,15 +97,26 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="ADDRESS",
         help="a UNIX socket: unix:PATH or a plain path (/tmp/qmp.sock); TCP: tcp:HOST:PORT, "
-        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444 (default: $QMP_SOCKET); several run "
-        "the script on each (see --jobs)",
+        "HOST:PORT or [IPV6]:PORT, e.g. [::1]:4444; @NAME: a target the config file names "
+        "(default: $QMP_SOCKET); several run the script on each (see --jobs)",
     )
     parser.add_argument(
         "-H", "--hmp", action="store_true", help="start in HMP mode (the human monitor)"
     )
-    parser.add_argument("-p", "--pretty", action="store_true", help="indent JSON output")
+    # The options a config file may set default to None: config.apply tells the command
+    # line's from what it did not say, and fills in the rest.
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="echo each message sent before its reply"
+        "-p",
+        "--pretty",
+        action=argparse.BooleanOptionalAction,
+        help="indent JSON output in scripts (the shell always does); --no-pretty: one "
+        "line each (the default)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action=argparse.BooleanOptionalAction,
+        help="echo each message sent before its reply; --no-verbose does not (the default)",
     )
     parser.add_argument(
         "-N",
@@ -132,7 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         type=_seconds,
-        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"limit for connecting, the greeting and each reply "
         f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
@@ -158,22 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
+        choices=COLORS,
         help="colour replies and events: auto (on a terminal, unless NO_COLOR is set), "
         "always, never",
     )
     parser.add_argument(
         "--complete-while-typing",
         action=argparse.BooleanOptionalAction,
-        default=True,
         help="show completion menus as you type (default); with --no-complete-while-typing "
         "only Tab does",
     )
     parser.add_argument(
         "--pager",
         action=argparse.BooleanOptionalAction,
-        default=True,
         help="page replies taller than the screen through $PAGER (default); "
         "--no-pager prints them straight",
     )
@@ -183,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the input history in PATH (default $XDG_STATE_HOME/qmpshell/history)",
     )
     parser.add_argument(
-        "--no-history", action="store_true", help="do not read or write an input history"
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        help="read and write an input history (default); --no-history keeps none",
     )
     parser.add_argument(
         "--no-schema-cache",
@@ -238,6 +257,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHELL",
         help="print the completion script for SHELL (bash, zsh, fish) and exit",
     )
+    config = parser.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read the settings from the config file PATH "
+        "(default $XDG_CONFIG_HOME/qmpshell/config.toml, if it exists)",
+    )
+    config.add_argument(
+        "--no-config", action="store_true", help="read no config file: the defaults only"
+    )
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the settings in effect, and where each came from, and exit",
+    )
+    parser.add_argument(
+        "--targets",
+        action="store_true",
+        help="print the config file's named targets (@NAME, a tab, what it names) and exit",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -260,12 +299,18 @@ def attach_optional_values(parser: argparse.ArgumentParser, words: list[str]) ->
     return [f"{word}={alone[word].const}" if word in alone else word for word in words]
 
 
+def valid_seconds(value: float) -> bool:
+    """Whether ``value`` is a time limit: 0 (none) or more seconds, and finite. The
+    rule of --timeout and --reconnect, and of the config file's ``timeout``."""
+    return value >= 0 and value != float("inf")
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'") from None
-    if not value >= 0 or value == float("inf"):
+    if not valid_seconds(value):
         raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'")
     return value
 

@@ -194,7 +194,7 @@ async def _run_session(
             runner,
             client,
             output,
-            keep_history=not args.no_history,
+            keep_history=args.history,
             history_file=args.history_file,
             complete_while_typing=args.complete_while_typing,
             target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,

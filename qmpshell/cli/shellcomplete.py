@@ -8,117 +8,30 @@ module's output, checked by the tests; after changing an option, regenerate them
     python -m qmpshell --completions zsh > completions/_qmpshell
     python -m qmpshell --completions fish > completions/qmpshell.fish
 
-What a value completes to is read from the parser: the choices when there are some, paths
-when the metavar names a file or a socket address (``PATH``, ``ADDRESS``...), the words of
-``SUGGESTED_VALUES`` for a free value with usual answers, and nothing for any other free
-value. After a ``--`` of its own comes the QEMU command line: its first word completes
-to a command on ``PATH``, the later ones to paths.
+What a value completes to is read from the parser (cli/completionmodel.py); the names of
+the config file's targets, after an ``@``, the scripts ask ``qmpshell --targets`` for
+when Tab is pressed. After a ``--`` of its own comes the QEMU command line: its first
+word completes to a command on ``PATH``, the later ones to paths.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Sequence
 
-from .options import actions, build_parser
+from .completionmodel import SUGGESTED_VALUES, CommandLine, Value, describe
+from .options import build_parser
+
+__all__ = ["SHELLS", "SUGGESTED_VALUES", "Value", "completion_script", "describe", "script_file"]
 
 SHELLS = ("bash", "zsh", "fish")
-
-ValueKind = Literal["files", "words", "free"]
-
-#: Metavars whose values live in the filesystem (a UNIX socket is a file too).
-FILE_METAVARS = frozenset({"PATH", "FILE", "DIR", "DIRECTORY", "ADDRESS", "SOCKET"})
-
-#: Values worth offering for options that take any text (keyed by argparse dest).
-SUGGESTED_VALUES: dict[str, tuple[str, ...]] = {"events": ("all", "none")}
-
-# Option names and offered words are written into the scripts unquoted (case patterns,
-# word lists), so they are held to characters no shell treats specially.
-_OPTION_NAME = re.compile(r"--?[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.,+@%/-]+\Z")
 
 _ADVICE = (
     "Generated from qmpshell's options by qmpshell/shellcomplete.py; do not edit.\n"
     "Regenerate it with\n"
     "  python -m qmpshell --completions {shell} > completions/{file}\n"
 )
-
-
-@dataclass(frozen=True)
-class Value:
-    """What an option or a positional argument takes: its name and how it completes."""
-
-    name: str
-    kind: ValueKind
-    words: tuple[str, ...] = ()
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option: its spellings (with a description for each), and its value if any."""
-
-    spellings: tuple[tuple[str, str], ...]
-    value: Value | None
-    repeatable: bool
-    ends_command: bool  # --help: nothing else makes sense after it
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.spellings)
-
-
-@dataclass(frozen=True)
-class CommandLine:
-    """The command-line interface of a program, as far as completion needs it."""
-
-    prog: str
-    options: tuple[Option, ...]
-    positionals: tuple[Value, ...]
-
-    def option_names(self) -> tuple[str, ...]:
-        return tuple(name for option in self.options for name in option.names)
-
-    def options_taking(self, kind: ValueKind) -> list[Option]:
-        return [o for o in self.options if o.value is not None and o.value.kind == kind]
-
-
-def describe(parser: argparse.ArgumentParser) -> CommandLine:
-    """Read the options and positional arguments of ``parser`` that completion needs."""
-    options: list[Option] = []
-    positionals: list[Value] = []
-    for action in actions(parser):
-        if action.help == argparse.SUPPRESS:
-            continue
-        if not action.option_strings:
-            positionals.append(_value(action, _summary(action, parser.prog)))
-            continue
-        for name in action.option_strings:
-            if not _OPTION_NAME.match(name):
-                raise ValueError(f"option {name!r} cannot be written into a completion script")
-        summary = _summary(action, parser.prog)
-        spellings = tuple(
-            (name, _negated(action, name) or summary) for name in action.option_strings
-        )
-        options.append(
-            Option(
-                spellings,
-                # A value only ever attached with "=" (--reconnect[=SECONDS]): the word
-                # after the option is not its value.
-                _value(action)
-                if action.nargs != 0 and not getattr(action, "attached_only", False)
-                else None,
-                repeatable=isinstance(
-                    action,
-                    (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction),
-                ),
-                ends_command=isinstance(action, (argparse._HelpAction, argparse._VersionAction)),
-            )
-        )
-    return CommandLine(parser.prog, tuple(options), tuple(positionals))
 
 
 def completion_script(shell: str, parser: argparse.ArgumentParser | None = None) -> str:
@@ -143,55 +56,6 @@ def script_file(shell: str, prog: str = "qmpshell") -> str:
     return {"bash": f"{prog}.bash", "zsh": f"_{prog}", "fish": f"{prog}.fish"}[shell]
 
 
-# --- reading the parser ---------------------------------------------------------------
-
-
-def _value(action: argparse.Action, description: str = "") -> Value:
-    if isinstance(action.metavar, str):
-        name = action.metavar
-    else:
-        name = action.dest.upper() if action.option_strings else action.dest
-    if action.choices is not None:
-        return Value(name, "words", _plain_words(action.choices), description)
-    if action.dest in SUGGESTED_VALUES:
-        return Value(name, "words", _plain_words(SUGGESTED_VALUES[action.dest]), description)
-    if name.upper() in FILE_METAVARS:
-        return Value(name, "files", description=description)
-    return Value(name, "free", description=description)
-
-
-def _plain_words(words: Iterable[object]) -> tuple[str, ...]:
-    result = tuple(str(w) for w in words)
-    for word in result:
-        if not _PLAIN_WORD.match(word):
-            raise ValueError(f"value {word!r} cannot be written into a completion script")
-    return result
-
-
-def _summary(action: argparse.Action, prog: str) -> str:
-    """The help of ``action`` cut to its first clause, short enough for a menu."""
-    text = action.help or ""
-    if "%" in text:
-        params = {k: v for k, v in vars(action).items() if v is not argparse.SUPPRESS}
-        params["prog"] = prog
-        if params.get("choices") is not None:
-            params["choices"] = ", ".join(str(c) for c in action.choices or ())
-        text = text % params
-    text = " ".join(text.split())
-    # Details come after the first " (", "; " or ": " (defaults, alternatives, examples).
-    for mark in (" (", "; ", ": "):
-        text = text.split(mark, 1)[0]
-    return text
-
-
-def _negated(action: argparse.Action, name: str) -> str | None:
-    """The description of the ``--no-`` spelling of a boolean option."""
-    boolean = getattr(argparse, "BooleanOptionalAction", None)
-    if boolean is None or not isinstance(action, boolean) or not name.startswith("--no-"):
-        return None
-    return f"turn off --{name[len('--no-') :]}"
-
-
 def _header(shell: str, prog: str, usage: str) -> str:
     """The comment that opens a script: what it is, how to regenerate it, how to use it."""
     text = f"{shell} completion for {prog}.\n" + _ADVICE.format(
@@ -214,6 +78,16 @@ _{fn}_files() {{
     while IFS= read -r path; do
         COMPREPLY+=("$path")
     done < <(compgen -f -- "$cur")
+}}
+
+# Complete $cur as a path, or after an @ as a target the config file names.
+_{fn}_address() {{
+    [[ $cur == @* ]] || {{ _{fn}_files; return; }}
+    local line
+    while IFS= read -r line; do
+        line=${{line%%$'\\t'*}}
+        [[ $line == "$cur"* ]] && COMPREPLY+=("$line")
+    done < <({prog} --targets 2>/dev/null)
 }}
 
 # Complete $cur as one of the given words.
@@ -293,6 +167,8 @@ def _bash_case(names: Sequence[str], action: str) -> str:
 
 
 def _bash_value(value: Value, fn: str) -> str:
+    if value.kind == "targets":
+        return f"_{fn}_address"
     if value.kind == "files":
         return f"_{fn}_files"
     if value.kind == "words":
@@ -317,6 +193,15 @@ def _wrap(words: Sequence[str], indent: int, width: int = 92) -> str:
 # --- zsh --------------------------------------------------------------------------------
 
 _ZSH_BODY = """\
+# A path, or after an @ a target the config file names ("@NAME<tab>what": _describe's).
+_{fn}_address() {{
+    [[ $PREFIX == @* ]] || {{ _files; return }}
+    local -a targets
+    targets=(${{(f)"$({prog} --targets 2>/dev/null)"}})
+    targets=(${{targets/$'\\t'/:}})
+    _describe -t targets 'named target' targets
+}}
+
 _{fn}() {{
     local i
     # After a "--" of its own comes the QEMU command line: the binary, then its arguments.
@@ -360,10 +245,10 @@ def _zsh(command: CommandLine) -> str:
                 spec += "+" if len(name) == 2 else "="
             spec += f"[{_zsh_escape(description)}]"
             if option.value is not None:
-                spec += f":{_zsh_value(option.value)}"
+                spec += f":{_zsh_value(option.value, fn)}"
             specs.append(spec)
     for number, value in enumerate(command.positionals, 1):
-        specs.append(f"{number}::{_zsh_value(value)}")  # "::": may be left out
+        specs.append(f"{number}::{_zsh_value(value, fn)}")  # "::": may be left out
     lines = " \\\n".join(f"        {_zsh_quote(spec)}" for spec in specs)
     usage = (
         f"Use it by putting this file, named {script_file('zsh', command.prog)}, in a directory\n"
@@ -374,9 +259,11 @@ def _zsh(command: CommandLine) -> str:
     return header + "\n" + _ZSH_BODY.format(fn=fn, prog=command.prog, specs=lines)
 
 
-def _zsh_value(value: Value) -> str:
+def _zsh_value(value: Value, fn: str) -> str:
     """The ``MESSAGE:ACTION`` that ends an _arguments spec taking ``value``."""
     message = _zsh_escape(value.name).replace(":", "\\:")
+    if value.kind == "targets":
+        return f"{message}:_{fn}_address"
     if value.kind == "files":
         return f"{message}:_files"
     if value.kind == "words":
@@ -400,6 +287,11 @@ function __{fn}_after_dashes
     contains -- -- (commandline -opc)
 end
 
+# After an @, the targets the config file names (with what each names, after a tab).
+function __{fn}_targets
+    string match -q -- '@*' (commandline -ct); and {prog} --targets 2>/dev/null
+end
+
 function __{fn}_qemu_binary
     set -l words (commandline -opc)
     set -l dashes (contains -i -- -- $words); and test $dashes -eq (count $words)
@@ -421,6 +313,8 @@ def _fish(command: CommandLine) -> str:
     for value in command.positionals[:1]:
         lines.append(f"# {value.name}: {value.description}")
         lines.append(f"complete -c {command.prog} {before}{_fish_value(value, option=False)}")
+        if value.kind == "targets":
+            lines.append(f"complete -c {command.prog} {before} -f -a '(__{fn}_targets)'")
     lines.append(
         f"complete -c {command.prog} -n __{fn}_qemu_binary -x -a '(__fish_complete_command)'"
     )
@@ -435,7 +329,7 @@ def _fish(command: CommandLine) -> str:
     return (
         _header("fish", command.prog, usage)
         + "\n"
-        + _FISH_FUNCTIONS.format(fn=fn)
+        + _FISH_FUNCTIONS.format(fn=fn, prog=command.prog)
         + "\n"
         + "\n".join(lines)
         + "\n"
@@ -452,7 +346,7 @@ def _by_description(spellings: Sequence[tuple[str, str]]) -> list[tuple[str, lis
 
 def _fish_value(value: Value, option: bool = True) -> str:
     required = " -r" if option else ""
-    if value.kind == "files":
+    if value.kind in ("files", "targets"):
         return f"{required} -F"
     if value.kind == "words":
         return f"{required} -f -a {_fish_quote(' '.join(value.words))}"

@@ -1,16 +1,21 @@
 """What the command line says to talk to: a monitor address, a guest agent, a QEMU to
-launch, or a domain libvirt manages (chosen from a list when none is named)."""
+launch, or a domain libvirt manages (chosen from a list when none is named); or one of
+these by the name the config file gives it (``@web1``, cli/namedtargets.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
+from ..escape import escape_text
 from ..protocol.address import Address, AddressError, LibvirtAddress, parse_address
+from .namedtargets import unknown_target
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
     from ..ui.console import Console
+    from .config import Settings
+    from .namedtargets import NamedTarget
 
 
 class Target:
@@ -25,10 +30,14 @@ class Target:
 
 
 def choose_target(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str], console: Console
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    qemu: list[str],
+    console: Console,
+    settings: Settings,
 ) -> Target | None:
     """What the options say to talk to; None when there is nothing to talk to (the
-    domains were only listed)."""
+    domains were only listed). ``settings`` hold the config file's named targets."""
     if args.connect is not None and args.libvirt is None:
         parser.error("--connect goes with --libvirt")
     if args.raw_console and not (qemu or args.launch):
@@ -58,9 +67,39 @@ def choose_target(
         text = args.address[0] if args.address else os.environ.get("QMP_SOCKET")
         if not text:
             parser.error("no address given and QMP_SOCKET is not set")
+        if text.startswith("@"):
+            return _named_target(parser, text[1:], settings, console)
         return Target(parse_address(text))
     except AddressError as exc:
         parser.error(str(exc))
+
+
+def _named_target(
+    parser: argparse.ArgumentParser, name: str, settings: Settings, console: Console
+) -> Target | None:
+    """What ``@name`` names in the config file; one line and exit 2 when nothing."""
+    named = _named(parser, name, settings)
+    if named.libvirt is not None:
+        return _libvirt_target(named.libvirt, named.connect, console)
+    if named.ga is not None:
+        return Target(parse_address(named.ga), agent=True)
+    assert named.address is not None
+    return Target(parse_address(named.address))
+
+
+def _named(parser: argparse.ArgumentParser, name: str, settings: Settings) -> NamedTarget:
+    """The config file's target ``name``; one line and exit 2 when there is none."""
+    config = settings.config
+    named = config.targets.get(name) if config is not None else None
+    if named is None:
+        if settings.path is None:
+            why = f"no target named {name!r}: --no-config reads no config file"
+        elif config is None:
+            why = f"no target named {name!r}: there is no config file {settings.path}"
+        else:
+            why = unknown_target(name, config.targets, settings.path)
+        parser.exit(2, f"qmpshell: error: {escape_text(why)}\n")
+    return named
 
 
 def _libvirt_target(domain: str, uri: str | None, console: Console) -> Target | None:
@@ -83,9 +122,12 @@ _GLOB = "*?["
 
 
 def fanout_targets(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, qemu: list[str]
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    qemu: list[str],
+    settings: Settings,
 ) -> list[tuple[str, list[str]]] | None:
-    """The targets of a script run on several (``SOCK1 SOCK2``, ``--libvirt 'web-*'``):
+    """The targets of a script run on several (``SOCK1 @web1``, ``--libvirt 'web-*'``):
     each one's name and the words that name it to a run of its own; None for one target.
     Raises ``ConnectError`` when libvirt cannot list its domains."""
     glob = args.libvirt is not None and any(c in args.libvirt for c in _GLOB)
@@ -97,12 +139,28 @@ def fanout_targets(
         if args.address:
             parser.error("--libvirt excludes an address")
         return _matching_domains(args.libvirt, args.connect)
+    several = []
     try:
-        for text in args.address:
-            parse_address(text)  # each said now, as a usage error, not by its run
+        for text in args.address:  # each said now, as a usage error, not by its run
+            if text.startswith("@"):
+                several.append((text[1:], _words(_named(parser, text[1:], settings))))
+            else:
+                parse_address(text)
+                several.append((text, [text]))
     except AddressError as exc:
         parser.error(str(exc))
-    return [(text, [text]) for text in args.address]
+    return several
+
+
+def _words(named: NamedTarget) -> list[str]:
+    """What a named target is, as the words of a command line."""
+    if named.libvirt is not None:
+        connect = [f"--connect={named.connect}"] if named.connect else []
+        return [f"--libvirt={named.libvirt}", *connect]
+    if named.ga is not None:
+        return [f"--ga={named.ga}"]
+    assert named.address is not None
+    return [named.address]
 
 
 def _matching_domains(pattern: str, uri: str | None) -> list[tuple[str, list[str]]]:

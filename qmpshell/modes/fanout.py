@@ -223,9 +223,7 @@ async def _feed(process: asyncio.subprocess.Process, script: bytes) -> None:
         stdin.close()
 
 
-async def relay(
-    reader: asyncio.StreamReader, which: str, tagger: Tagger, streams: Streams
-) -> None:
+async def relay(reader: asyncio.StreamReader, which: str, tagger: Tagger, streams: Streams) -> None:
     """Pass one stream on a line at a time, each tagged; the stream's lock held from a
     line's first byte to its newline."""
     lock = streams.locks[which]

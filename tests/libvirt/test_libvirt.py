@@ -228,6 +228,17 @@ def test_connect_uri_and_domain_by_id_or_uuid(run_shell: Any, vm: Any) -> None:
         assert result.messages() == expected
 
 
+def test_a_named_target_in_the_config_file(run_shell: Any, vm: Any, home: Path) -> None:
+    """[targets.NAME] with libvirt and connect: qmpshell @NAME, as --libvirt --connect."""
+    config = home / "config" / "qmpshell" / "config.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(f'[targets.guest]\nlibvirt = "{vm.name()}"\nconnect = "{URI}"\n')
+    expected = run_shell("--libvirt", vm.name(), "--connect", URI, "-c", "query-name")
+    result = run_shell("-c", "query-name", "@guest")
+    assert result.status == 0, result
+    assert result.messages() == expected.messages()
+
+
 def test_pipelined_commands_keep_order_and_ids(
     run_shell: Any, host: LibvirtHost, vm: Any, tmp_path: Path
 ) -> None:

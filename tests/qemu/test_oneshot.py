@@ -137,6 +137,8 @@ def test_a_one_shot_script_does_not_import_asyncio(
         "subprocess",
         "socket",
         "typing",
+        "tomllib",  # without a config file (a fresh HOME), only a stat: no TOML parser
+        "tomli",
     }
 
 

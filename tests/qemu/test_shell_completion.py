@@ -167,6 +167,15 @@ def test_qemu_arguments_are_paths(complete: Complete, files: Path) -> None:
     assert complete(f"qmpshell -- {QEMU} --col") == []
 
 
+def test_named_targets_after_an_at(complete: Complete, named_targets: Path, files: Path) -> None:
+    """The names of the config file's [targets.NAME], asked of the installed qmpshell."""
+    assert sorted(complete("qmpshell @")) == ["@db", "@web1", "@web2"]
+    assert sorted(complete("qmpshell -p @we")) == ["@web1", "@web2"]
+    assert complete("qmpshell @x") == []
+    # Without an @: paths, as before.
+    assert names(complete(f"qmpshell {files}/x")) == {f"{files}/xa", f"{files}/xb", f"{files}/xdir"}
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completions_option_prints_the_script(shell: str) -> None:
     printed = subprocess.run(

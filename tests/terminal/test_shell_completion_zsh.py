@@ -57,3 +57,11 @@ def test_zsh(zsh: Tmux) -> None:
     zsh.wait_for(r"% qmpshell --color\n\s*always\s+auto\s+never\n")
     zsh.type("C-u", "C-l", "qmpshell -- qemu-system-x86_6", "Tab")
     zsh.wait_for(rf"% qmpshell -- {QEMU}")
+
+
+def test_zsh_named_targets(named_targets: Path, zsh: Tmux) -> None:
+    zsh.type("qmpshell @w", "Tab")
+    zsh.wait_for(r"% qmpshell @web\n")  # as far as @web1 and @web2 agree
+    zsh.type("Tab")
+    zsh.wait_for(r"@web1\s+-- monitor at /run/web1/qmp\.sock")
+    zsh.wait_for(r"@web2\s+-- guest agent at /run/web2/qga\.sock")
