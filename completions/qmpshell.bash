@@ -49,7 +49,7 @@ _qmpshell() {
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
     case $prev in
-        -l|--logfile|--history-file|--ga)
+        -l|--logfile|--replay|--history-file|--ga)
             _qmpshell_files
             return 0 ;;
         --events)
@@ -61,16 +61,17 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout|--libvirt|--connect)
+        --ignore|-c|--command|--timeout|--libvirt|--connect)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         _qmpshell_words -h --help -H --hmp -p --pretty -v --verbose -N --skip-negotiation -l --logfile \
-            --log-secrets -c --command -e --exit-on-error -r --return-value --timeout \
-            --reconnect --events --color --complete-while-typing --no-complete-while-typing \
-            --pager --no-pager --history-file --no-history --no-schema-cache --launch \
-            --raw-console --ga --libvirt --connect --completions --version
+            --log-secrets --replay --ignore -c --command -e --exit-on-error -r \
+            --return-value --timeout --reconnect --events --color --complete-while-typing \
+            --no-complete-while-typing --pager --no-pager --history-file --no-history \
+            --no-schema-cache --launch --raw-console --ga --libvirt --connect --completions \
+            --version
         return 0
     fi
     # ADDRESS: a UNIX socket

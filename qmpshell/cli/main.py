@@ -20,6 +20,10 @@ from ..ui.outqueue import OutputQueue, QueuedStream
 from .options import attach_optional_values, build_parser
 from .target import Target, choose_target
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -90,7 +94,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.OK
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
-    scripted = bool(args.commands) or not console.stdin_is_terminal
+    replay = _replay_plan(parser, args, console) if args.replay else None
+    if replay is not None and not isinstance(replay, tuple):
+        return replay  # the transcript could not be read
+    scripted = bool(args.commands) or not console.stdin_is_terminal or replay is not None
     events = args.events
     if events is None:
         events = "none" if args.return_value and scripted else "all"
@@ -124,7 +131,7 @@ def _main(argv: Sequence[str] | None) -> int:
             status = None
             script: list[str] | None = None
             read = b""
-            if scripted:
+            if scripted and replay is None:
                 script, read = _script_at_hand(args)
                 status = _oneshot(args, target, script, output, queue, event_filter, transcript)
             if status is None:
@@ -133,7 +140,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
                 _collector_on()
                 status = run_session(
-                    args, target, output, queue, event_filter, transcript, script, read
+                    args, target, output, queue, event_filter, transcript, script, read, replay
                 )
         finally:
             if transcript is not None:
@@ -156,6 +163,32 @@ def _main(argv: Sequence[str] | None) -> int:
         with contextlib.suppress(OSError):
             os.write(2, f"qmpshell: cannot write the output: {exc.strerror}\n".encode())
         return ExitStatus.COMMAND_FAILED
+
+
+def _replay_plan(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, console: Console
+) -> tuple[list[Any], Any] | ExitStatus:
+    """What ``--replay`` does: the transcript's steps and the parts of replies ignored;
+    USAGE (said on one line) when the transcript cannot be read."""
+    from ..language.replydiff import IgnoredPaths
+    from ..session.transcriptread import TranscriptError, read_transcript
+
+    if args.commands:
+        parser.error("--replay sends a transcript's commands; -c cannot go with it")
+    try:
+        ignored = IgnoredPaths(args.ignore)
+    except InputError as exc:
+        parser.error(str(exc))
+    try:
+        with open(args.replay, encoding="utf-8", errors="surrogateescape") as file:
+            steps = read_transcript(file)
+    except OSError as exc:
+        console.error(f"cannot read transcript {args.replay}: {exc.strerror}")
+        return ExitStatus.USAGE
+    except TranscriptError as exc:
+        console.error(f"{args.replay} is not a transcript (-l writes one): {exc}")
+        return ExitStatus.USAGE
+    return steps, ignored
 
 
 def _collector_on() -> None:

@@ -43,6 +43,7 @@ from .lines import (
     timed_out,
     without_own_id,
 )
+from .saving import SessionLines
 from .schemaload import SchemaLoad
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class LineRunner:
         # waits for it to be free.
         self.catch_up: Callable[[], Awaitable[None]] | None = None
         self.sent_alone = False  # the last line sent must be answered before the next
+        self.lines = SessionLines()  # the lines that ran, for /save
+        self.refusals = 0  # lines refused before anything was sent
 
     @property
     def in_transaction(self) -> bool:
@@ -165,15 +168,20 @@ class LineRunner:
         and when: scripted mode keeps several commands in flight this way.
         """
         text = line.strip()
+        mode, refusals = self.mode, self.refusals
         if text.startswith("/"):
             try:
-                return await self.meta.run(text, where)
+                outcome: Outcome = await self.meta.run(text, where)
             except InputError as exc:
                 await self.refuse(line, exc, where)
                 return False
-        if self.mode is Mode.HMP:
-            return await self._submit_hmp(line, where)
-        return await self._submit_qmp(line, where)
+        elif self.mode is Mode.HMP:
+            outcome = await self._submit_hmp(line, where)
+        else:
+            outcome = await self._submit_qmp(line, where)
+        if self.refusals == refusals:  # it ran: /save writes it
+            self.lines.ran(line, mode)
+        return outcome
 
     def is_barrier(self, line: str) -> bool:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
@@ -216,6 +224,7 @@ class LineRunner:
 
     async def refuse(self, line: str, error: InputError, where: str) -> None:
         """Say why ``line`` is not sent (after what came before it, in scripts)."""
+        self.refusals += 1
         if self.catch_up is not None:
             await self.catch_up()
         self.output.input_error(line, error, where)
@@ -263,7 +272,7 @@ class LineRunner:
 
         try:
             future = self.client.send_request(
-                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray
+                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray, user=True
             )
         except DuplicateId as exc:
             self.output.error(f"{prefix}{exc}")
