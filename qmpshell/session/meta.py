@@ -244,10 +244,9 @@ class MetaCommands:
             raise InputError("usage: /save [-f] FILE (-f overwrites a file that exists)")
         runner = self.runner
         client = runner.client
-        runner.lines.save(args[-1], header(client.greeting, client.address), force=force)
+        count = runner.lines.save(args[-1], header(client.greeting, client.address), force=force)
         left = runner.lines.left_out
         secrets = f"; {left} with a secret left out" if left else ""
-        count = runner.lines.count
         runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {args[-1]}{secrets}")
         return True
 

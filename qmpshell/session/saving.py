@@ -60,10 +60,6 @@ class SessionLines:
         self._lines.append(_Kept(text, mode))
 
     @property
-    def count(self) -> int:
-        return sum(kept.text != LEFT_OUT for kept in self._lines)
-
-    @property
     def left_out(self) -> int:
         return sum(kept.text == LEFT_OUT for kept in self._lines)
 
@@ -79,9 +75,10 @@ class SessionLines:
             out.append(kept.text)
         return "\n".join(out) + "\n"
 
-    def save(self, path: str, header: str, *, force: bool) -> None:
+    def save(self, path: str, header: str, *, force: bool) -> int:
         """Write the script to ``path``, a private file; an existing one only when
-        ``force`` or this session wrote it. InputError says what went wrong."""
+        ``force`` or this session wrote it; how many lines it runs. InputError says what
+        went wrong."""
         path = os.path.expanduser(path)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
@@ -96,14 +93,16 @@ class SessionLines:
             raise InputError(f"/save: {path} exists; /save -f {path} overwrites it") from None
         except OSError as exc:
             raise InputError(f"/save: cannot write {path}: {exc.strerror}") from None
+        script = self.script(header)
         try:
             info = os.fstat(fd)
-            write_whole(fd, self.script(header).encode("utf-8", "surrogateescape"))
+            write_whole(fd, script.encode("utf-8", "surrogateescape"))
         except OSError as exc:
             raise InputError(f"/save: cannot write {path}: {exc.strerror}") from None
         finally:
             os.close(fd)
         self._written.add((info.st_dev, info.st_ino))
+        return sum(not line.startswith("#") for line in script.splitlines())
 
 
 def header(greeting: Greeting | None, address: object) -> str:
