@@ -5,7 +5,7 @@ Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>
 its own accord: the negotiation, the schema, the names completion offers), and a line
 ``{"time": ..., "dir": "wait", "wait": {...}}`` where the session waited (``/wait``,
 ``/job wait``), so that ``--replay`` can send the lines' commands again and wait where
-they waited (docs/transcript.md). A line
+they waited (the README, "The transcript"). A line
 is written the moment its message passes, with one whole write, so a crash loses nothing
 and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.protocol.privatefile`
 says: not through a symbolic link, not when another user owns it, and with mode 0600. What

@@ -1,7 +1,7 @@
 """A ``-l`` transcript read back as what ``--replay`` does again: the commands the
 session's lines sent, each with the reply recorded for it, and where the session waited.
 
-The transcript's format is :mod:`qmpshell.protocol.transcript`'s (docs/transcript.md).
+The transcript's format is :mod:`qmpshell.protocol.transcript`'s (README, "The transcript").
 A command is the message of a ``send`` line marked ``"user": true``; in a transcript
 written before that mark existed, every command but the negotiation after each greeting.
 Its recorded reply is the ``recv`` line with its id (without id: QEMU could not parse it,
