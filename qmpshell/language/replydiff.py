@@ -5,7 +5,8 @@ recorded one, leaving out what is different on every run whatever QEMU does: ids
 timestamps, host thread ids, the clocks and counters of a migration or a job. Such a part
 is named by a path of keys and list indexes (``return.0.thread-id``), each step a glob
 (``return.*.thread-id``), optionally for one command only (``query-migrate:return.ram``);
-``--ignore PATH`` adds one. Pure: no I/O.
+``--ignore PATH`` adds one. A value the transcript wrote as ``"<redacted>"`` (a secret)
+is not compared either. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import InputError
 from ..records import Record
+from .redaction import REDACTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,6 +108,8 @@ def _compare(
 ) -> None:
     if path and ignored.ignores(command, path):
         return
+    if recorded == REDACTED:
+        return  # the transcript left the secret out: nothing to compare, nothing to show
     if isinstance(recorded, Mapping) and isinstance(now, Mapping):
         for key in [*recorded, *(key for key in now if key not in recorded)]:
             before, after = recorded.get(key, ABSENT), now.get(key, ABSENT)

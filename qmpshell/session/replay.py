@@ -39,6 +39,8 @@ class ReplayCount:
 
     def summary(self) -> str:
         """``3 of 40 replies differ``, and the waits that failed, the commands not sent."""
+        if not self.replies and not self.waits and not self.unsent:
+            return "nothing to replay: the transcript holds no command a line sent"
         verb = "differs" if self.differing == 1 else "differ"
         said = (
             f"{self.differing} of {self.replies} replies {verb}"
@@ -79,7 +81,10 @@ async def _command(
     name = step.name
     recorded = step.reply
 
+    compared = []
+
     def compare(reply: Message) -> None:
+        compared.append(True)
         if recorded is None:
             return  # none came when it was recorded (the connection ended first)
         count.replies += 1
@@ -94,6 +99,9 @@ async def _command(
         return qmp_succeeded(reply)
 
     await settled(runner.send(message, where, compare, judge))
+    if recorded is not None and not compared:  # no reply in time: said already
+        count.replies += 1
+        count.differing += 1
 
 
 async def _wait(runner: LineRunner, step: Await, where: str) -> bool:

@@ -218,3 +218,27 @@ def test_a_saved_session_runs_again_with_qmpshell(
     assert forced.status == 0 and script.read_text().splitlines()[3:] == ["query-name"]
     usage = run_shell(first.qmp, "-c", "/save")
     assert usage.status == 1 and "usage: /save [-f] FILE" in usage.stderr
+
+
+def test_a_replay_waits_for_a_job_where_the_recording_did(
+    run_shell: Any, qemu_factory: QemuFactory, tmp_path: Path
+) -> None:
+    size = 16 << 20
+    session = [
+        f"blockdev-add driver=null-co node-name=src size={size} read-zeroes=true",
+        f"blockdev-add driver=null-co node-name=dst size={size} read-zeroes=true",
+        f"blockdev-backup job-id=b0 device=src target=dst sync=full speed={size * 2}",
+        "/job wait b0",
+        "query-block-jobs",  # [] only once the job has ended
+    ]
+    transcript = tmp_path / "t.jsonl"
+    record(run_shell, qemu_factory.start(), transcript, session)
+    assert [e["wait"] for e in entries(transcript) if e["dir"] == "wait"] == [
+        {"job": "b0", "timeout": 0.0}
+    ]
+    result = run_shell("--replay", str(transcript), qemu_factory.start().qmp)
+    assert result.status == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "qmpshell: job b0 (backup) concluded",
+        "qmpshell: all 4 replies as recorded",
+    ]

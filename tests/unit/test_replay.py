@@ -297,3 +297,9 @@ def test_save_writes_a_private_file_and_keeps_what_exists(tmp_path: Path) -> Non
         kept.save(str(tmp_path / "link"), "# h", force=True)
     with pytest.raises(InputError, match="cannot write"):
         kept.save(str(tmp_path / "no" / "dir"), "# h", force=False)
+
+
+def test_a_value_the_transcript_redacted_is_neither_compared_nor_shown() -> None:
+    recorded = {"return": [{"node-name": "n0", "key-secret": "<redacted>"}]}
+    now = {"return": [{"node-name": "n0", "key-secret": "sec0"}]}
+    assert differences(recorded, now, "query-named-block-nodes", IGNORED) == []
