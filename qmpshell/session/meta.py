@@ -240,14 +240,15 @@ class MetaCommands:
         from .saving import header
 
         force = bool(args) and args[0] == "-f"
-        if len(args) != 1 + force:
+        path = self._rest[2:].strip() if force else self._rest  # spaces and all
+        if not path or path.startswith("-"):
             raise InputError("usage: /save [-f] FILE (-f overwrites a file that exists)")
         runner = self.runner
         client = runner.client
-        count = runner.lines.save(args[-1], header(client.greeting, client.address), force=force)
+        count = runner.lines.save(path, header(client.greeting, client.address), force=force)
         left = runner.lines.left_out
         secrets = f"; {left} with a secret left out" if left else ""
-        runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {args[-1]}{secrets}")
+        runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {path}{secrets}")
         return True
 
     async def _pretty(self, args: list[str]) -> bool:

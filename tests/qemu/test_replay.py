@@ -216,6 +216,8 @@ def test_a_saved_session_runs_again_with_qmpshell(
     assert f"/save: {script} exists; /save -f {script} overwrites it" in refused.stderr
     forced = run_shell(first.qmp, "-c", "query-name", "-c", f"/save -f {script}")
     assert forced.status == 0 and script.read_text().splitlines()[3:] == ["query-name"]
+    spaced = run_shell(first.qmp, "-c", f"/save {tmp_path}/with space.qmp")
+    assert spaced.status == 0 and (tmp_path / "with space.qmp").exists()
     usage = run_shell(first.qmp, "-c", "/save")
     assert usage.status == 1 and "usage: /save [-f] FILE" in usage.stderr
 

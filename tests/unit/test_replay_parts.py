@@ -252,6 +252,7 @@ def test_save_keeps_the_lines_and_the_waits_not_the_display_commands() -> None:
         ("/job wait j0", Mode.QMP),
         ("/pretty", Mode.QMP),
         ("/save x", Mode.QMP),
+        ("/save -f x", Mode.QMP),
         ("/hmp info status", Mode.QMP),
     ) == ["query-status", "stop", "/wait STOP 5", "/job wait j0", "/hmp info status"]
 
