@@ -245,8 +245,8 @@ class MetaCommands:
             raise InputError("usage: /save [-f] FILE (-f overwrites a file that exists)")
         runner = self.runner
         client = runner.client
-        count = runner.lines.save(path, header(client.greeting, client.address), force=force)
-        left = runner.lines.left_out
+        script = runner.lines.save(path, header(client.greeting, client.address), force=force)
+        count, left = script.lines, script.left_out
         secrets = f"; {left} with a secret left out" if left else ""
         runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {path}{secrets}")
         return True

@@ -239,7 +239,7 @@ def saved(*runs: tuple[str, Mode]) -> list[str]:
     kept = SessionLines()
     for line, mode in runs:
         kept.ran(line, mode)
-    return kept.script("# header").splitlines()[1:]
+    return kept.script("# header").text.splitlines()[1:]
 
 
 def test_save_keeps_the_lines_and_the_waits_not_the_display_commands() -> None:
@@ -274,6 +274,24 @@ def test_save_leaves_a_line_with_a_secret_out_and_says_where() -> None:
         ("change vnc password hunter2", Mode.HMP),
         ("query-name", Mode.QMP),
     ) == [LEFT_OUT, LEFT_OUT, "query-name"]
+
+
+def test_save_counts_the_lines_the_script_runs() -> None:
+    kept = SessionLines()
+    for line, mode in [("info status", Mode.HMP), ("set_password vnc x", Mode.HMP), ("", Mode.QMP)]:
+        kept.ran(line, mode)
+    script = kept.script("# h")
+    assert (script.lines, script.left_out) == (2, 1)  # /hmp and info status
+
+
+def test_a_session_that_ran_too_much_to_keep_cannot_be_saved(tmp_path: Path) -> None:
+    kept = SessionLines(max_chars=100)
+    kept.ran("x" * 60, Mode.QMP)
+    kept.ran("y" * 60, Mode.QMP)
+    assert kept.overflowed
+    with pytest.raises(InputError, match=r"ran more than .* of lines; not kept"):
+        kept.save(str(tmp_path / "s"), "# h", force=False)
+    assert not (tmp_path / "s").exists()
 
 
 def test_save_writes_a_private_file_and_keeps_what_exists(tmp_path: Path) -> None:
