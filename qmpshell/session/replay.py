@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InputError
 from ..language.replydiff import IgnoredPaths, describe, differences
 from .events import EventFilter
 from .lines import hmp_succeeded, qmp_succeeded
-from .meta import first_of
+from .meta import check_wait, first_of
 from .runner import LineRunner, settled
 from .transcriptread import Await, Command, Step, Unsendable
 
@@ -42,16 +43,16 @@ class ReplayCount:
         if not self.replies and not self.waits and not self.unsent:
             return "nothing to replay: the transcript holds no command a line sent"
         verb = "differs" if self.differing == 1 else "differ"
-        said = (
-            f"{self.differing} of {self.replies} replies {verb}"
-            if self.differing
-            else f"all {self.replies} replies as recorded"
-        )
+        parts = []
+        if self.differing:
+            parts.append(f"{self.differing} of {self.replies} replies {verb}")
+        elif self.replies or not self.failed_waits:
+            parts.append(f"all {self.replies} replies as recorded")
         if self.failed_waits:
-            said += f"; {self.failed_waits} of {self.waits} waits failed"
+            parts.append(f"{self.failed_waits} of {self.waits} waits failed")
         if self.unsent:
-            said += f"; {self.unsent} command{'s' if self.unsent != 1 else ''} not sent"
-        return said
+            parts.append(f"{self.unsent} command{'s' if self.unsent != 1 else ''} not sent")
+        return "; ".join(parts)
 
 
 async def replay(runner: LineRunner, steps: list[Step], ignored: IgnoredPaths) -> ReplayCount:
@@ -112,6 +113,13 @@ async def _wait(runner: LineRunner, step: Await, where: str) -> bool:
     pattern = str(wait["event"])
     data = wait.get("data")
     conditions = data if isinstance(data, dict) else {}
+    await runner.schema_load.ensure()
+    if runner.parser.schema is not None:
+        try:  # an event this QEMU never sends: said at once, not after the timeout
+            check_wait(runner.parser.schema, pattern, conditions)
+        except InputError as exc:
+            runner.output.error(f"{where}: /wait {pattern}: {exc}")
+            return False
     timeout = _seconds(wait.get("timeout"), runner.timeout)
     found = await first_of(
         runner.events.wait(pattern, runner.wait_from, conditions, timeout), runner.client

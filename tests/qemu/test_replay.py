@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -243,4 +244,19 @@ def test_a_replay_waits_for_a_job_where_the_recording_did(
     assert result.stderr.splitlines() == [
         "qmpshell: job b0 (backup) concluded",
         "qmpshell: all 4 replies as recorded",
+    ]
+
+
+def test_a_wait_for_an_event_this_qemu_never_sends_fails_at_once(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text('{"time": 1, "dir": "wait", "wait": {"event": "NEVER_EVENT"}}\n')
+    started = time.monotonic()
+    result = run_shell("--replay", str(transcript), qemu.qmp)  # --timeout is 30 s
+    assert time.monotonic() - started < 20
+    assert result.status == 1
+    assert result.stderr.splitlines() == [
+        "qmpshell: line 1: /wait NEVER_EVENT: unknown event 'NEVER_EVENT'",
+        "qmpshell: 1 of 1 waits failed",
     ]
