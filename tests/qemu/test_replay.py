@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import QemuFactory, QemuProcess
 
 NAMED = ("-machine", "none", "-name", "other")
@@ -260,3 +261,35 @@ def test_a_wait_for_an_event_this_qemu_never_sends_fails_at_once(
         "qmpshell: line 1: /wait NEVER_EVENT: unknown event 'NEVER_EVENT'",
         "qmpshell: 1 of 1 waits failed",
     ]
+
+
+SECRET = "Hunter2Zz"
+
+
+@pytest.mark.parametrize(
+    ("mode", "line"),
+    [
+        ((), f"object-add qom-type=secret id=s9 data={SECRET}"),
+        ((), f"change-vnc-password password={SECRET}"),
+        ((), f'human-monitor-command command-line="set_password vnc {SECRET}"'),
+        ((), json.dumps({"execute": "qom-set", "arguments": {
+            "path": "/objects/s0", "property": "data", "value": SECRET}})),
+        ((), f"/hmp set_password vnc {SECRET}"),
+        ((), f"/hmp object_add secret,id=s9,data={SECRET}"),
+        (("-H",), f"change vnc password {SECRET}"),
+        (("-H",), f"qom-set /objects/s0 data {SECRET}"),
+        (("-H",), f"/qmp object-add qom-type=secret id=s9 data={SECRET}"),
+    ],
+)  # fmt: skip
+def test_save_leaves_every_kind_of_secret_out(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, mode: tuple[str, ...], line: str
+) -> None:
+    script = tmp_path / "s.qmp"
+    first = "/qmp object-add qom-type=secret id=s0 data=FirstSecret0"
+    run_shell(
+        *mode, "-c", first, "-c", line, "-c", "/qmp query-name", "-c", f"/save {script}", qemu.qmp
+    )
+    text = script.read_text()
+    assert SECRET not in text and "FirstSecret0" not in text
+    assert text.count("# (a line that passes a secret was left out here)") == 2
+    assert text.splitlines()[-1] == "/qmp query-name"
