@@ -246,9 +246,13 @@ class LineRunner:
         where: str,
         show: Callable[[Message], None],
         judge: Callable[[Message, Message], bool],
+        *,
+        replayed: bool = True,
     ) -> Outcome:
         """Send ``message``; ``show`` its reply when it arrives (without the id the client
-        added); ``judge`` says whether the reply is a success."""
+        added); ``judge`` says whether the reply is a success. ``replayed``: the
+        transcript marks it as a line's command, which ``--replay`` sends again (not
+        ``/watch``'s runs, which only look)."""
         name = str(message.get("execute", ""))
         if self.agent is not None and self.agent.sends_no_reply(name):
             if self.verbose:
@@ -272,7 +276,7 @@ class LineRunner:
 
         try:
             future = self.client.send_request(
-                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray, user=True
+                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray, user=replayed
             )
         except DuplicateId as exc:
             self.output.error(f"{prefix}{exc}")

@@ -57,6 +57,16 @@ def test_the_transcript_marks_the_lines_commands_and_where_the_session_waited(
     assert stop_event < where.index("wait")
 
 
+def test_watch_runs_are_not_marked_as_the_lines_commands(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "t.jsonl"
+    record(run_shell, qemu, transcript, ["/watch -n 0.1 -c 3 query-status", "query-name"])
+    sent = [e["msg"]["execute"] for e in entries(transcript) if e["dir"] == "send"]
+    assert sent.count("query-status") == 3  # on the wire, in the transcript
+    assert [e["msg"]["execute"] for e in entries(transcript) if e.get("user")] == ["query-name"]
+
+
 def test_a_replay_against_a_fresh_qemu_finds_every_reply_as_recorded(
     run_shell: Any, qemu_factory: QemuFactory, tmp_path: Path
 ) -> None:
