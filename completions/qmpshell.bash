@@ -59,7 +59,7 @@ _qmpshell() {
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
     case $prev in
-        -l|--logfile|--history-file|--ga|--config)
+        -l|--logfile|--replay|--history-file|--ga|--config)
             _qmpshell_files
             return 0 ;;
         --events)
@@ -71,17 +71,18 @@ _qmpshell() {
         --completions)
             _qmpshell_words bash zsh fish
             return 0 ;;
-        -c|--command|--timeout|--libvirt|--connect|--jobs)
+        --ignore|-c|--command|--timeout|--libvirt|--connect|--jobs)
             # a value of the user's own: nothing to offer
             return 0 ;;
     esac
     if [[ $cur == -* ]]; then
         _qmpshell_words -h --help -H --hmp -p --pretty --no-pretty -v --verbose --no-verbose -N \
-            --skip-negotiation -l --logfile --log-secrets -c --command -e --exit-on-error -r \
-            --return-value --timeout --reconnect --events --color --complete-while-typing \
-            --no-complete-while-typing --pager --no-pager --history-file --history \
-            --no-history --no-schema-cache --launch --raw-console --ga --libvirt --connect \
-            --jobs --completions --config --no-config --print-config --targets --version
+            --skip-negotiation -l --logfile --log-secrets --replay --ignore -c --command -e \
+            --exit-on-error -r --return-value --timeout --reconnect --events --color \
+            --complete-while-typing --no-complete-while-typing --pager --no-pager \
+            --history-file --history --no-history --no-schema-cache --launch --raw-console \
+            --ga --libvirt --connect --jobs --completions --config --no-config \
+            --print-config --targets --version
         return 0
     fi
     # ADDRESS: a UNIX socket

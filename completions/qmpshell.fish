@@ -31,6 +31,8 @@ complete -c qmpshell -n 'not __qmpshell_after_dashes' -l no-verbose -d 'turn off
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s N -l skip-negotiation -d 'do not send qmp_capabilities after the greeting'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s l -l logfile -r -F -d 'append a JSON Lines transcript to PATH'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -l log-secrets -d 'write passwords and secrets to the transcript too'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l replay -r -F -d 'send the commands of a -l transcript again, waiting where it waited for an event, and report each reply that differs from the recorded one'
+complete -c qmpshell -n 'not __qmpshell_after_dashes' -l ignore -r -f -d 'with --replay, leave this part of replies out of the comparison too'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s c -l command -r -f -d 'run LINE'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s e -l exit-on-error -d 'stop at the first failed command'
 complete -c qmpshell -n 'not __qmpshell_after_dashes' -s r -l return-value -d 'scripts'

@@ -22,7 +22,7 @@ from .options import actions
 ValueKind = Literal["files", "words", "free", "targets"]
 
 #: Metavars whose values live in the filesystem (a UNIX socket is a file too).
-FILE_METAVARS = frozenset({"PATH", "FILE", "DIR", "DIRECTORY", "ADDRESS", "SOCKET"})
+FILE_METAVARS = frozenset({"PATH", "FILE", "DIR", "DIRECTORY", "ADDRESS", "SOCKET", "TRANSCRIPT"})
 
 #: Values worth offering for options that take any text (keyed by argparse dest).
 SUGGESTED_VALUES: dict[str, tuple[str, ...]] = {"events": ("all", "none")}

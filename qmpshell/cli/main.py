@@ -22,6 +22,10 @@ from .config import ConfigError, events_shown, load_settings
 from .options import attach_optional_values, build_parser, option_words
 from .target import Target, choose_target, fanout_targets
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -110,7 +114,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return ExitStatus.OK
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
-    scripted = bool(args.commands) or not console.stdin_is_terminal
+    replay = _replay_plan(parser, args, console) if args.replay else None
+    if replay is not None and not isinstance(replay, tuple):
+        return replay  # the transcript could not be read
+    scripted = bool(args.commands) or not console.stdin_is_terminal or replay is not None
     try:
         event_filter = EventFilter(events_shown(args, settings, scripted))
     except InputError as exc:
@@ -141,7 +148,7 @@ def _main(argv: Sequence[str] | None) -> int:
             status = None
             script: list[str] | None = None
             read = b""
-            if scripted:
+            if scripted and replay is None:
                 script, read = _script_at_hand(args)
                 status = _oneshot(args, target, script, output, queue, event_filter, transcript)
             if status is None:
@@ -150,7 +157,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
                 on_for_session()
                 status = run_session(
-                    args, target, output, queue, event_filter, transcript, script, read
+                    args, target, output, queue, event_filter, transcript, script, read, replay
                 )
         finally:
             if transcript is not None:
@@ -182,9 +189,9 @@ def _fanout(
     console: Console,
 ) -> ExitStatus:
     """One script on several targets, each run by a qmpshell of its own (modes/fanout.py)."""
-    if not args.commands and console.stdin_is_terminal:
+    if not args.commands and not args.replay and console.stdin_is_terminal:
         parser.error("several targets take a script: -c LINE, or lines on stdin")
-    script = None if args.commands else sys.stdin.buffer.read()
+    script = None if args.commands or args.replay else sys.stdin.buffer.read()
     import asyncio
 
     from ..modes.fanout import FanTarget, run_fanout
@@ -195,6 +202,32 @@ def _fanout(
     runs = [FanTarget(name, words) for name, words in targets]
     on_session = run_fanout(runs, options, script, jobs=args.jobs, json_lines=json_lines)
     return asyncio.run(on_session)
+
+
+def _replay_plan(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, console: Console
+) -> tuple[list[Any], Any] | ExitStatus:
+    """What ``--replay`` does: the transcript's steps and the parts of replies ignored;
+    USAGE (said on one line) when the transcript cannot be read."""
+    from ..language.replydiff import IgnoredPaths
+    from ..session.transcriptread import TranscriptError, read_transcript
+
+    if args.commands:
+        parser.error("--replay sends a transcript's commands; -c cannot go with it")
+    try:
+        ignored = IgnoredPaths(args.ignore)
+    except InputError as exc:
+        parser.error(str(exc))
+    try:
+        with open(args.replay, encoding="utf-8", errors="surrogateescape") as file:
+            steps = read_transcript(file)
+    except OSError as exc:
+        console.error(f"cannot read transcript {args.replay}: {exc.strerror}")
+        return ExitStatus.USAGE
+    except TranscriptError as exc:
+        console.error(f"{args.replay} is not a transcript (-l writes one): {exc}")
+        return ExitStatus.USAGE
+    return steps, ignored
 
 
 def _script_at_hand(args: argparse.Namespace) -> tuple[list[str] | None, bytes]:

@@ -21,6 +21,7 @@ examples:
   qmpshell -c query-status /tmp/qmp.sock    run one command, print the reply, exit
   echo 'query-block' | qmpshell -p SOCK     commands from stdin, indented replies
   qmpshell -l session.jsonl SOCK            keep a JSON Lines transcript
+  qmpshell --replay session.jsonl SOCK      send its commands again, report replies that differ
   qmpshell -c 'device_del id=nic0' -e SOCK  stop at the first failed command
   qmpshell -H -c 'info status' SOCK         the human monitor (HMP)
   qmpshell --launch                         a throwaway paused QEMU to try things on
@@ -131,6 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-secrets",
         action="store_true",
         help="write passwords and secrets to the transcript too (redacted by default)",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="TRANSCRIPT",
+        help="send the commands of a -l transcript again, waiting where it waited for an "
+        "event, and report each reply that differs from the recorded one (exit 1 if any)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="[COMMAND:]PATH",
+        help="with --replay, leave this part of replies out of the comparison too "
+        "(repeatable), e.g. return.*.filename or query-name:return.name",
     )
     parser.add_argument(
         "-c",

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 
 from ..errors import ExitStatus, QMPShellError
 from ..language.mode import Mode
+from ..language.replydiff import IgnoredPaths
 from ..modes.scripted import PIPELINE, iterate, read_lines, run_script
 from ..modes.summary import ended_by
 from ..protocol.address import Address, LibvirtAddress
@@ -24,9 +25,13 @@ from ..session.events import EventFilter, EventLog
 from ..session.lines import NO_HMP
 from ..session.meta import MetaCommands
 from ..session.runner import LineRunner
+from ..session.transcriptread import Step
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue
 from .target import Target
+
+# --replay's plan: the transcript's steps, the parts of replies not compared.
+Replay = tuple[list[Step], IgnoredPaths]
 
 # Said once per session: users should know what libvirt does about a shell like this one.
 TAINTED = (
@@ -44,14 +49,15 @@ def run_session(
     transcript: Transcript | None,
     script: list[str] | None,
     read: bytes,
+    replay: Replay | None = None,
 ) -> ExitStatus:
     """Run the session to its end; its exit status. In scripted mode (``queue`` given),
     ``script`` is the script when it was read whole already, else ``read`` is what was
-    read of stdin to find out."""
+    read of stdin to find out. ``replay``: a transcript's steps to send again instead."""
     lines: AsyncIterator[str] | None = None
-    if queue is not None:
+    if queue is not None and replay is None:
         lines = iterate(script) if script is not None else read_lines(sys.stdin, read)
-    session = _session(args, target, output, lines, event_filter, transcript)
+    session = _session(args, target, output, lines, event_filter, transcript, replay)
     return asyncio.run(session if queue is None else queue.guard(session))
 
 
@@ -62,6 +68,7 @@ async def _session(
     lines: AsyncIterator[str] | None,
     event_filter: EventFilter,
     transcript: Transcript | None,
+    replay: Replay | None,
 ) -> ExitStatus:
     """The session, ended early by SIGTERM or SIGHUP as cleanly as by Ctrl-D: the
     connection closed, a launched QEMU quit, the transcript and history complete."""
@@ -89,7 +96,14 @@ async def _session(
         loop.add_signal_handler(signum, stop, signum)
     try:
         return await _run_session(
-            args, target, output, lines, event_filter, transcript, lambda: closing.append(True)
+            args,
+            target,
+            output,
+            lines,
+            event_filter,
+            transcript,
+            replay,
+            lambda: closing.append(True),
         )
     except asyncio.CancelledError:
         if not received:
@@ -107,6 +121,7 @@ async def _run_session(
     lines: AsyncIterator[str] | None,
     event_filter: EventFilter,
     transcript: Transcript | None,
+    replay: Replay | None,
     closing: Callable[[], None],
 ) -> ExitStatus:
     """The session proper; ``closing()`` is called as it begins to close down."""
@@ -176,6 +191,10 @@ async def _run_session(
                 after=runner.reconnected,
                 output=output,
             )
+        if replay is not None:
+            from ..modes.replay import run_replay
+
+            return await run_replay(runner, *replay)
         if lines is not None:
             # Echoes (-v) read best next to their replies, and an agent resyncs after a
             # timeout: both one command at a time.

@@ -29,6 +29,7 @@ class Kind(enum.Enum):
     TOPIC = "topic"  # after /help
     EVENT = "event"  # after /wait, /events filter
     WORDS = "words"  # a fixed set of words (/events actions)
+    FILE = "file"  # a file on this machine (/save FILE)
     NOTHING = "nothing"
 
 
@@ -197,6 +198,8 @@ def _meta_argument(schema: Schema | None, head: str, args: list[Word], current: 
         if data is None:
             return Context(Kind.NOTHING)
         return _arguments(schema, head, data, args[1:], current)
+    if head == "/save" and [arg.text for arg in args] in ([], ["-f"]):
+        return Context(Kind.FILE, current)
     if head == "/events":
         if not args:
             return Context(Kind.WORDS, current, words=("list", "filter", "clear"))

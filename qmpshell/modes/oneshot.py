@@ -336,7 +336,9 @@ class _Run:
         if self.verbose:
             self.output.message(message)
         own_id = "id" not in message
-        sent = self.client.send(message, lambda reply: show(without_own_id(reply, own_id)))
+        sent = self.client.send(
+            message, lambda reply: show(without_own_id(reply, own_id)), user=True
+        )
         self.in_flight.append(_Pending(number, message, sent, judge))
         if message.get("execute") == "qmp_capabilities":
             self._settle(0)  # it changes what the next lines mean: done before them

@@ -158,11 +158,14 @@ class BlockingClient:
         """Send ``message`` and return its reply (:meth:`send`, :meth:`wait`)."""
         return self.wait(self.send(message), timeout)
 
-    def send(self, message: Message, on_reply: ReplyHandler | None = None) -> Sent:
+    def send(
+        self, message: Message, on_reply: ReplyHandler | None = None, *, user: bool = False
+    ) -> Sent:
         """Send ``message``, with an id of the client's own when it has none, behind
         those sent before; ``on_reply(reply)`` is called the moment its reply is read, in
         stream order with events and other replies. The commands sent leave together
-        when a reply is next waited for (:meth:`wait`)."""
+        when a reply is next waited for (:meth:`wait`). ``user``: a line of the script
+        sent it (so the transcript says, for ``--replay``)."""
         if self._failure is not None:
             raise self._failure
         sending, key = self._ids.key_for(message)
@@ -170,7 +173,7 @@ class BlockingClient:
             sending, key = self._ids.key_for(message)
         message = sending
         sent = Sent(key, asks_to_quit(message), time.monotonic(), on_reply)
-        self._record("send", message)
+        self._record("send", message, user)
         self._outbox.append(encode_line(message))
         self._waiting[key] = sent
         self.quitting = self.quitting or sent.quit  # its end is expected from now on
@@ -300,9 +303,9 @@ class BlockingClient:
         self._record("recv", message)
         return message
 
-    def _record(self, direction: str, message: Message) -> None:
+    def _record(self, direction: str, message: Message, user: bool = False) -> None:
         if self.transcript is not None:
-            self.transcript.record(direction, message)
+            self.transcript.record(direction, message, user=user)
         elif self._held is not None:
             self._held.append((direction, message))
 

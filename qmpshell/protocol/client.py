@@ -216,14 +216,14 @@ class QMPClient:
 
     # -- commands ----------------------------------------------------------------
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: Message, user: bool = False) -> None:
         transport = self._transport
         if transport is None or not (
             self.is_connected or (self._negotiating and self._transport_open)
         ):
             raise self._lost_error()
         if self.transcript is not None:
-            self.transcript.record("send", message)
+            self.transcript.record("send", message, user=user)
         if asks_to_quit(message):
             self._quit_key = id_key(message.get("id"))
         transport.send(message)
@@ -250,6 +250,7 @@ class QMPClient:
         timeout: float | None = None,
         on_reply: ReplyHandler | None = None,
         on_stray: StrayHandler | None = None,
+        user: bool = False,
     ) -> asyncio.Future[Message]:
         """Send a command message now and return the future of its whole reply.
 
@@ -262,11 +263,12 @@ class QMPClient:
         ``on_stray(count)`` says how many more came. The future fails with
         :class:`ReplyTimeout` or :class:`ConnectionLost`; cancelling it drops its reply.
         An id already in flight (or given up on, whose reply may still come) raises
-        :class:`DuplicateId`: its reply could not be told apart.
+        :class:`DuplicateId`: its reply could not be told apart. ``user``: a line of the
+        session sent it (so the transcript says, for ``--replay``).
         """
         message, key = self._requests.key_for(message)
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        self._send(message)
+        self._send(message, user)
         oob = "exec-oob" in message
         self._requests.add(key, future, on_reply, on_stray, timeout, oob)
         return future

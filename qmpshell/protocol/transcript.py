@@ -1,7 +1,12 @@
 """The JSON Lines transcript (``-l PATH``): every message sent and received, as it passes.
 
-Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``
-(with ``"target": NAME`` after ``"dir"`` in a run of a script on several targets). A line
+Each line is ``{"time": <unix seconds>, "dir": "send" | "recv", "msg": <message>}``, with
+``"user": true`` on a command one of the session's lines sent (not one the shell sent of
+its own accord: the negotiation, the schema, the names completion offers), and a line
+``{"time": ..., "dir": "wait", "wait": {...}}`` where the session waited (``/wait``,
+``/job wait``), so that ``--replay`` can send the lines' commands again and wait where
+they waited (the README, "The transcript"); in a run of a script on several targets,
+``"target": NAME`` after ``"dir"``. A line
 is written the moment its message passes, with one whole write, so a crash loses nothing
 and a full disk never leaves half a line. The file is opened as :mod:`qmpshell.protocol.privatefile`
 says: not through a symbolic link, not when another user owns it, and with mode 0600. What
@@ -62,8 +67,9 @@ class Transcript:
         self.target = target  # a fan-out's run: each line says which target it is of
         self._fd: int | None = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
-    def record(self, direction: str, message: Any) -> None:
-        """Write one message; ``direction`` is ``"send"`` or ``"recv"``."""
+    def record(self, direction: str, message: Any, *, user: bool = False) -> None:
+        """Write one message; ``direction`` is ``"send"`` or ``"recv"``; ``user``: a
+        command a line of the session sent."""
         if self._fd is None:
             return
         entry: dict[str, Any] = {"time": time.time(), "dir": direction}
@@ -74,6 +80,18 @@ class Transcript:
             entry["raw"] = message.wire  # what the object cannot say (a key twice, 1E400)
         else:
             entry["msg"] = written
+        if user:
+            entry["user"] = True
+        self._write(entry)
+
+    def record_wait(self, wait: dict[str, Any]) -> None:
+        """Write where the session waited: ``{"event": PATTERN, "data": {...}, "timeout":
+        SECONDS}`` for ``/wait``, ``{"job": ID, "timeout": SECONDS}`` for ``/job wait``."""
+        if self._fd is not None:
+            self._write({"time": time.time(), "dir": "wait", "wait": wait})
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        assert self._fd is not None
         line = bytearray()
         for piece in dump_pieces(entry, _ASCII):  # a 50 MB reply is not copied whole
             line += piece.encode("ascii")

@@ -49,6 +49,10 @@ HELP = {
     ),
     "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
     "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
+    "/save [-f] FILE": (
+        "write the lines this session ran to FILE as a qmpshell script (secrets left out); "
+        "-f overwrites a file that exists"
+    ),
     "/pretty": "switch indented JSON on or off",
     "/verbose": "switch echoing the commands sent on or off",
     "/cancel": "drop the open transaction block",
@@ -74,6 +78,7 @@ class MetaCommands:
             "/job": self._job,
             "/hmp": self._hmp,
             "/qmp": self._qmp,
+            "/save": self._save,
             "/pretty": self._pretty,
             "/verbose": self._verbose,
             "/cancel": self._cancel,
@@ -184,7 +189,7 @@ class MetaCommands:
         started = runner.events.total  # events from here on are shown as they come
         self.waiting = Waiting(pattern, deadline)
         try:
-            found = await _first_of(
+            found = await first_of(
                 runner.events.wait(pattern, runner.wait_from, conditions, timeout or None),
                 runner.client,
             )
@@ -195,6 +200,10 @@ class MetaCommands:
             return False
         number, event = found
         runner.wait_from = number + 1
+        wait: dict[str, Any] = {"event": pattern, "data": conditions}
+        if timeout != runner.timeout:
+            wait["timeout"] = timeout
+        record_wait(runner, wait)
         shown = runner.events.filter.shows(str(event.get("event", "")))
         if runner.output.interactive and (number < started or not shown):
             runner.output.matched(event)  # came before /wait (maybe far above), or hidden
@@ -221,9 +230,26 @@ class MetaCommands:
         deadline = loop.time() + timeout if timeout else None
         self.waiting = JobWaiting(self.runner.jobs, args[1], deadline)
         try:
-            return await wait_job(self.runner, args[1], deadline, self._at)
+            ended = await wait_job(self.runner, args[1], deadline, self._at)
         finally:
             self.waiting = None
+        record_wait(self.runner, {"job": args[1], "timeout": timeout})
+        return ended
+
+    async def _save(self, args: list[str]) -> bool:
+        from .saving import header
+
+        force = bool(args) and args[0] == "-f"
+        path = self._rest[2:].strip() if force else self._rest  # spaces and all
+        if not path or path.startswith("-"):
+            raise InputError("usage: /save [-f] FILE (-f overwrites a file that exists)")
+        runner = self.runner
+        client = runner.client
+        script = runner.lines.save(path, header(client.greeting, client.address), force=force)
+        count, left = script.lines, script.left_out
+        secrets = f"; {left} with a secret left out" if left else ""
+        runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {path}{secrets}")
+        return True
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output
@@ -285,7 +311,7 @@ def check_wait(schema: Schema, pattern: str, conditions: Mapping[str, Any]) -> N
             raise InputError(f"{name} has no data member '{key}'{hint}")
 
 
-async def _first_of(
+async def first_of(
     waiting: Awaitable[tuple[int, Event] | None], client: QMPClient
 ) -> tuple[int, Event] | None:
     """The event ``waiting`` finds; ConnectionLost at once if the connection ends first
@@ -301,6 +327,12 @@ async def _first_of(
     finally:
         for task in (found, closed):
             task.cancel()
+
+
+def record_wait(runner: LineRunner, wait: dict[str, Any]) -> None:
+    """Say in the transcript (if any) where the session waited, for ``--replay``."""
+    if runner.client.transcript is not None:
+        runner.client.transcript.record_wait(wait)
 
 
 def drop_transaction(runner: LineRunner, how: str) -> bool:

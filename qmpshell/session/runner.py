@@ -44,6 +44,7 @@ from .lines import (
     timed_out,
     without_own_id,
 )
+from .saving import SessionLines
 from .schemaload import SchemaLoad
 
 if TYPE_CHECKING:
@@ -123,6 +124,8 @@ class LineRunner:
         self.sent_alone = False  # the last line sent must be answered before the next
         # The deprecated and unstable names the session was warned of: each said once.
         self.warned: set[str] = set()
+        self.lines = SessionLines()  # the lines that ran, for /save
+        self.refusals = 0  # lines refused before anything was sent
 
     @property
     def in_transaction(self) -> bool:
@@ -168,15 +171,20 @@ class LineRunner:
         and when: scripted mode keeps several commands in flight this way.
         """
         text = line.strip()
+        mode, refusals = self.mode, self.refusals
         if text.startswith("/"):
             try:
-                return await self.meta.run(text, where)
+                outcome: Outcome = await self.meta.run(text, where)
             except InputError as exc:
                 await self.refuse(line, exc, where)
                 return False
-        if self.mode is Mode.HMP:
-            return await self._submit_hmp(line, where)
-        return await self._submit_qmp(line, where)
+        elif self.mode is Mode.HMP:
+            outcome = await self._submit_hmp(line, where)
+        else:
+            outcome = await self._submit_qmp(line, where)
+        if self.refusals == refusals:  # it ran: /save writes it
+            self.lines.ran(line, mode)
+        return outcome
 
     def is_barrier(self, line: str) -> bool:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
@@ -229,6 +237,7 @@ class LineRunner:
 
     async def refuse(self, line: str, error: InputError, where: str) -> None:
         """Say why ``line`` is not sent (after what came before it, in scripts)."""
+        self.refusals += 1
         if self.catch_up is not None:
             await self.catch_up()
         self.output.input_error(line, error, where)
@@ -250,9 +259,13 @@ class LineRunner:
         where: str,
         show: Callable[[Message], None],
         judge: Callable[[Message, Message], bool],
+        *,
+        replayed: bool = True,
     ) -> Outcome:
         """Send ``message``; ``show`` its reply when it arrives (without the id the client
-        added); ``judge`` says whether the reply is a success."""
+        added); ``judge`` says whether the reply is a success. ``replayed``: the
+        transcript marks it as a line's command, which ``--replay`` sends again (not
+        ``/watch``'s runs, which only look)."""
         name = str(message.get("execute", ""))
         if self.agent is not None and self.agent.sends_no_reply(name):
             if self.verbose:
@@ -276,7 +289,7 @@ class LineRunner:
 
         try:
             future = self.client.send_request(
-                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray
+                message, timeout=self.timeout, on_reply=on_reply, on_stray=on_stray, user=replayed
             )
         except DuplicateId as exc:
             self.output.error(f"{prefix}{exc}")

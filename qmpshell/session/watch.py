@@ -70,7 +70,7 @@ async def watch(runner: LineRunner, request: WatchLine, where: str = "") -> bool
     while request.count is None or run < request.count:
         run += 1
         replies.clear()
-        ok = await settled(runner.send(message, where, show, judge))
+        ok = await settled(runner.send(message, where, show, judge, replayed=False))
         failed = failed or not ok
         if output.interactive:
             frame = _frame(request, run, replies, ok, mode, last, runner.timeout)

@@ -81,7 +81,9 @@ class ShellCompleter(Completer):
         for candidate in self._candidates(context):
             if candidate.text.startswith(context.prefix):
                 yield _completion(candidate, context.prefix)
-        if context.kind == Kind.VALUE and context.path and context.command is not None:
+        if context.kind == Kind.FILE:
+            yield from _host_paths(self._paths, "", context.prefix, complete_event)
+        elif context.kind == Kind.VALUE and context.path and context.command is not None:
             entry = host_path(context.command, context.path, context.tree, self._schema())
             if entry is not None:
                 yield from _host_paths(self._paths, entry.prefix, context.prefix, complete_event)

@@ -38,3 +38,16 @@ def test_without_schema_only_meta_commands() -> None:
     event = CompleteEvent(completion_requested=True)
     assert list(completer.get_completions(Document("query-"), event)) == []
     assert len(list(completer.get_completions(Document("/"), event))) == len(META)
+
+
+def test_save_completes_a_file_on_this_machine() -> None:
+    completer = ShellCompleter(lambda: None, lambda: False, META)
+    event = CompleteEvent(completion_requested=True)
+
+    def texts_now(line: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(line), event)]
+
+    assert texts_now("/save /proc/self/statu") == ["s"]
+    assert texts_now("/save -f /proc/self/statu") == ["s"]
+    assert texts_now("/save /proc/self/status /proc/self/statu") == []  # one FILE only
+    assert s.suggest("/save ", None) == s.Context(s.Kind.FILE, "")
