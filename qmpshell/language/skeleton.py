@@ -111,8 +111,8 @@ class _Builder:
                 optional.append(f"{pad}{COMMENTED}{_json(member.name)}: {value},")
         for name, node in tree.items():  # not members: kept, for the check to name
             if name not in known:
-                value = untyped_tree(node) if isinstance(node, dict) else node.text
-                typed.append(f"{pad}{_json(name)}: {_json(value)},")
+                given = untyped_tree(node) if isinstance(node, dict) else node.text
+                typed.append(f"{pad}{_json(name)}: {_json(given)},")
         return typed + required + optional
 
     def typed(self, member: Member, node: Tree | Value, depth: int, path: str) -> str:
