@@ -40,6 +40,7 @@ from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.buffer import Buffer
     from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
@@ -138,7 +139,7 @@ class Shell:
             lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
-            key_bindings=key_bindings(self._queue),
+            key_bindings=key_bindings(self._queue, self._edit_buffer),
             prompt_continuation=continuation,
             include_default_pygments_style=False,
             completer=EscapedCompleter(completer),
@@ -146,6 +147,18 @@ class Shell:
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )
+
+    def _edit_buffer(self, buffer: Buffer) -> None:
+        """Ctrl-X Ctrl-E: the line typed so far in the editor (:mod:`.editline`)."""
+        from .editline import edit_line
+
+        self.session.app.create_background_task(edit_line(self.runner, self.output, buffer))
+
+    def _keep_edited(self, line: str) -> None:
+        """A command ``/edit`` sent, kept in the QMP history as if typed."""
+        session = self._sessions.get(Mode.QMP)
+        if session is not None:
+            session.history.append_string(line)
 
     def _fault(self, text: str) -> tuple[int, int] | None:
         """The span of ``text`` the parser would refuse, for the input highlighter."""
@@ -290,6 +303,7 @@ class Shell:
             reconnect.on_attempt = self._redraw
         self.output.text(banner(self.runner))
         self.runner.jobs.listeners.append(self._redraw)  # each poll moves the bars
+        self.runner.meta.on_edited = self._keep_edited
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:
