@@ -116,8 +116,7 @@ def check_document(schema: Schema | None, text: str) -> Message:
         path, text_held = found
         raise DocumentError(
             line_of(lines, path),
-            f"'{dotted(path[1:])}' still holds its placeholder \"{text_held}\"; "
-            "give it a value (an optional one may be deleted)",
+            f"'{dotted(path[1:])}' still holds its placeholder \"{text_held}\": give it a value",
         )
     arguments = value.get("arguments")
     try:

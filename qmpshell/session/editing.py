@@ -104,5 +104,5 @@ async def edit_rounds(
             # The line as the reopened file counts it (the error takes the first).
             output.error(
                 f"/edit: line {error.line + 1}: {error.message}; "
-                "the editor opens again (empty the file to give up)"
+                "editing again (empty the file to give up)"
             )
