@@ -147,7 +147,8 @@ def test_a_nested_tree_typed_is_laid_out_with_its_branch(schema: Schema) -> None
 
 
 def test_the_checker_refuses_what_qemu_would(schema: Schema) -> None:
-    text = '{\n  "execute": "blockdev-add",\n  "arguments": {\n    "driver": "qcow2",\n    "node-name": "d",\n    "file": "f",\n    "cache-size": "big"\n  }\n}'
+    arguments = {"driver": "qcow2", "node-name": "d", "file": "f", "cache-size": "big"}
+    text = json.dumps({"execute": "blockdev-add", "arguments": arguments}, indent=2)
     with pytest.raises(
         DocumentError, match=r"^line 7: 'cache-size' expects an integer, got the string 'big'"
     ):

@@ -176,7 +176,7 @@ def test_a_value_qemu_would_refuse_is_named_with_its_line(arguments: str, messag
     assert message in str(error.value)
     row = text.split("\n")[error.value.line - 1]
     key = message.split("'")[1]
-    assert f'"{key}"' in row or key == "size" and "arguments" in row, (row, text)
+    assert f'"{key}"' in row or (key == "size" and "arguments" in row), (row, text)
 
 
 def test_alternates_and_arrays() -> None:
@@ -195,11 +195,11 @@ def test_alternates_and_arrays() -> None:
 
 
 def test_the_document_itself_must_be_a_command() -> None:
-    with pytest.raises(DocumentError, match="^line 2: the file must hold one JSON object"):
+    with pytest.raises(DocumentError, match=r"^line 2: the file must hold one JSON object"):
         check_document(SCHEMA, "// c\n[1]")
-    with pytest.raises(DocumentError, match="^line 1: unknown key 'exec'"):
+    with pytest.raises(DocumentError, match=r"^line 1: unknown key 'exec'"):
         check_document(SCHEMA, '{"exec": "add"}')
-    with pytest.raises(DocumentError, match="^line 2: unknown command 'qurey-status'"):
+    with pytest.raises(DocumentError, match=r"^line 2: unknown command 'qurey-status'"):
         check_document(SCHEMA, '{\n"execute": "qurey-status"}')
     with pytest.raises(DocumentError, match="NaN is not JSON"):
         check_document(None, '{"execute": "x", "arguments": {"a": NaN}}')
