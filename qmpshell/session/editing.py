@@ -2,10 +2,10 @@
 
 The document (:mod:`qmpshell.language.skeleton`) goes to the editor through
 :meth:`Display.edit <qmpshell.session.display.Display.edit>`; what comes back is checked
-(:func:`~qmpshell.language.editdoc.check_document`). A refusal is said, and the editor
-opens again on the text saved with the error as a comment line on top; saving that
-unchanged, or emptying the file, gives up. Both ``/edit`` and the prompt's Ctrl-X Ctrl-E
-go through :func:`edit_rounds`.
+(:func:`~qmpshell.language.editdoc.check_document`). A refusal is said in the file: the
+editor opens again on the text saved with the error as a comment line on top; saving
+that unchanged, or emptying the file, gives up, and the error is said then. Both
+``/edit`` and the prompt's Ctrl-X Ctrl-E go through :func:`edit_rounds`.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ async def edit_rounds(
     up (an empty file, an error left unchanged) or the editor failed, which is said.
     ``edit`` runs the editor (default: the display's)."""
     run = edit if edit is not None else output.edit
-    shown, first = document, True
+    shown, refused = document, ""
     while True:
         saved = await run(shown)
         if saved is None:
@@ -94,15 +94,12 @@ async def edit_rounds(
         if is_empty(saved):
             output.note("the file was emptied: nothing sent")
             return None
-        if not first and saved == shown:
-            output.note("saved unchanged after an error: nothing sent")
+        if refused and saved == shown:
+            output.note(f"saved unchanged after an error ({refused}): nothing sent")
             return None
         try:
             return check_document(schema, without_error(saved))
         except DocumentError as error:
-            shown, first = reopened(saved, error), False
-            # The line as the reopened file counts it (the error takes the first).
-            output.error(
-                f"/edit: line {error.line + 1}: {error.message}; "
-                "editing again (empty the file to give up)"
-            )
+            # Said in the file reopened, on its first line (which shifts the others by one).
+            shown = reopened(saved, error)
+            refused = f"line {error.line + 1}: {error.message}"
