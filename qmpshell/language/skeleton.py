@@ -23,10 +23,10 @@ TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.m
 if TYPE_CHECKING:
     from typing import Any
 
-HEADER = (
-    "// Edit the command, then save and quit to send it; empty the file to send nothing.",
-    '// Lines starting with // are comments. A "<...>" value is a placeholder to replace;',
-    "// an optional argument is a comment line: remove its // to give it.",
+HEADER = (  # each line within 78 columns
+    "// Edit the command, then save and quit to send it; empty the file to cancel.",
+    '// Lines starting with // are comments; a "<...>" value is a placeholder.',
+    "// An optional argument is a comment line: remove its // to give it.",
 )
 INDENT = "  "
 MAX_DEPTH = 3  # nested objects laid out member by member below "arguments"
@@ -189,7 +189,7 @@ def _listed(values: list[str], pad: str) -> list[str]:
     shown = values[:200]
     for index, value in enumerate(shown):
         word = f" {value}" + ("," if index < len(shown) - 1 else "")
-        if len(current) + len(word) > 88:
+        if len(current) + len(word) > 78:
             lines.append(current)
             current = f"{pad}//  "
         current += word
