@@ -53,6 +53,8 @@ async def _edit_qmp(runner: LineRunner, output: Output, buffer: Buffer) -> None:
 
     if runner.in_transaction:
         raise InputError("it lays out one command: close the transaction block first")
+    if not buffer.text.strip():
+        raise InputError("type a command name first: its arguments are laid out from the schema")
     await runner.schema_load.ensure()
     schema = runner.parser.schema
     document = document_for(schema, buffer.text)
