@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import QemuFactory
 
+from qmpshell.language.candidates import argument_candidates
 from qmpshell.language.editdoc import (
     DocumentError,
     check_document,
@@ -19,6 +20,7 @@ from qmpshell.language.editdoc import (
 )
 from qmpshell.language.schema import Schema
 from qmpshell.language.skeleton import skeleton
+from qmpshell.language.suggest import Kind, suggest
 
 pytest_plugins = ["schema_fixture"]
 
@@ -144,6 +146,14 @@ def test_a_nested_tree_typed_is_laid_out_with_its_branch(schema: Schema) -> None
         "driver": "file",
         "filename": "/tmp/x.qcow2",
     }
+
+
+def test_the_line_after_edit_is_completed_as_a_line(schema: Schema) -> None:
+    context = suggest("/edit blockdev-add driver=qcow2 fi", schema)
+    assert (context.kind, context.command, context.prefix) == (Kind.ARGUMENT, "blockdev-add", "fi")
+    assert "file" in {c.text.rstrip("=") for c in argument_candidates(schema, context)}
+    assert suggest("/edit blockd", schema).kind is Kind.COMMAND
+    assert suggest("/edit /he", schema).kind is Kind.NOTHING
 
 
 def test_the_checker_refuses_what_qemu_would(schema: Schema) -> None:

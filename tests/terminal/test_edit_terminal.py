@@ -66,8 +66,10 @@ def test_edit_blockdev_add_qcow2_error_reopens_then_it_is_sent(
         ],
     )
     screen = newcomer(extra_env={**env, "VISUAL": ""})
-    screen.type("/edit blockdev-add driver=qcow2", "Enter")
-    text = screen.wait_for(r"(?s)/edit blockdev-add driver=qcow2\n.*\nOK\s*\n\(QEMU\)")
+    screen.type("/edit blockdev-ad", "Tab")  # the LINE is completed as a line
+    screen.wait_for(r"(?m)\(QEMU\) /edit blockdev-add\s*$")  # (tmux trims a space)
+    screen.type(" driver=qcow2", "Enter")
+    text = screen.wait_for(r"(?s)/edit blockdev-add +driver=qcow2\n.*\nOK\s*\n\(QEMU\)")
     assert "Traceback" not in text and "qmpshell:" not in text  # the error was in the file
     first, second = seen(log)
     rows = [row.strip() for row in first.split("\n")]
