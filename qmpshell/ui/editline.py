@@ -11,6 +11,7 @@ Enter. The prompt is hidden while the editor runs (``in_terminal``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import InputError, QMPShellError
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
 
     from ..session.runner import LineRunner
     from .output import Output
+
+
+def editing(runner: LineRunner, output: Output) -> Callable[[Buffer], None]:
+    """What Ctrl-X Ctrl-E does to a prompt's buffer: :func:`edit_line`, as a task of the
+    prompt's application."""
+
+    def edit(buffer: Buffer) -> None:
+        from prompt_toolkit.application.current import get_app
+
+        get_app().create_background_task(edit_line(runner, output, buffer))
+
+    return edit
 
 
 async def edit_line(runner: LineRunner, output: Output, buffer: Buffer) -> None:

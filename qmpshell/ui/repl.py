@@ -40,7 +40,6 @@ from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.buffer import Buffer
     from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
@@ -104,6 +103,7 @@ class Shell:
         from prompt_toolkit.styles import Style
 
         from .completer import EscapedCompleter, HmpCompleter, ShellCompleter
+        from .editline import editing
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
@@ -139,7 +139,7 @@ class Shell:
             lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
-            key_bindings=key_bindings(self._queue, self._edit_buffer),
+            key_bindings=key_bindings(self._queue, editing(self.runner, self.output)),
             prompt_continuation=continuation,
             include_default_pygments_style=False,
             completer=EscapedCompleter(completer),
@@ -147,12 +147,6 @@ class Shell:
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )
-
-    def _edit_buffer(self, buffer: Buffer) -> None:
-        """Ctrl-X Ctrl-E: the line typed so far in the editor (:mod:`.editline`)."""
-        from .editline import edit_line
-
-        self.session.app.create_background_task(edit_line(self.runner, self.output, buffer))
 
     def _keep_edited(self, line: str) -> None:
         """A command ``/edit`` sent, kept in the QMP history as if typed."""
