@@ -47,12 +47,13 @@ def edit_text(
     command = editor_command(environ)
     if shutil.which(command[0], path=environ.get("PATH")) is None:
         raise EditorError(f"editor not found: {command[0]} (set $VISUAL or $EDITOR)")
-    directory = tempfile.mkdtemp(prefix="qmpshell-edit-")  # 0700
+    try:
+        directory = tempfile.mkdtemp(prefix="qmpshell-edit-")  # 0700
+    except OSError as exc:
+        raise EditorError(f"cannot make the editor's file: {exc.strerror}") from None
     path = os.path.join(directory, FILE_NAME)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with open(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
+        _write(path, text)
         try:
             status = subprocess.run(
                 [*command, path], env=dict(environ), check=False, preexec_fn=preexec
@@ -69,6 +70,16 @@ def edit_text(
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def _write(path: str, text: str) -> None:
+    """The document, in a file of the user's alone (0600, never through a link)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        raise EditorError(f"cannot write the editor's file {path}: {exc.strerror}") from None
+
+
 def _read_back(path: str) -> str:
     """What the editor saved: bounded, decoded leniently (a stray byte is the check's to
     refuse, not a crash)."""
@@ -76,6 +87,8 @@ def _read_back(path: str) -> str:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return ""  # the editor removed the file: as if emptied
-    with open(descriptor, encoding="utf-8", errors="replace") as file:
-        text = file.read(MAX_DOCUMENT + 1)
-    return text
+    try:
+        with open(descriptor, encoding="utf-8", errors="replace") as file:
+            return file.read(MAX_DOCUMENT + 1)
+    except OSError as exc:  # a directory saved in its place, say
+        raise EditorError(f"cannot read the editor's file back: {exc.strerror}") from None
