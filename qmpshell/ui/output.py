@@ -39,9 +39,7 @@ if TYPE_CHECKING:
     from .console import TextStream
     from .render import Renderer
 
-
-if TYPE_CHECKING:
-    T = TypeVar("T")
+    T = TypeVar("T")  # what a program given the terminal returns
 
 _CLEAR_LINE = "\r\x1b[K"  # back to the line's start, and erase it
 
