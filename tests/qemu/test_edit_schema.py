@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conftest import QemuFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qmpshell.language.candidates import argument_candidates
 from qmpshell.language.editdoc import (
@@ -25,18 +27,51 @@ from qmpshell.language.suggest import Kind, suggest
 pytest_plugins = ["schema_fixture"]
 
 
-def valid_value(schema: Schema, type_name: str, depth: int = 0) -> Any:
+class First:
+    """The choices a filler makes: the first of each (hypothesis draws them instead)."""
+
+    def pick(self, options: list[str]) -> str:
+        return options[0]
+
+    def scalar(self, kind: str) -> Any:
+        return {"string": "x", "int": 0, "number": 0.5, "boolean": True, "null": None}.get(
+            kind, "x"
+        )
+
+
+class Drawn(First):
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+    def pick(self, options: list[str]) -> str:
+        return str(self.data.draw(st.sampled_from(options)))
+
+    def scalar(self, kind: str) -> Any:
+        strategies = {
+            "string": st.text().filter(lambda text: not is_placeholder(text)),
+            "int": st.integers(0, 2**31),
+            "number": st.floats(allow_nan=False, allow_infinity=False),
+            "boolean": st.booleans(),
+            "null": st.none(),
+        }
+        return self.data.draw(strategies.get(kind, st.text()))
+
+
+FIRST = First()
+
+
+def valid_value(schema: Schema, type_name: str, depth: int = 0, choose: First = FIRST) -> Any:
     """A value of ``type_name`` QEMU's visitor would take: the first enum value, the
     required members of an object (a union's first branch), an empty array."""
     meta = schema.meta_type(type_name)
     if meta == "enum":
-        return schema.enum_values(type_name)[0]
+        return choose.pick(schema.enum_values(type_name))
     if meta == "array":
         return []
     if meta == "alternate":
         branches = schema.alternatives(type_name)  # a scalar one ends the recursion
         scalar = [b for b in branches if schema.meta_type(b) not in ("object", "array")]
-        return valid_value(schema, (scalar or branches)[0], depth)
+        return valid_value(schema, (scalar or branches)[0], depth, choose)
     if meta == "object":
         assert depth < 30, type_name
         tags: dict[str, str] = {}
@@ -46,19 +81,18 @@ def valid_value(schema: Schema, type_name: str, depth: int = 0) -> Any:
             tags[tag] = schema.enum_values(member.type)[0]
         members = schema.object_members(type_name, tags)
         return {
-            m.name: tags.get(m.name) or valid_value(schema, m.type, depth + 1)
+            m.name: tags.get(m.name) or valid_value(schema, m.type, depth + 1, choose)
             for m in members
             if not m.optional
         }
-    kind = schema.json_type(type_name)
-    return {"string": "x", "int": 0, "number": 0.5, "boolean": True, "null": None}.get(kind, "x")
+    return choose.scalar(schema.json_type(type_name))
 
 
-def filled(schema: Schema, type_name: str, value: Any) -> Any:
+def filled(schema: Schema, type_name: str, value: Any, choose: First = FIRST) -> Any:
     """``value`` with each placeholder given a valid value of its type; an object
     whose union tag is a placeholder (its branch unknown to the skeleton) given whole."""
     if is_placeholder(value):
-        return valid_value(schema, type_name)
+        return valid_value(schema, type_name, 0, choose)
     meta = schema.meta_type(type_name)
     if meta == "alternate":
         for branch in schema.alternatives(type_name):
@@ -66,22 +100,25 @@ def filled(schema: Schema, type_name: str, value: Any) -> Any:
             if (shape == "object" and isinstance(value, dict)) or (
                 shape == "array" and isinstance(value, list)
             ):
-                return filled(schema, branch, value)
+                return filled(schema, branch, value, choose)
         return value
     if meta == "array" and isinstance(value, list):
-        return [filled(schema, schema.element_type(type_name), item) for item in value]
+        return [filled(schema, schema.element_type(type_name), item, choose) for item in value]
     if meta == "object" and isinstance(value, dict):
         union = type_name
         while (tag := schema.tag(union)) is not None:
             if is_placeholder(value.get(tag)):
-                return valid_value(schema, type_name)
+                return valid_value(schema, type_name, 0, choose)
             union = schema.variant(union, str(value.get(tag))) or ""
         members = {m.name: m.type for m in schema.object_members(type_name, value)}
-        return {key: filled(schema, members.get(key, "any"), item) for key, item in value.items()}
+        return {
+            key: filled(schema, members.get(key, "any"), item, choose)
+            for key, item in value.items()
+        }
     return value
 
 
-def tagged_line(schema: Schema, name: str) -> str:
+def tagged_line(schema: Schema, name: str, choose: First = FIRST) -> str:
     """``name`` with the arguments' union tags typed (each the first value that has a
     branch), as a user who knows which branch they want types them."""
     command = schema.command(name)
@@ -95,7 +132,7 @@ def tagged_line(schema: Schema, name: str) -> str:
             )
             if m.name == tag
         )
-        case = next(v for v in schema.enum_values(member.type) if schema.variant(union, v))
+        case = choose.pick([v for v in schema.enum_values(member.type) if schema.variant(union, v)])
         words.append(f"{tag}={case}")
         union = schema.variant(union, case) or ""
     return " ".join(words)
@@ -103,20 +140,34 @@ def tagged_line(schema: Schema, name: str) -> str:
 
 def test_every_commands_skeleton_filled_in_passes_the_check(schema: Schema) -> None:
     for name in sorted(schema.commands):
-        line = tagged_line(schema, name)
-        text = skeleton(schema, line)
-        document = json.loads(without_trailing_commas(uncommented(text)))
-        arg_type = schema.commands[name].arg_type
-        if "arguments" in document:
-            document["arguments"] = filled(schema, arg_type, document["arguments"])
-        try:
-            checked = check_document(schema, json.dumps(document, indent=2))
-        except DocumentError as exc:
-            pytest.fail(f"{line}: {exc}\n{text}")
-        assert checked["execute"] == name
-        for member in schema.object_members(arg_type, checked.get("arguments", {})):
-            if not member.optional:
-                assert member.name in checked["arguments"], (line, member.name)
+        filled_in_passes(schema, name, FIRST)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_any_branch_filled_with_any_values_passes_the_check(schema: Schema, data: Any) -> None:
+    name = data.draw(st.sampled_from(sorted(schema.commands)))
+    filled_in_passes(schema, name, Drawn(data))
+
+
+def filled_in_passes(schema: Schema, name: str, choose: First) -> None:
+    """The skeleton of ``name`` (its tags typed), every placeholder filled, passes."""
+    line = tagged_line(schema, name, choose)
+    text = skeleton(schema, line)
+    document = json.loads(without_trailing_commas(uncommented(text)))
+    arg_type = schema.commands[name].arg_type
+    if "arguments" in document:
+        document["arguments"] = filled(schema, arg_type, document["arguments"], choose)
+    try:
+        checked = check_document(schema, json.dumps(document, indent=2))
+    except DocumentError as exc:
+        pytest.fail(f"{line}: {exc}\n{text}")
+    assert checked["execute"] == name
+    for member in schema.object_members(arg_type, checked.get("arguments", {})):
+        if not member.optional:
+            assert member.name in checked["arguments"], (line, member.name)
 
 
 def test_blockdev_add_qcow2_shows_its_branch(schema: Schema) -> None:
