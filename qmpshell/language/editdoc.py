@@ -231,7 +231,8 @@ def reopened(text: str, error: DocumentError) -> str:
     """The document for the next round: the error (its line counted in the reopened
     file) as a comment line on top, in place of the previous round's."""
     body = without_error(text)
-    return f"{ERROR_MARK}line {error.line + 1}: {error.message}\n{body}"
+    message = error.message.replace("\r", "\\r").replace("\n", "\\n")  # one line, a key's newline
+    return f"{ERROR_MARK}line {error.line + 1}: {message}\n{body}"
 
 
 def without_error(text: str) -> str:

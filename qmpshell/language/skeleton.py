@@ -11,8 +11,10 @@ placeholders) are :mod:`.editdoc`'s — pure.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from ..errors import InputError
+from ..records import Record
 from .editdoc import placeholder
 from .schema import Member, Schema
 from .spelling import close_names, did_you_mean
@@ -47,18 +49,22 @@ def skeleton(schema: Schema | None, line: str) -> str:
     name = words[0].text
     # A half-typed last word (no '=' yet) is left out, as it would be on Tab.
     tree = build_tree([word for word in words[1:] if word.key is not None])
+    return _document(schema, name, tree, words[0].start)
+
+
+def _document(schema: Schema | None, name: str, given: Given, column: int) -> str:
     lines = list(HEADER)
     if schema is None:
-        arguments = untyped_tree(tree)
+        arguments = {key: _plain(node) for key, node in given.items()}
         document = {"execute": name, **({"arguments": arguments} if arguments else {})}
         lines.extend(json.dumps(document, indent=2, ensure_ascii=False).split("\n"))
         return "\n".join(lines) + "\n"
     command = schema.command(name)
     if command is None:
         hint = did_you_mean(close_names(name, schema.commands))
-        raise InputError(f"unknown command '{name}'{hint}", words[0].start)
+        raise InputError(f"unknown command '{name}'{hint}", column)
     builder = _Builder(schema, name)
-    body = builder.members(command.arg_type, tree, 2, "")
+    body = builder.members(command.arg_type, given, 2, "")
     lines.append("{")
     if body:
         lines.append(f'{INDENT}"execute": {_json(name)},')
@@ -71,14 +77,41 @@ def skeleton(schema: Schema | None, line: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def raw_document(text: str) -> str:
-    """The document for a raw JSON line typed so far: itself, indented when it is a
-    whole object, else as typed (to be finished in the editor)."""
+def raw_document(schema: Schema | None, text: str) -> str:
+    """The document for a raw JSON line typed so far: a whole command is laid out as
+    shorthand is, its arguments given (its optional arguments listed); an object with
+    an id, or text that is not JSON yet, as it is (to be finished in the editor)."""
     try:
         value = json.loads(text)
     except ValueError:
         return text if text.endswith("\n") else text + "\n"
+    name = value.get("execute") if isinstance(value, dict) else None
+    arguments = value.get("arguments", {}) if isinstance(value, dict) else None
+    if (
+        isinstance(name, str)
+        and isinstance(arguments, dict)
+        and set(value) <= {"execute", "arguments"}
+        and (schema is None or schema.command(name) is not None)
+    ):
+        return _document(schema, name, {k: JSONValue(v) for k, v in arguments.items()}, 0)
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+class JSONValue(Record):
+    """A value given as JSON (a raw line's), not as shorthand text."""
+
+    value: Any
+
+
+# What is given of an object: shorthand's tree, or a raw line's JSON values.
+Given = Mapping[str, "Tree | Value | JSONValue"]
+
+
+def _plain(node: Tree | Value | JSONValue) -> Any:
+    """A given value's JSON, by the untyped rules for shorthand."""
+    if isinstance(node, JSONValue):
+        return node.value
+    return untyped_tree(node) if isinstance(node, dict) else untyped_tree({"": node})[""]
 
 
 class _Builder:
@@ -89,13 +122,11 @@ class _Builder:
         self.command = command
         self.typer = Typer(schema)
 
-    def members(self, type_name: str, tree: Tree, depth: int, path: str) -> list[str]:
-        """The lines of an object's members at ``depth`` indents: typed, required,
+    def members(self, type_name: str, tree: Given, depth: int, path: str) -> list[str]:
+        """The lines of an object's members at ``depth`` indents: given, required,
         optional (commented); every entry ends with a comma (the document allows it)."""
         schema = self.schema
-        tags = {
-            key: node.text for key, node in tree.items() if isinstance(node, Value)
-        }  # a union's branch from the tag typed
+        tags = {key: _tag(node) for key, node in tree.items()}  # a union's branch from its tag
         members = schema.object_members(type_name, tags)
         known = {member.name for member in members}
         pad = INDENT * depth
@@ -111,21 +142,28 @@ class _Builder:
                 optional.append(f"{pad}{COMMENTED}{_json(member.name)}: {value},")
         for name, node in tree.items():  # not members: kept, for the check to name
             if name not in known:
-                given = untyped_tree(node) if isinstance(node, dict) else node.text
-                typed.append(f"{pad}{_json(name)}: {_json(given)},")
+                typed.append(f"{pad}{_json(name)}: {_json(_plain(node))},")
         return typed + required + optional
 
-    def typed(self, member: Member, node: Tree | Value, depth: int, path: str) -> str:
-        """A value typed on the line, as JSON; a nested tree laid out as an object."""
-        if isinstance(node, Value):
+    def typed(self, member: Member, node: Tree | Value | JSONValue, depth: int, path: str) -> str:
+        """A value given, as JSON; a nested tree (or JSON object) laid out as an object."""
+        object_type = self.schema.object_type(member.type)
+        given: Given
+        if isinstance(node, JSONValue):
+            if not isinstance(node.value, dict) or object_type is None:
+                return _json(node.value)
+            given = {key: JSONValue(value) for key, value in node.value.items()}
+        elif isinstance(node, Value):
             try:
                 return _json(self.typer.value(member.type, node, path + member.name))
             except InputError:
                 return _json(node.text)  # a bad value: the check after editing names it
-        object_type = self.schema.object_type(member.type)
-        if object_type is None:
+        elif object_type is None:
             return _json(untyped_tree(node))
-        inner = self.members(object_type, node, depth + 1, f"{path}{member.name}.")
+        else:
+            given = node
+        assert object_type is not None
+        inner = self.members(object_type, given, depth + 1, f"{path}{member.name}.")
         return "{\n" + "\n".join(inner) + f"\n{INDENT * depth}}}"
 
     def required(self, member: Member, depth: int, path: str) -> list[str]:
@@ -197,6 +235,13 @@ def _listed(values: list[str], pad: str) -> list[str]:
         current += f" ... ({len(values) - len(shown)} more)"
     lines.append(current)
     return lines
+
+
+def _tag(node: Tree | Value | JSONValue) -> str:
+    """A given value as the tag of a union ("" when it cannot be one)."""
+    if isinstance(node, Value):
+        return node.text
+    return node.value if isinstance(node, JSONValue) and isinstance(node.value, str) else ""
 
 
 def _json(value: Any) -> str:

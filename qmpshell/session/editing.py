@@ -42,7 +42,7 @@ def document_for(schema: Schema | None, line: str) -> str:
     if not text:
         raise InputError(USAGE)
     if is_raw_json(text):
-        return raw_document(text)
+        return raw_document(schema, text)
     first = text.split()[0]
     if first.startswith("/"):
         raise InputError("a meta-command is not edited: /edit lays out QMP commands", 0)

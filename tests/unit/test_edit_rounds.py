@@ -75,5 +75,16 @@ def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
     ]:
         with pytest.raises(InputError, match=message):
             document_for(SCHEMA, line)
-    assert document_for(SCHEMA, '{"execute": "add"}') == '{\n  "execute": "add"\n}\n'
+    # A whole raw command is laid out as shorthand is; an unfinished one kept as typed.
+    laid_out = document_for(SCHEMA, '{"execute": "add", "arguments": {"driver": "file", "x": 1}}')
+    rows = [row.strip() for row in laid_out.split("\n")]
+    assert rows[rows.index('"driver": "file",') :][:4] == [
+        '"driver": "file",',
+        '"x": 1,',
+        '"filename": "<str>",',
+        '// "node-name": "<str>",',
+    ]
+    assert document_for(SCHEMA, '{"execute": "add", "id": 1}') == (
+        '{\n  "execute": "add",\n  "id": 1\n}\n'
+    )
     assert document_for(SCHEMA, '{"execute": "add", ') == '{"execute": "add",\n'

@@ -205,6 +205,14 @@ def test_the_document_itself_must_be_a_command() -> None:
         check_document(None, '{"execute": "x", "arguments": {"a": NaN}}')
 
 
+def test_an_error_naming_a_key_with_a_newline_stays_one_comment_line() -> None:
+    text = '{"execute": "add", "arguments": {"driver": "file", "filename": "x", "a\\nb": 1}}'
+    with pytest.raises(DocumentError) as error:
+        check_document(SCHEMA, text)
+    again = reopened(text, error.value)
+    assert again.split("\n")[1] == text and "'a\\nb'" in again.split("\n")[0]
+
+
 def test_a_reopened_document_has_one_error_on_top_counted_in_it() -> None:
     text = '// header\n{"execute": "add",\n "arguments": {"driver": "<D>"}}'
     with pytest.raises(DocumentError) as first:
