@@ -133,3 +133,17 @@ def test_giving_up_leaves_the_line_and_sends_nothing(newcomer: Any, tmp_path: Pa
     screen.type("/edit device_dl", "Enter")
     screen.wait_for(r"unknown command 'device_dl'; did you mean 'device_del'")
     assert len(seen(log)) == 4  # no editor for a command that does not exist
+
+
+def test_a_secret_sent_from_the_editor_stays_out_of_history(newcomer: Any, tmp_path: Path) -> None:
+    env, log = scripted_editor(tmp_path, [[['"password": "<str>"', '"password": "hunter2"']]])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=140)
+    screen.type("/edit set_password protocol=vnc", "Enter")
+    screen.wait_for(r"(?s)/edit set_password protocol=vnc\n.*Error \(GenericError\).*\n\(QEMU\)")
+    screen.type("query-name", "Enter")  # a line after it, to show history is written
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")
+    history = (tmp_path / "state" / "qmpshell" / "history").read_text()
+    assert "query-name" in history
+    assert "+/edit set_password protocol=vnc\n" in history  # no secret in that line
+    assert "hunter2" not in history and '"set_password"' not in history
+    assert len(seen(log)) == 1
