@@ -31,7 +31,9 @@ HEADER = (  # each line within 78 columns
     "// An optional argument is a comment line: remove its // to give it.",
 )
 INDENT = "  "
-MAX_DEPTH = 3  # nested objects laid out member by member below "arguments"
+COMMENTED = "// "  # before an optional member's line
+TOP = 2  # the indent of the arguments' members
+NESTED_LEVELS = 3  # levels of required objects laid out member by member below them
 INLINE_WIDTH = 100  # an optional nested object shown inline when its line fits
 ENUM_WIDTH = 60  # an enum's values listed in its placeholder up to this length
 
@@ -64,7 +66,7 @@ def _document(schema: Schema | None, name: str, given: Given, column: int) -> st
         hint = did_you_mean(close_names(name, schema.commands))
         raise InputError(f"unknown command '{name}'{hint}", column)
     builder = _Builder(schema, name)
-    body = builder.members(command.arg_type, given, 2, "")
+    body = builder.members(command.arg_type, given, TOP, "")
     lines.append("{")
     if body:
         lines.append(f'{INDENT}"execute": {_json(name)},')
@@ -172,7 +174,7 @@ class _Builder:
         pad = INDENT * depth
         key = f"{pad}{_json(member.name)}: "
         schema = self.schema
-        if schema.meta_type(member.type) == "object" and depth < MAX_DEPTH + 2:
+        if schema.meta_type(member.type) == "object" and depth < TOP + NESTED_LEVELS:
             inner = self.members(member.type, {}, depth + 1, f"{path}{member.name}.")
             return [key + "{", *inner, f"{pad}}},"]
         lines = []
@@ -185,12 +187,12 @@ class _Builder:
 
     def inline(self, type_name: str, depth: int) -> str:
         """A value to give, on one line: a placeholder, an array of one, an object's
-        members when they fit (required ones first), else ``"<object>"``."""
+        members when they fit (else its required ones only; else ``"<object>"``)."""
         schema = self.schema
         meta = schema.meta_type(type_name)
         if meta == "array":
             return f"[{self.inline(schema.element_type(type_name), depth)}]"
-        if meta == "object" and depth <= MAX_DEPTH:
+        if meta == "object" and depth <= NESTED_LEVELS:
             members = schema.members(type_name)
             for chosen in (members, [m for m in members if not m.optional]):
                 text = self._inline_object(chosen, depth)
@@ -216,9 +218,6 @@ class _Builder:
         if meta == "builtin":
             return placeholder({"any": "value", "number": "number"}.get(type_name, type_name))
         return placeholder(schema.describe(type_name))
-
-
-COMMENTED = "// "
 
 
 def _listed(values: list[str], pad: str) -> list[str]:
