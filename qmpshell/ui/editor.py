@@ -89,6 +89,6 @@ def _read_back(path: str) -> str:
         return ""  # the editor removed the file: as if emptied
     try:
         with open(descriptor, encoding="utf-8", errors="replace") as file:
-            return file.read(MAX_DOCUMENT + 1)
+            return file.read(MAX_DOCUMENT + 1).removeprefix("\ufeff")  # an editor's BOM
     except OSError as exc:  # a directory saved in its place, say
         raise EditorError(f"cannot read the editor's file back: {exc.strerror}") from None
