@@ -139,6 +139,7 @@ def member_type(schema: Schema, type_name: str, path: tuple[str, ...], tree: Tre
 
 
 _KEY_TEXT = re.compile(r"[^\s=\"']*\Z")
+_EDIT = re.compile(r"\s*/edit\s+")
 
 
 def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> Context:
@@ -158,6 +159,10 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
         if watched.startswith("/"):
             return Context(Kind.NOTHING)  # an HMP line: the QMP completer has nothing
         return suggest(watched, schema)
+    edited = _EDIT.match(text)
+    if edited is not None:  # /edit LINE: the LINE is completed as a QMP line
+        line = text[edited.end() :]
+        return suggest(line, schema) if not line.startswith(("/", "{")) else Context(Kind.NOTHING)
     split = _current_word(text)
     if split is None:
         return Context(Kind.NOTHING)

@@ -57,6 +57,11 @@ class Typer:
             )
         return {"type": name, "data": self._object(data, tree, "", f"for action {name}", column)}
 
+    def value(self, type_name: str, value: Value, path: str) -> Any:
+        """One value typed on a line as the JSON of ``type_name`` (``path`` names it in
+        an error)."""
+        return self._value(type_name, value, path)
+
     # -- objects ------------------------------------------------------------------------
 
     def _object(

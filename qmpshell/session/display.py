@@ -54,6 +54,10 @@ class Display(Protocol):
     def watch_frame(self, frame: Frame) -> None:
         """A run of ``/watch`` in the interactive shell, drawn in place of the run before."""
 
+    async def edit(self, text: str) -> str | None:
+        """The user's editor run on ``text`` (``/edit``): what was saved, or None when
+        it could not run or failed (said already). The interactive shell's only."""
+
     def long_text(self, text: str) -> None:
         """Text that may be taller than the screen (help): paged when it is."""
 

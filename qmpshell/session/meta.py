@@ -47,6 +47,11 @@ HELP = {
         "wait until a job (or 'migration') ends, for ever or TIMEOUT seconds; "
         "fails if it failed or was cancelled"
     ),
+    "/edit COMMAND [key=value ...]": (
+        "write a command in $VISUAL or $EDITOR: JSON laid out from the schema, required "
+        "arguments to fill in, optional ones commented; checked on save, then sent "
+        "(Ctrl-X Ctrl-E does it for the line typed at the prompt)"
+    ),
     "/hmp [LINE]": "switch to the human monitor (HMP), or run one HMP line",
     "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
     "/save [-f] FILE": (
@@ -69,6 +74,7 @@ class MetaCommands:
         self._line = ""  # the whole meta-command line, as typed (but for outer spaces)
         self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
         self.waiting: Waiting | JobWaiting | None = None  # while /wait or /job wait waits
+        self.on_edited: Callable[[str], None] | None = None  # told each line /edit sends
         self._table: dict[str, Callable[[list[str]], Awaitable[bool]]] = {
             "/help": self._help,
             "/events": self._events,
@@ -76,6 +82,7 @@ class MetaCommands:
             "/watch": self._watch,
             "/jobs": self._jobs,
             "/job": self._job,
+            "/edit": self._edit,
             "/hmp": self._hmp,
             "/qmp": self._qmp,
             "/save": self._save,
@@ -250,6 +257,12 @@ class MetaCommands:
         secrets = f"; {left} with a secret left out" if left else ""
         runner.output.note(f"{count} line{'s' if count != 1 else ''} saved to {path}{secrets}")
         return True
+
+    async def _edit(self, args: list[str]) -> bool:
+        from .editing import edit_command
+
+        column = len(self._line) - len(self._line.split(None, 1)[1]) if args else 0
+        return await edit_command(self.runner, self._rest, column, self._at)
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output

@@ -71,6 +71,9 @@ class MetaCommands(Protocol):
     def waiting(self) -> Waiting | None:
         """What a running ``/wait`` waits for, for the toolbar."""
 
+    # Told each line ``/edit`` sends (the interactive shell keeps it in its history).
+    on_edited: Callable[[str], None] | None
+
     async def run(self, line: str, where: str = "") -> bool:
         """Run meta-command line ``line``; False when it failed."""
 

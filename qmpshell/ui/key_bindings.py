@@ -1,5 +1,6 @@
-"""The prompt's key bindings: Tab, Enter inside an open JSON object, and pasting several
-lines (interactive only; prompt_toolkit is imported when they are made)."""
+"""The prompt's key bindings: Tab, Enter inside an open JSON object, pasting several
+lines, and Ctrl-X Ctrl-E (the line in the editor) (interactive only; prompt_toolkit is
+imported when they are made)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ if TYPE_CHECKING:
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 
-def key_bindings(queue: Callable[[list[str], str], None]) -> KeyBindings:
+def key_bindings(
+    queue: Callable[[list[str], str], None], edit: Callable[[Buffer], None] | None = None
+) -> KeyBindings:
     """Enter inside a raw JSON object whose braces are still open starts a new line.
     A paste of several lines runs each, in order, as a terminal with readline does:
-    the first is accepted at once, ``queue(rest, unfinished)`` takes the others."""
+    the first is accepted at once, ``queue(rest, unfinished)`` takes the others.
+    Ctrl-X Ctrl-E, as in bash, hands the buffer to ``edit`` (the editor's round)."""
     from prompt_toolkit.application.current import get_app
     from prompt_toolkit.filters import Condition, emacs_insert_mode, vi_insert_mode
     from prompt_toolkit.key_binding import KeyBindings
@@ -48,6 +52,12 @@ def key_bindings(queue: Callable[[list[str], str], None]) -> KeyBindings:
         queue(entries[1:], rest + document.text_after_cursor)
         buffer.text = entries[0]
         buffer.validate_and_handle()
+
+    if edit is not None:
+
+        @bindings.add("c-x", "c-e", filter=emacs_insert_mode | vi_insert_mode)
+        def _(event: KeyPressEvent) -> None:
+            edit(event.current_buffer)
 
     return bindings
 

@@ -33,12 +33,13 @@ from .console import Console
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
 
     from ..session.watching import Frame
     from .console import TextStream
     from .render import Renderer
 
+    T = TypeVar("T")  # what a program given the terminal returns
 
 _CLEAR_LINE = "\r\x1b[K"  # back to the line's start, and erase it
 
@@ -348,18 +349,13 @@ class Output:
 
     async def _page(self, text: str) -> bool:
         """Run the pager (``$PAGER``, default ``less``) on ``text``; False if it cannot
-        start. Ctrl-C belongs to the pager, and must not cancel anything in the shell
-        once the pager is gone: SIGINT is blocked in the loop's thread and the pager's
-        thread while it runs (the pager's process unblocks it), and the Ctrl-Cs the pager
-        acted on are dropped afterwards."""
-        import asyncio
+        start (Ctrl-C is the pager's: :meth:`_child_has_terminal`)."""
         import subprocess
 
         command, env = self.console.pager()
         data = text.encode("utf-8", "replace") + b"\n"
 
         def run() -> bool:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 subprocess.run(
                     command, input=data, env=env, check=False, preexec_fn=_unblock_sigint
@@ -368,14 +364,57 @@ class Output:
                 return False
             return True
 
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        self.paging = True  # a Ctrl-C another thread takes is the pager's too
+        return await self._child_has_terminal(run)
+
+    async def edit(self, text: str) -> str | None:
+        """Run the user's editor on ``text`` (:mod:`qmpshell.ui.editor`) and return what
+        was saved; None when it could not run or failed (said). What would be written
+        meanwhile (events) is held until the editor is done."""
+        from .editor import EditorError, edit_text
+        from .typeahead import cooked
+
+        def run() -> str:
+            with cooked(self.console.stdin):
+                return edit_text(text, self.console.environ, _unblock_sigint)
+
+        holding = self._held is None
+        if holding:
+            self.stream.flush()
+            self._held = []
         try:
-            return await asyncio.to_thread(run)
+            return await self._child_has_terminal(run)
+        except EditorError as exc:
+            failure: str | None = str(exc)
+        finally:
+            if holding:
+                held, self._held = self._held, None
+                for stream, written in held or ():
+                    stream.write(written)
+                self.flush()
+                self.errors.flush()
+        self.error(failure or "the editor failed")
+        return None
+
+    async def _child_has_terminal(self, run: Callable[[], T]) -> T:
+        """``run`` on a thread, while a program it starts (the pager, the editor) has
+        the terminal. Ctrl-C belongs to that program, and must not cancel anything in
+        the shell once it is gone: SIGINT is blocked in the loop's thread and the
+        worker's while it runs (the program's process unblocks it: ``_unblock_sigint``
+        as its ``preexec_fn``), and the Ctrl-Cs it acted on are dropped afterwards."""
+        import asyncio
+
+        def blocked() -> T:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            return run()
+
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self.paging = True  # a Ctrl-C another thread takes is the program's too
+        try:
+            return await asyncio.to_thread(blocked)
         finally:
             self.paging = False
             while signal.sigtimedwait({signal.SIGINT}, 0) is not None:
-                pass  # drop the Ctrl-Cs the pager already acted on
+                pass  # drop the Ctrl-Cs the program already acted on
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 

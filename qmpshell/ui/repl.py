@@ -103,6 +103,7 @@ class Shell:
         from prompt_toolkit.styles import Style
 
         from .completer import MARKED, EscapedCompleter, HmpCompleter, ShellCompleter
+        from .editline import editing
         from .history import make_history
         from .key_bindings import key_bindings
         from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
@@ -139,7 +140,7 @@ class Shell:
             lexer=lexer,
             style=Style.from_dict(style),
             bottom_toolbar=self._toolbar,
-            key_bindings=key_bindings(self._queue),
+            key_bindings=key_bindings(self._queue, editing(self.runner, self.output)),
             prompt_continuation=continuation,
             include_default_pygments_style=False,
             completer=EscapedCompleter(completer),
@@ -147,6 +148,12 @@ class Shell:
             complete_while_typing=self.settings.complete_while_typing,
             complete_in_thread=False,
         )
+
+    def _keep_edited(self, line: str) -> None:
+        """A command ``/edit`` sent, kept in the QMP history as if typed."""
+        session = self._sessions.get(Mode.QMP)
+        if session is not None:
+            session.history.append_string(line)
 
     def _fault(self, text: str) -> tuple[int, int] | None:
         """The span of ``text`` the parser would refuse, for the input highlighter."""
@@ -291,6 +298,7 @@ class Shell:
             reconnect.on_attempt = self._redraw
         self.output.text(banner(self.runner))
         self.runner.jobs.listeners.append(self._redraw)  # each poll moves the bars
+        self.runner.meta.on_edited = self._keep_edited
         self._preload()
         watcher = asyncio.ensure_future(self._watch_connection())
         try:

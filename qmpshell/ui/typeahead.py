@@ -53,3 +53,25 @@ def _set(fd: int, attributes: list[Any]) -> None:
     # A terminal gone away (a hang-up) has nothing to keep or give back.
     with suppress(termios.error):
         termios.tcsetattr(fd, termios.TCSANOW, attributes)
+
+
+@contextmanager
+def cooked(stdin: TextIO | None = None) -> Iterator[None]:
+    """While another program has the terminal (the editor of ``/edit``): echo and line
+    editing back, as the user's shell gives a terminal to what it runs; the quiet (or
+    raw) mode found is put back afterwards. Nothing changes when stdin is no terminal."""
+    stream = sys.stdin if stdin is None else stdin
+    try:
+        fd = stream.fileno()
+        before = termios.tcgetattr(fd)
+    except (AttributeError, ValueError, OSError, termios.error):
+        yield
+        return
+    usual = termios.tcgetattr(fd)
+    usual[LFLAG] |= termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG
+    usual[IFLAG] |= termios.ICRNL
+    _set(fd, usual)
+    try:
+        yield
+    finally:
+        _set(fd, before)

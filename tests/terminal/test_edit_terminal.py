@@ -1,0 +1,149 @@
+"""Journeys: a command written in the editor (/edit, Ctrl-X Ctrl-E) from a fresh HOME,
+against a real QEMU. The editor is a small script set as $EDITOR: it records each file
+it is given, then makes that round's edit (replacements, an emptied file, a failure)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+EDITOR = """\
+import json, os, sys
+path, log = sys.argv[-1], os.environ["EDIT_LOG"]
+rounds = json.load(open(os.environ["EDIT_ROUNDS"]))
+text = open(path).read()
+done = open(log).read().count("\\n=====\\n") if os.path.exists(log) else 0
+with open(log, "a") as f:
+    f.write(text + "\\n=====\\n")
+edit = rounds[done] if done < len(rounds) else []
+if edit == "fail":
+    sys.exit(1)
+if edit == "empty":
+    text = ""
+for old, new in edit if isinstance(edit, list) else ():
+    assert old in text, old
+    text = text.replace(old, new)
+open(path, "w").write(text)
+"""
+
+
+def scripted_editor(tmp_path: Path, rounds: list[Any]) -> tuple[dict[str, str], Path]:
+    """The environment that makes the script the editor, and the log of what it saw."""
+    script = tmp_path / "editor.py"
+    script.write_text(EDITOR)
+    (tmp_path / "rounds.json").write_text(json.dumps(rounds))
+    log = tmp_path / "edits.log"
+    env = {
+        "EDITOR": f"{sys.executable} {script}",
+        "EDIT_LOG": str(log),
+        "EDIT_ROUNDS": str(tmp_path / "rounds.json"),
+    }
+    env.pop("VISUAL", None)
+    return env, log
+
+
+def seen(log: Path) -> list[str]:
+    """Each document the editor was given, in order."""
+    return log.read_text().split("\n=====\n")[:-1]
+
+
+def test_edit_blockdev_add_qcow2_error_reopens_then_it_is_sent(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    image = tmp_path / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "16M"], check=True)
+    env, log = scripted_editor(
+        tmp_path,
+        [
+            [['"node-name": "<str>"', '"node-name": "disk0"']],
+            [
+                ['"<object or str>"', json.dumps({"driver": "file", "filename": str(image)})],
+                ['// "read-only": "<bool>",', '"read-only": true,'],
+            ],
+        ],
+    )
+    screen = newcomer(extra_env={**env, "VISUAL": ""})
+    screen.type("/edit blockdev-ad", "Tab")  # the LINE is completed as a line
+    screen.wait_for(r"(?m)\(QEMU\) /edit blockdev-add\s*$")  # (tmux trims a space)
+    screen.type(" driver=qcow2", "Enter")
+    text = screen.wait_for(r"(?s)/edit blockdev-add +driver=qcow2\n.*\nOK\s*\n\(QEMU\)")
+    assert "Traceback" not in text and "qmpshell:" not in text  # the error was in the file
+    first, second = seen(log)
+    rows = [row.strip() for row in first.split("\n")]
+    assert '"driver": "qcow2",' in rows
+    assert '"node-name": "<str>",' in rows
+    assert '"file": "<object or str>",' in rows  # qcow2's branch, required
+    assert '// "backing": "<object or str or null>",' in rows  # and its optional members
+    assert second.startswith("// error: line 10: 'file' still holds its placeholder")
+    assert second.split("\n")[9].strip().startswith('"file"')  # line 10 of the reopened file
+    assert '"node-name": "disk0"' in second  # the first round's edit kept
+    # It ran: the node is there to delete, and the line sent is in the history as
+    # compact JSON.
+    screen.type("blockdev-del node-name=disk0", "Enter")
+    screen.wait_for(r"blockdev-del node-name=disk0\s*\nOK\s*\n\(QEMU\)")
+    screen.type("Up", "Up")
+    screen.wait_for(
+        r'\(QEMU\) \{"execute":"blockdev-add","arguments":\{"driver":"qcow2","node-name":"disk0"'
+    )
+
+
+def test_ctrl_x_ctrl_e_lays_out_the_half_typed_line_and_runs_it(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    env, log = scripted_editor(
+        tmp_path,
+        [
+            [['// "read-zeroes": "<bool>",', '"read-zeroes": "yes",']],
+            [['"read-zeroes": "yes"', '"read-zeroes": true']],
+        ],
+    )
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=120)
+    screen.type("blockdev-add driver=null-co node-name=n0 si")
+    screen.wait_for(r"\(QEMU\) blockdev-add driver=null-co node-name=n0 si")
+    screen.type("C-x", "C-e")
+    text = screen.wait_for(
+        r'(?s)\(QEMU\) \{"execute":"blockdev-add","arguments":\{"driver":"null-co",'
+        r'"node-name":"n0","read-zeroes":true\}\}\s*\nOK\s*\n\(QEMU\)'
+    )
+    assert "qmpshell:" not in text  # the error was in the file
+    first, second = seen(log)
+    assert '"node-name": "n0",' in first and '"si"' not in first  # the half word left out
+    error = "'read-zeroes' expects a boolean, got the string 'yes'"
+    assert second.startswith("// error: line ") and error in second.split("\n")[0]
+    line = int(second.split()[3].rstrip(":"))
+    assert second.split("\n")[line - 1].strip() == '"read-zeroes": "yes",'  # the line named
+
+
+def test_giving_up_leaves_the_line_and_sends_nothing(newcomer: Any, tmp_path: Path) -> None:
+    env, log = scripted_editor(tmp_path, ["empty", "fail", [], []])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=140)
+    screen.type("device_del id=nic", "C-x", "C-e")
+    screen.wait_for(r"(?s)the file was emptied: nothing sent.*\(QEMU\) device_del id=nic\s*\n")
+    screen.type("C-x", "C-e")  # the editor fails (vim's :cq)
+    screen.wait_for(r"(?s)the editor exited with status 1; nothing sent.*\(QEMU\) device_del id=")
+    screen.type("C-u", "/edit device_del", "Enter")  # saved unchanged: a placeholder, twice
+    screen.wait_for(
+        r"saved unchanged after an error \(line 8: 'id' still holds its placeholder "
+        r'"<str>": give it a value\): nothing sent\s*\n\(QEMU\)'
+    )
+    assert len(seen(log)) == 4
+    screen.type("/edit device_dl", "Enter")
+    screen.wait_for(r"unknown command 'device_dl'; did you mean 'device_del'")
+    assert len(seen(log)) == 4  # no editor for a command that does not exist
+
+
+def test_a_secret_sent_from_the_editor_stays_out_of_history(newcomer: Any, tmp_path: Path) -> None:
+    env, log = scripted_editor(tmp_path, [[['"password": "<str>"', '"password": "hunter2"']]])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=140)
+    screen.type("/edit set_password protocol=vnc", "Enter")
+    screen.wait_for(r"(?s)/edit set_password protocol=vnc\n.*Error \(GenericError\).*\n\(QEMU\)")
+    screen.type("query-name", "Enter")  # a line after it, to show history is written
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")
+    history = (tmp_path / "state" / "qmpshell" / "history").read_text()
+    assert "query-name" in history
+    assert "+/edit set_password protocol=vnc\n" in history  # no secret in that line
+    assert "hunter2" not in history and '"set_password"' not in history
+    assert len(seen(log)) == 1

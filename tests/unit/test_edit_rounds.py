@@ -1,0 +1,90 @@
+"""/edit's rounds with a fake editor: a refusal reopens the file with the error on top,
+giving up (an emptied file, an error saved unchanged, a failed editor) sends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from test_editdoc import SCHEMA
+
+from qmpshell.errors import InputError
+from qmpshell.session.editing import document_for, edit_rounds
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.said.append(text)
+
+
+def rounds(*edits: Callable[[str], str | None]) -> tuple[Any, list[str], list[str]]:
+    """Run the rounds on ``add driver=file``'s document, each edit one round."""
+    shown: list[str] = []
+    notes = Notes()
+    queue = list(edits)
+
+    async def editor(text: str) -> str | None:
+        shown.append(text)
+        return queue.pop(0)(text)
+
+    document = document_for(SCHEMA, "add driver=file")
+    result = asyncio.run(edit_rounds(notes, SCHEMA, document, editor))  # type: ignore[arg-type]
+    return result, shown, notes.said
+
+
+def test_a_refusal_reopens_with_the_error_then_a_good_document_is_the_command() -> None:
+    result, shown, said = rounds(
+        lambda text: text.replace('"filename": "<str>"', '"filename": 5'),
+        lambda text: text.replace('"filename": 5', '"filename": "/tmp/x"'),
+    )
+    assert result == {"execute": "add", "arguments": {"driver": "file", "filename": "/tmp/x"}}
+    first_line = shown[1].split("\n")[0]
+    assert first_line == "// error: line 9: 'filename' expects a string, got an integer (5)"
+    assert shown[1].split("\n")[8].strip() == '"filename": 5,'
+    assert not said
+
+
+@pytest.mark.parametrize(
+    ("edits", "note"),
+    [
+        ((lambda text: "",), "the file was emptied: nothing sent"),
+        (
+            (lambda text: text, lambda text: text),
+            "saved unchanged after an error (line 9: 'filename' still",
+        ),
+        ((lambda text: None,), None),
+    ],
+)
+def test_giving_up_sends_nothing(edits: Any, note: str | None) -> None:
+    result, _, said = rounds(*edits)
+    assert result is None
+    assert said[0].startswith(note) if note else not said, said
+
+
+def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
+    for line, message in [
+        ("", "usage: /edit COMMAND"),
+        ("/help", "a meta-command is not edited"),
+        ("transaction(", "/edit lays out one command"),
+        ("ad", "unknown command 'ad'; did you mean 'add'"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            document_for(SCHEMA, line)
+    # A whole raw command is laid out as shorthand is; an unfinished one kept as typed.
+    laid_out = document_for(SCHEMA, '{"execute": "add", "arguments": {"driver": "file", "x": 1}}')
+    rows = [row.strip() for row in laid_out.split("\n")]
+    assert rows[rows.index('"driver": "file",') :][:4] == [
+        '"driver": "file",',
+        '"x": 1,',
+        '"filename": "<str>",',
+        '// "node-name": "<str>",',
+    ]
+    assert document_for(SCHEMA, '{"execute": "add", "id": 1}') == (
+        '{\n  "execute": "add",\n  "id": 1\n}\n'
+    )
+    assert document_for(SCHEMA, '{"execute": "add", ') == '{"execute": "add",\n'
