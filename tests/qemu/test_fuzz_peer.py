@@ -160,10 +160,10 @@ class Recorder:
         self.transcript = transcript
         self.received: list[Any] = []
 
-    def record(self, direction: str, message: Any) -> None:
+    def record(self, direction: str, message: Any, *, user: bool = False) -> None:
         if direction == "recv":
             self.received.append(message)
-        self.transcript.record(direction, message)
+        self.transcript.record(direction, message, user=user)
 
 
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
