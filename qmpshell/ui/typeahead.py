@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import termios
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
@@ -28,6 +28,37 @@ def kept_for_the_prompt(stdin: TextIO | None = None) -> Iterator[None]:
     """Between prompts, the terminal of ``stdin`` (default ``sys.stdin``) neither echoes
     nor edits lines; on the way out it is given back as it was. Nothing changes when
     stdin is no terminal."""
+
+    def quiet(attributes: list[Any]) -> None:
+        # What prompt_toolkit's raw mode turns off, but signals: Ctrl-C must still stop a
+        # command. Enter stays a carriage return (no ICRNL), as the prompt reads it.
+        attributes[LFLAG] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)
+        attributes[IFLAG] &= ~(termios.ICRNL | termios.INLCR | termios.IGNCR)
+        attributes[CC][termios.VMIN] = 1
+        attributes[CC][termios.VTIME] = 0
+
+    with _changed(stdin, quiet):
+        yield
+
+
+@contextmanager
+def cooked(stdin: TextIO | None = None) -> Iterator[None]:
+    """While another program has the terminal (the editor of ``/edit``): echo and line
+    editing back, as the user's shell gives a terminal to what it runs; the quiet (or
+    raw) mode found is put back afterwards. Nothing changes when stdin is no terminal."""
+
+    def usual(attributes: list[Any]) -> None:
+        attributes[LFLAG] |= termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG
+        attributes[IFLAG] |= termios.ICRNL
+
+    with _changed(stdin, usual):
+        yield
+
+
+@contextmanager
+def _changed(stdin: TextIO | None, change: Callable[[list[Any]], None]) -> Iterator[None]:
+    """The terminal of ``stdin`` (default ``sys.stdin``) as ``change`` makes its
+    attributes, given back as it was on the way out; nothing changes on no terminal."""
     stream = sys.stdin if stdin is None else stdin
     try:
         fd = stream.fileno()
@@ -35,14 +66,9 @@ def kept_for_the_prompt(stdin: TextIO | None = None) -> Iterator[None]:
     except (AttributeError, ValueError, OSError, termios.error):
         yield
         return
-    quiet = termios.tcgetattr(fd)
-    # What prompt_toolkit's raw mode turns off, but signals: Ctrl-C must still stop a
-    # command. Enter stays a carriage return (no ICRNL), as the prompt reads it.
-    quiet[LFLAG] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)
-    quiet[IFLAG] &= ~(termios.ICRNL | termios.INLCR | termios.IGNCR)
-    quiet[CC][termios.VMIN] = 1
-    quiet[CC][termios.VTIME] = 0
-    _set(fd, quiet)  # TCSANOW: what was typed already stays
+    attributes = termios.tcgetattr(fd)
+    change(attributes)
+    _set(fd, attributes)  # TCSANOW: what was typed already stays
     try:
         yield
     finally:
@@ -53,25 +79,3 @@ def _set(fd: int, attributes: list[Any]) -> None:
     # A terminal gone away (a hang-up) has nothing to keep or give back.
     with suppress(termios.error):
         termios.tcsetattr(fd, termios.TCSANOW, attributes)
-
-
-@contextmanager
-def cooked(stdin: TextIO | None = None) -> Iterator[None]:
-    """While another program has the terminal (the editor of ``/edit``): echo and line
-    editing back, as the user's shell gives a terminal to what it runs; the quiet (or
-    raw) mode found is put back afterwards. Nothing changes when stdin is no terminal."""
-    stream = sys.stdin if stdin is None else stdin
-    try:
-        fd = stream.fileno()
-        before = termios.tcgetattr(fd)
-    except (AttributeError, ValueError, OSError, termios.error):
-        yield
-        return
-    usual = termios.tcgetattr(fd)
-    usual[LFLAG] |= termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG
-    usual[IFLAG] |= termios.ICRNL
-    _set(fd, usual)
-    try:
-        yield
-    finally:
-        _set(fd, before)
