@@ -77,6 +77,18 @@ class Parser:
             self._actions, self._spoiled = saved
         return None
 
+    def completes(self, line: str) -> bool:
+        """Whether :meth:`feed` would make a message of ``line`` (not take it into a
+        transaction block), without changing any state; True too when it would refuse
+        it, for :meth:`feed` to say why."""
+        saved = self._actions, self._spoiled
+        try:
+            return self.feed(line) is not None
+        except InputError:
+            return True  # refused: feed says why, as for any line
+        finally:
+            self._actions, self._spoiled = saved
+
     def feed(self, line: str) -> Message | None:
         """The message ``line`` completes, or None while a transaction block is open."""
         if self._actions is None:

@@ -36,6 +36,7 @@ from ..errors import (
     SessionEnded,
 )
 from ..language.mode import Mode
+from ..language.pipe import PIPE
 from ..language.rawjson import is_documented_reply, is_raw_json, opens_object, parse_raw_json
 from ..language.shorthand import Parser, commands_named
 from ..language.syntax import OOB, TRANSACTION
@@ -149,6 +150,8 @@ def plain(lines: list[str], mode: Mode) -> bool:
             return False  # a meta-command
         if text.startswith(OOB):
             return False  # out of band: its reply may pass the replies before it
+        if PIPE in text:
+            return False  # through a shell command (maybe: |! may be in a string)
         if mode is Mode.HMP:
             if text.split()[0] == "cpu":
                 return False  # asks QEMU for its CPUs first

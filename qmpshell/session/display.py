@@ -68,6 +68,10 @@ class Display(Protocol):
         """A line of progress redrawn in place (a script's ``/job wait``, on a terminal's
         stderr); None takes it away."""
 
+    def relay(self, text: str) -> None:
+        """What another program wrote to its stderr for the user (a pipe's command's),
+        a line or part of one, as it comes: escaped, to stderr."""
+
     def note(self, text: str) -> None:
         """Something the user should know (stderr in scripts)."""
 

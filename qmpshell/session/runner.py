@@ -23,6 +23,7 @@ from ..errors import (
     SessionEnded,
 )
 from ..language.mode import Mode
+from ..language.pipe import PIPE, Piped, split_pipe
 from ..language.rawjson import is_raw_json
 from ..language.shorthand import Parser
 from ..protocol.client import QMPClient
@@ -31,6 +32,7 @@ from .display import Display
 from .events import EventLog
 from .jobpoll import JobWatch
 from .lines import (
+    NO_HMP,
     has_hmp,
     hint,
     hmp_message,
@@ -120,6 +122,7 @@ class LineRunner:
         # waits for it to be free.
         self.catch_up: Callable[[], Awaitable[None]] | None = None
         self.sent_alone = False  # the last line sent must be answered before the next
+        self.piping = False  # the line's reply went to its pipe's command (``|!``)
 
     @property
     def in_transaction(self) -> bool:
@@ -164,6 +167,15 @@ class LineRunner:
         is shown the moment it arrives, in stream order with events, whoever awaits it
         and when: scripted mode keeps several commands in flight this way.
         """
+        self.piping = False
+        if PIPE in line:
+            try:
+                piped = split_pipe(line, self.mode)
+            except InputError as exc:
+                await self.refuse(line, exc, where)
+                return False
+            if piped is not None:
+                return await self._run_piped(piped, where)
         text = line.strip()
         if text.startswith("/"):
             try:
@@ -177,9 +189,12 @@ class LineRunner:
 
     def is_barrier(self, line: str) -> bool:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
-        looks at what came back) and HMP's cpu, which asks QEMU itself."""
-        return _META.match(line) is not None or (
-            self.mode is Mode.HMP and _CPU.match(line) is not None
+        looks at what came back), HMP's cpu, which asks QEMU itself, and a line through a
+        pipe (``|!``: its output comes after its reply, and before the next line's)."""
+        return (
+            _META.match(line) is not None
+            or (self.mode is Mode.HMP and _CPU.match(line) is not None)
+            or PIPE in line
         )
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
@@ -223,6 +238,14 @@ class LineRunner:
     def check(self, line: str) -> InputError | None:
         """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
         would say it, without sending anything (the input mark while typing)."""
+        try:
+            piped = split_pipe(line, Mode.QMP)
+        except InputError as exc:
+            return None if exc.incomplete else exc
+        if piped is not None:
+            if piped.mode is Mode.HMP or line.lstrip().startswith("/"):
+                return None  # /qmp LINE and /hmp LINE are not marked
+            line = piped.line
         error = self.parser.check(line)
         return None if error is None else hint(self.parser, line.strip(), error)
 
@@ -307,6 +330,72 @@ class LineRunner:
             await self.agent.sync(self.timeout)
         except ReplyTimeout:
             self.output.error("the guest agent does not answer a resync either")
+
+    # -- through a pipe: LINE |! COMMAND ------------------------------------------------
+
+    async def _run_piped(self, piped: Piped, where: str) -> bool:
+        """Send the line of ``piped``, and its reply to its shell command
+        (:mod:`qmpshell.session.pipe`); True when both succeeded. Done before the next
+        line is sent, so that the command's output comes where the line stands."""
+        from .pipe import ending, run_command, stdin_bytes
+
+        reply = await self._piped_reply(piped, where)
+        if reply is None:
+            return False
+        self.piping = True
+        status = await run_command(piped.command, stdin_bytes(reply, piped.mode), self.output)
+        if status == 0:
+            return True
+        self.output.error(f"{where}: {ending(status)}" if where else ending(status))
+        return False
+
+    async def _piped_reply(self, piped: Piped, where: str) -> Message | None:
+        """The successful reply to the line of ``piped``; None when the line was refused
+        or failed, said as it would be of the line alone."""
+        line = piped.line
+        replies: list[Message] = []
+        try:
+            message = await self._piped_message(piped)
+        except InputError as exc:
+            await self.refuse(line, exc, where)
+            return None
+        if message is None:
+            return None
+        outcome = self.send(message, where, replies.append, lambda _m, _r: True)
+        if isinstance(outcome, bool) or not await outcome or not replies:
+            return None  # a guest agent's command without reply; a timeout, said already
+        reply = replies[0]
+        if piped.mode is Mode.HMP:
+            if not hmp_succeeded(message, reply):
+                show_hmp(self.output, self.parser.schema, line.strip(), reply)
+                return None
+        elif "return" not in reply:
+            qmp_display(self.output, message, where)(reply)  # the error, as usual
+            return None
+        return reply
+
+    async def _piped_message(self, piped: Piped) -> Message | None:
+        """The message of the line of ``piped``; None (said) when HMP is not there."""
+        line = piped.line
+        if piped.mode is Mode.HMP:
+            if not await self.hmp_available():
+                self.output.error(NO_HMP)
+                return None
+            text = line.strip()
+            if _CPU.match(text):
+                raise InputError("cpu chooses a CPU and prints nothing for a pipe", 0)
+            return hmp_message(text, self.cpu_index)
+        if self.parser.in_transaction or not is_raw_json(line.strip()):
+            await self.schema_load.ensure()
+        if not self.parser.completes(line):
+            raise InputError(
+                "an action taken into the transaction block has no reply for a pipe: "
+                "put '|!' after the ')' that sends the block",
+                len(line),
+            )
+        message = qmp_message(self.parser, line, oob_enabled=self.client.oob_enabled)
+        assert message is not None  # completes() said so
+        return message
 
     # -- the human monitor --------------------------------------------------------------
 

@@ -1,0 +1,178 @@
+"""``LINE |! COMMAND``: the reply of a QMP or HMP line through the user's shell command.
+
+The line is sent as it would be alone; an error reply (or HMP's failure text) is shown as
+usual, the command is not run and the line fails. Otherwise the reply's ``return`` value,
+as one line of compact JSON (HMP: the text QEMU printed), is written to the command's
+stdin, and what it writes comes back escaped: stdout through the display, stderr to
+stderr. The command is the user's own text, run by ``/bin/sh -c``; nothing of QEMU's
+ever becomes a part of it, only its stdin (docs/security.md).
+
+The command runs in a process group of its own, without the terminal: stopping the line
+(Ctrl-C, the session's end) kills the group. A status other than 0 fails the line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+import os
+import signal
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from ..language.mode import Mode
+from ..protocol.message import dump_pieces
+from ..protocol.packed import as_list
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .display import Display
+
+Message = dict[str, Any]
+
+SHELL = "/bin/sh"
+READ = 1 << 16
+# What the interactive shell gathers of the output to show (or page) at the end; past
+# it, the pipe is stopped: a command that writes for ever (`yes`) must not fill memory.
+SHOWN_AT_MOST = 16 << 20
+
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=as_list
+)
+
+
+def stdin_bytes(reply: Message, mode: Mode) -> Iterator[bytes]:
+    """What a successful reply gives a pipe's command: the ``return`` value as one line
+    of compact JSON, or (HMP) the text QEMU printed, its CRLF made newlines as shown."""
+    if mode is Mode.HMP:
+        text = str(reply.get("return")).replace("\r\n", "\n")
+        return iter((text.encode("utf-8", "replace"),))
+    return _json_bytes(reply.get("return"))
+
+
+def _json_bytes(value: Any) -> Iterator[bytes]:
+    """``value`` as one line of compact JSON, encoded a piece at a time (a big reply is
+    never held whole as text); a lone surrogate from QEMU written as its JSON escape."""
+    for piece in dump_pieces(value, _ENCODER):
+        yield piece.encode("utf-8", "backslashreplace")
+    yield b"\n"
+
+
+async def run_command(command: str, data: Iterator[bytes], output: Display) -> int:
+    """Run ``command`` with ``data`` on its stdin, its output shown as it comes (in the
+    interactive shell: gathered, then shown or paged); its exit status (negative: the
+    signal that killed it)."""
+    process = await asyncio.create_subprocess_exec(
+        SHELL,
+        "-c",
+        command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # its own group, killed whole; no terminal to take
+    )
+    assert process.stdin and process.stdout and process.stderr
+    shown = _Shown(output)
+    tasks = [
+        asyncio.ensure_future(_feed(process.stdin, data)),
+        asyncio.ensure_future(_read(process.stdout, shown.add)),
+        asyncio.ensure_future(_read(process.stderr, output.relay)),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+        return await process.wait()
+    except _TooMuch:
+        _kill(process)
+        await process.wait()
+        output.error(
+            f"the pipe's output passed {SHOWN_AT_MOST >> 20} MiB: the pipe was stopped, "
+            "and only the start is shown"
+        )
+        return -signal.SIGKILL
+    finally:
+        for task in tasks:
+            task.cancel()
+        if process.returncode is None:  # stopped (Ctrl-C, the session's end)
+            _kill(process)
+            with suppress(asyncio.CancelledError):
+                await asyncio.shield(process.wait())
+        shown.done()
+
+
+async def _feed(stdin: asyncio.StreamWriter, data: Iterator[bytes]) -> None:
+    """Write ``data`` as the command reads it; a command that stops reading early
+    (``head -1``, ``true``) is no failure."""
+    try:
+        for piece in data:
+            stdin.write(piece)
+            await stdin.drain()
+        stdin.close()
+        await stdin.wait_closed()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+async def _read(stream: asyncio.StreamReader, show: Any) -> None:
+    """Hand on what ``stream`` brings, decoded (UTF-8, what is not written as U+FFFD),
+    as it comes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    while True:
+        chunk = await stream.read(READ)
+        text = decoder.decode(chunk, final=not chunk)
+        if text:
+            show(text)
+        if not chunk:
+            return
+
+
+class _TooMuch(Exception):
+    """The interactive shell gathered :data:`SHOWN_AT_MOST` of output."""
+
+
+class _Shown:
+    """The command's stdout on its way to the display: whole lines as they come in a
+    script, all of it at the end in the interactive shell (where text taller than the
+    screen is paged, as a tall reply is)."""
+
+    def __init__(self, output: Display) -> None:
+        self.output = output
+        self.parts: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.output.interactive:
+            if self.size > SHOWN_AT_MOST:
+                raise _TooMuch
+            return
+        if "\n" in text:  # whole lines: a script's output stays in lines
+            whole = "".join(self.parts)
+            end = whole.rindex("\n")
+            self.output.long_text(whole[:end])
+            self.parts = [whole[end + 1 :]] if end + 1 < len(whole) else []
+            self.size = len(whole) - end - 1
+
+    def done(self) -> None:
+        text = "".join(self.parts)
+        self.parts = []
+        if text:
+            self.output.long_text(text[:-1] if text.endswith("\n") else text)
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def ending(status: int) -> str:
+    """How the command ended, when not with status 0."""
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"pipe killed by {name}"
+    return f"pipe exited with status {status}"
