@@ -1,0 +1,149 @@
+"""``LINE |! COMMAND`` in scripts, against real QEMU: the reply's return value (HMP: its
+text) on the command's stdin, its output in the line's place, its failures failing the
+line. The commands are coreutils' and python3's, so that the tests need no jq."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import QemuProcess
+
+PY = sys.executable  # a JSON reader every machine with the tests has
+
+
+def test_the_return_value_goes_to_the_command_as_one_json_line(
+    run_shell: Any, qemu: QemuProcess
+) -> None:
+    result = run_shell(
+        "-c", f"query-status |! {PY} -c 'import json,sys; print(json.load(sys.stdin)[\"status\"])'",
+        "-c", "query-status |! cat",
+        qemu.qmp,
+    )  # fmt: skip
+    assert (result.status, result.stderr) == (0, "")
+    status, raw = result.stdout.splitlines()
+    assert status == "running"
+    assert json.loads(raw) == {"status": "running", "singlestep": False, "running": True}
+    assert " " not in raw  # compact: one line, whatever the command does with it
+
+
+def test_outputs_stay_in_the_order_of_the_lines(run_shell: Any, qemu: QemuProcess) -> None:
+    lines = []
+    for n in range(20):  # piped and plain lines mixed, pipelined where they may be
+        lines.append(f"query-name |! {PY} -c 'import sys; sys.stdin.read(); print({n})'")
+        lines.append('{"execute": "query-name", "id": %d}' % n)
+    result = run_shell(stdin="\n".join(lines) + "\n", *[qemu.qmp])
+    assert result.status == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0::2] == [str(n) for n in range(20)]
+    assert [json.loads(line)["id"] for line in out[1::2]] == list(range(20))
+
+
+def test_raw_json_and_transactions_pipe_too(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell(
+        "-c", '{"execute": "query-status"} |! tr a-z A-Z',
+        "-c", "transaction( ) |! wc -c",  # an empty transaction returns {}
+        qemu.qmp,
+    )  # fmt: skip
+    assert (result.status, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        '{"STATUS":"RUNNING","SINGLESTEP":FALSE,"RUNNING":TRUE}',
+        "3",
+    ]
+
+
+def test_an_error_reply_is_shown_and_the_command_not_run(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    ran = tmp_path / "ran"
+    result = run_shell(
+        "-c", f'{{"execute": "query-nosuch"}} |! touch {ran}',
+        "-c", f"query-nosuch |! touch {ran}",  # refused by the schema, before sending
+        qemu.qmp,
+    )  # fmt: skip
+    assert result.status == 1
+    assert result.messages()[0]["error"]["class"] == "CommandNotFound"
+    assert "line 2, column 1: unknown command 'query-nosuch'" in result.stderr
+    assert "2 of 2 failed: lines 1-2" in result.stderr
+    assert not ran.exists()
+
+
+def test_the_command_failing_fails_the_line(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell(
+        "-c", "query-status |! exit 3",
+        "-c", "query-status |! no-such-program-here",
+        "-c", "query-status |! echo said >&2",
+        "-c", "query-status |! kill -9 $$",
+        qemu.qmp,
+    )  # fmt: skip
+    assert result.status == 1
+    assert result.stdout == ""
+    err = result.stderr.splitlines()
+    assert "qmpshell: line 1: pipe exited with status 3" in err
+    assert any("no-such-program-here" in line and "not found" in line for line in err)
+    assert "qmpshell: line 2: pipe exited with status 127" in err
+    assert "said" in err  # the command's stderr, as it wrote it
+    assert "qmpshell: line 4: pipe killed by SIGKILL" in err
+    assert "3 of 4 failed: lines 1-2, 4" in result.stderr
+
+
+def test_a_pipe_without_a_command_is_one_line_with_its_column(
+    run_shell: Any, qemu: QemuProcess
+) -> None:
+    result = run_shell("-c", "query-status |!", "-c", "query-name", qemu.qmp)
+    assert result.status == 1
+    assert result.messages() == [{"return": {}}]  # the script went on
+    assert "line 1, column 14: '|!' needs a shell command after it" in result.stderr
+
+
+def test_a_big_reply_goes_through_whole(run_shell: Any, qemu: QemuProcess) -> None:
+    """The schema (200 KB and more) written while its output is read: no deadlock,
+    even for a command that writes as much as it reads."""
+    whole = run_shell("-r", "-c", "query-qmp-schema", qemu.qmp)
+    size = len(whole.stdout.encode())
+    result = run_shell(
+        "-c", "query-qmp-schema |! wc -c",
+        "-c", "query-qmp-schema |! cat",
+        "-c", "query-qmp-schema |! head -c 10",  # stops reading early: no failure
+        qemu.qmp,
+    )  # fmt: skip
+    assert (result.status, result.stderr) == (0, ""), result.stderr
+    count, copy, head = result.stdout.split("\n", 2)
+    assert int(count) == size > 100_000
+    assert copy == whole.stdout.rstrip("\n")
+    assert head == whole.stdout[:10] + "\n"  # a last line without newline is ended
+
+
+def test_hmp_text_goes_to_the_command(run_shell: Any, q35: QemuProcess) -> None:
+    result = run_shell(
+        "-c", "/hmp info status |! tr a-z A-Z",
+        "-c", "/hmp",
+        "-c", "info status |! od -c | grep -c '\\\\r'",  # QEMU's CRLF made newlines
+        "-c", "info nosuch |! cat",  # HMP's failure: shown, not piped
+        "-c", "/qmp query-name |! cat",
+        q35.qmp,
+    )  # fmt: skip
+    assert result.status == 1
+    assert result.stdout.splitlines()[:2] == ["VM STATUS: PAUSED (PRELAUNCH)", "0"]
+    assert "line 3: pipe exited with status 1" in result.stderr  # grep found no \r
+    assert result.stdout.splitlines()[-1] == "{}"
+    assert "1 of 5 failed" in result.stderr or "2 of 5 failed" in result.stderr
+
+
+def test_a_meta_command_has_no_reply_to_pipe(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell("-c", "/watch -c 1 query-name |! cat", qemu.qmp)
+    assert result.status == 1
+    assert "column 24: /watch has no reply to send through a pipe" in result.stderr
+
+
+def test_the_transcript_holds_the_messages_only(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path
+) -> None:
+    log = tmp_path / "t.jsonl"
+    result = run_shell("-l", str(log), "-c", "query-status |! : pipe-marker", qemu.qmp)
+    assert result.status == 0, result.stderr
+    sent = [json.loads(line) for line in log.read_text().splitlines()]
+    assert not any("pipe-marker" in json.dumps(entry) for entry in sent)
+    assert any("query-status" in json.dumps(entry) for entry in sent)
