@@ -33,8 +33,8 @@ def test_outputs_stay_in_the_order_of_the_lines(run_shell: Any, qemu: QemuProces
     lines = []
     for n in range(20):  # piped and plain lines mixed, pipelined where they may be
         lines.append(f"query-name |! {PY} -c 'import sys; sys.stdin.read(); print({n})'")
-        lines.append('{"execute": "query-name", "id": %d}' % n)
-    result = run_shell(stdin="\n".join(lines) + "\n", *[qemu.qmp])
+        lines.append(json.dumps({"execute": "query-name", "id": n}))
+    result = run_shell(qemu.qmp, stdin="\n".join(lines) + "\n")
     assert result.status == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[0::2] == [str(n) for n in range(20)]
