@@ -84,8 +84,9 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
         await asyncio.gather(*tasks)
         return await process.wait()
     except _TooMuch:
-        _kill(process)
-        await process.wait()
+        for task in tasks:
+            task.cancel()
+        await _reap(process)
         output.error(
             f"the pipe's output passed {SHOWN_AT_MOST >> 20} MiB: the pipe was stopped, "
             "and only the start is shown"
@@ -95,10 +96,26 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
         for task in tasks:
             task.cancel()
         if process.returncode is None:  # stopped (Ctrl-C, the session's end)
-            _kill(process)
             with suppress(asyncio.CancelledError):
-                await asyncio.shield(process.wait())
+                await asyncio.shield(_reap(process))
         shown.done()
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    """Kill the command's group and wait for its end. What it wrote and nobody read
+    is read and dropped: a pipe left full would keep asyncio from seeing its end, and
+    ``wait()`` from returning. A process that left the group and keeps the pipe open
+    is not waited for past a second."""
+    _kill(process)
+
+    async def drop(stream: asyncio.StreamReader | None) -> None:
+        while stream is not None and await stream.read(READ):
+            pass
+
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(
+            asyncio.gather(drop(process.stdout), drop(process.stderr), process.wait()), 1.0
+        )
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: Iterator[bytes]) -> None:

@@ -5,11 +5,14 @@ line. The commands are coreutils' and python3's, so that the tests need no jq.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from conftest import QemuProcess
+from waiting import processes_with
 
 PY = sys.executable  # a JSON reader every machine with the tests has
 
@@ -147,3 +150,23 @@ def test_the_transcript_holds_the_messages_only(
     sent = [json.loads(line) for line in log.read_text().splitlines()]
     assert not any("pipe-marker" in json.dumps(entry) for entry in sent)
     assert any("query-status" in json.dumps(entry) for entry in sent)
+
+
+def test_a_reader_gone_ends_a_command_that_writes_for_ever(
+    shell_env: dict[str, str], qemu: QemuProcess
+) -> None:
+    """``| head -1`` after ``|! yes``: the command's output, unread, must not keep the
+    script from ending (quietly, as by SIGPIPE), nor leave the command running."""
+    marker = f"pipe-for-ever-{os.getpid()}"
+    proc = subprocess.Popen(
+        [PY, "-m", "qmpshell", "-c", f"query-status |! yes; : {marker}", qemu.qmp],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=shell_env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"y\n"
+    proc.stdout.close()
+    assert proc.wait(timeout=20) in (141, -13)  # the shell's report of SIGPIPE, or it
+    assert b"Traceback" not in proc.stderr.read()
+    assert not processes_with(marker)

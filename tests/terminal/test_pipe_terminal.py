@@ -5,34 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from pathlib import Path
 from typing import Any
 
+from waiting import processes_with, wait_for
+
 NONE = ("-machine", "none")
-
-
-def _processes_with(marker: str) -> list[int]:
-    """The processes whose command line holds ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _wait_until(predicate: Any, what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} within {timeout}s")
-        time.sleep(0.02)
 
 
 def test_a_reply_through_a_pipe_shows_the_commands_output(newcomer: Any) -> None:
@@ -56,10 +33,10 @@ def test_ctrl_c_kills_the_pipe_and_returns_to_the_prompt(newcomer: Any) -> None:
     marker = f"pipe-journey-{os.getpid()}"
     screen = newcomer(machine=NONE)
     screen.type(f"query-status |! sleep 100; : {marker}", "Enter")
-    _wait_until(lambda: _processes_with(marker), "the pipe started")
+    wait_for(lambda: bool(processes_with(marker)), "the pipe started")
     screen.type("C-c")
     screen.wait_for(r"pipe stopped \(its processes killed\)\s*\n\(QEMU\)")
-    assert not _processes_with(marker)
+    assert not processes_with(marker)
     screen.type("query-name", "Enter")  # the session goes on
     screen.wait_for(r"\(QEMU\) query-name\s*\n(OK|\{\})\s*\n\(QEMU\)")
 
