@@ -60,10 +60,10 @@ def _json_bytes(value: Any) -> Iterator[bytes]:
     yield b"\n"
 
 
-async def run_command(command: str, data: Iterator[bytes], output: Display) -> int:
+async def run_command(command: str, data: Iterator[bytes], output: Display) -> int | None:
     """Run ``command`` with ``data`` on its stdin, its output shown as it comes (in the
     interactive shell: gathered, then shown or paged); its exit status (negative: the
-    signal that killed it)."""
+    signal that killed it), or None when it was stopped for writing too much (said)."""
     process = await asyncio.create_subprocess_exec(
         SHELL,
         "-c",
@@ -91,7 +91,7 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
             f"the pipe's output passed {SHOWN_AT_MOST >> 20} MiB: the pipe was stopped, "
             "and only the start is shown"
         )
-        return -signal.SIGKILL
+        return None
     finally:
         for task in tasks:
             task.cancel()

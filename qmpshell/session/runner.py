@@ -346,7 +346,8 @@ class LineRunner:
         status = await run_command(piped.command, stdin_bytes(reply, piped.mode), self.output)
         if status == 0:
             return True
-        self.output.error(f"{where}: {ending(status)}" if where else ending(status))
+        if status is not None:  # None: stopped by the shell, and said
+            self.output.error(f"{where}: {ending(status)}" if where else ending(status))
         return False
 
     async def _piped_reply(self, piped: Piped, where: str) -> Message | None:

@@ -156,3 +156,13 @@ def test_any_text_is_cut_or_not_without_an_exception_but_input_errors(
     if piped is not None:
         assert text[piped.column : piped.column + 2] == "|!"
         assert piped.command and piped.command == text[piped.column + 2 :].strip()
+
+
+def test_a_script_with_a_pipe_runs_in_the_asyncio_session() -> None:
+    """The one-shot run has no subprocess nor asyncio: a line with |! is not for it."""
+    from qmpshell.modes.oneshot import plain
+
+    assert plain(["query-status"], QMP)
+    assert not plain(["query-status", "query-status |! cat"], QMP)
+    assert not plain(["info status |! cat"], HMP)
+    assert not plain(['{"execute": "query-status"} |! cat'], QMP)
