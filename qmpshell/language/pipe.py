@@ -40,6 +40,8 @@ def pipe_column(line: str, mode: Mode) -> int:
     if PIPE not in line:  # the usual case, at C speed: a line may be megabytes
         return -1
     text = line.lstrip()
+    if text.startswith("#"):
+        return -1  # a comment: nothing runs
     if text.startswith("/"):
         head = text.split(None, 1)[0]
         start = len(line) - len(text) + len(head)

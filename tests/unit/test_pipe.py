@@ -70,6 +70,7 @@ def test_a_line_is_cut_at_its_pipe(line: str, mode: Mode, expected: tuple[str, M
         ('qemu-io drive0 "write |! 0 4k"', HMP),
         ("transaction( a | b )", QMP),
         ("cmd a=| b=!", QMP),
+        ("# a comment |! not run", QMP),
     ],
 )
 def test_a_pipe_inside_quotes_literals_and_strings_is_text(line: str, mode: Mode) -> None:
