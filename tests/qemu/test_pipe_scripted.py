@@ -28,7 +28,7 @@ def test_the_return_value_goes_to_the_command_as_one_json_line(
     assert (result.status, result.stderr) == (0, "")
     status, raw = result.stdout.splitlines()
     assert status == "running"
-    assert json.loads(raw) == {"status": "running", "singlestep": False, "running": True}
+    assert json.loads(raw) == run_shell("-r", "-c", "query-status", qemu.qmp).messages()[0]
     assert " " not in raw  # compact: one line, whatever the command does with it
 
 
@@ -51,10 +51,9 @@ def test_raw_json_and_transactions_pipe_too(run_shell: Any, qemu: QemuProcess) -
         qemu.qmp,
     )  # fmt: skip
     assert (result.status, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == [
-        '{"STATUS":"RUNNING","SINGLESTEP":FALSE,"RUNNING":TRUE}',
-        "3",
-    ]
+    upper, size = result.stdout.splitlines()
+    assert upper.startswith('{"STATUS":"RUNNING",') and upper.endswith('"RUNNING":TRUE}')
+    assert size == "3"
 
 
 def test_an_error_reply_is_shown_and_the_command_not_run(
