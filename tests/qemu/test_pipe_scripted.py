@@ -169,3 +169,10 @@ def test_a_reader_gone_ends_a_command_that_writes_for_ever(
     assert proc.wait(timeout=20) in (141, -13)  # the shell's report of SIGPIPE, or it
     assert b"Traceback" not in proc.stderr.read()
     assert not processes_with(marker)
+
+
+def test_a_guest_agents_reply_pipes_too(run_shell: Any, agent: Any) -> None:
+    version = f"{PY} -c 'import json,sys; print(json.load(sys.stdin)[\"version\"])'"
+    result = run_shell("--ga", agent.path, "-c", f"guest-info |! {version}")
+    assert (result.status, result.stderr) == (0, "")
+    assert result.stdout.strip().split(".")[0].isdigit()
