@@ -60,3 +60,19 @@ def test_tall_output_goes_through_the_pager(newcomer: Any) -> None:
     assert re.search(r"(?m)^:", text), text  # less waits for a key: it was paged
     screen.type("q")
     screen.wait_for(r"(?m)^\(QEMU\)\s*$")
+
+
+# SGR with 4 (underline) as one of its parameters (not 49's 4), then maybe more SGRs.
+UNDERLINED = r"\x1b\[(?:[0-9;]*;)?4(?:;[0-9;]*)?m(?:\x1b\[[0-9;]*m)*"
+
+
+def test_the_command_is_not_marked_but_a_fault_before_it_is(newcomer: Any) -> None:
+    screen = newcomer("--color", "always", machine=NONE)
+    screen.type("query-status |! jq -r '.status' | wc -l")
+    text = screen.wait_for(r"\|!.*wc -l", escapes=True)
+    screen.type("C-u", "query-status bogus=1 |! cat")
+    screen.wait_for(UNDERLINED + "bogus=1", escapes=True)
+    assert not re.search(UNDERLINED + r"[^\n]*(jq|\|!)", text), text
+    screen.type("C-u", "query-status |! quer", "Tab")  # no QMP names after the pipe
+    screen.wait_for(r"\(QEMU\) query-status \|! quer\s*\n")
+    assert "query-" not in screen.screen().split("|! quer", 1)[1]

@@ -167,3 +167,12 @@ def test_a_script_with_a_pipe_runs_in_the_asyncio_session() -> None:
     assert not plain(["query-status", "query-status |! cat"], QMP)
     assert not plain(["info status |! cat"], HMP)
     assert not plain(['{"execute": "query-status"} |! cat'], QMP)
+
+
+def test_the_secret_rule_reads_a_piped_line_as_it_reads_it_alone() -> None:
+    """History keeps the whole line, pipe and all, unless it passes a secret."""
+    from qmpshell.language.redaction import line_has_secret
+
+    assert line_has_secret("object-add qom-type=secret id=s data=hunter2 |! cat", QMP)
+    assert line_has_secret("/hmp object_add secret,id=s,data=hunter2 |! cat", QMP)
+    assert not line_has_secret("query-status |! cat", QMP)
