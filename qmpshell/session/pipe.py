@@ -149,30 +149,32 @@ class _TooMuch(Exception):
 
 
 class _Shown:
-    """The command's stdout on its way to the display: whole lines as they come in a
-    script, all of it at the end in the interactive shell (where text taller than the
-    screen is paged, as a tall reply is)."""
+    """The command's stdout on its way to the display: as it comes in a script, all of it
+    at the end in the interactive shell (where text taller than the screen is paged, as
+    a tall reply is)."""
 
     def __init__(self, output: Display) -> None:
         self.output = output
-        self.parts: list[str] = []
+        self.parts: list[str] = []  # gathered (interactive)
         self.size = 0
+        self.open_line = False  # a script's output so far does not end with a newline
 
     def add(self, text: str) -> None:
+        if not self.output.interactive:
+            self.output.piped(text)
+            self.open_line = not text.endswith("\n")
+            return
         self.parts.append(text)
         self.size += len(text)
-        if self.output.interactive:
-            if self.size > SHOWN_AT_MOST:
-                raise _TooMuch
-            return
-        if "\n" in text:  # whole lines: a script's output stays in lines
-            whole = "".join(self.parts)
-            end = whole.rindex("\n")
-            self.output.long_text(whole[:end])
-            self.parts = [whole[end + 1 :]] if end + 1 < len(whole) else []
-            self.size = len(whole) - end - 1
+        if self.size > SHOWN_AT_MOST:
+            raise _TooMuch
 
     def done(self) -> None:
+        """The command has ended: its output ends with a newline; at the prompt, it is
+        shown now."""
+        if self.open_line:
+            self.open_line = False
+            self.output.piped("\n")
         text = "".join(self.parts)
         self.parts = []
         if text:
