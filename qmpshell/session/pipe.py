@@ -64,15 +64,19 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
     """Run ``command`` with ``data`` on its stdin, its output shown as it comes (in the
     interactive shell: gathered, then shown or paged); its exit status (negative: the
     signal that killed it), or None when it was stopped for writing too much (said)."""
-    process = await asyncio.create_subprocess_exec(
-        SHELL,
-        "-c",
-        command,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,  # its own group, killed whole; no terminal to take
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            SHELL,
+            "-c",
+            command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own group, killed whole; no terminal to take
+        )
+    except OSError as exc:  # no /bin/sh, no more processes or descriptors
+        output.error(f"the pipe's command cannot start: {exc.strerror or exc}")
+        return None
     assert process.stdin and process.stdout and process.stderr
     shown = _Shown(output)
     tasks = [

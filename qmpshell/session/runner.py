@@ -362,16 +362,20 @@ class LineRunner:
             return None
         if message is None:
             return None
-        outcome = self.send(message, where, replies.append, lambda _m, _r: True)
-        if isinstance(outcome, bool) or not await outcome or not replies:
-            return None  # a guest agent's command without reply; a timeout, said already
+        hmp = piped.mode is Mode.HMP
+        judge = hmp_succeeded if hmp else self._qmp_succeeded
+        outcome = self.send(message, where, replies.append, judge)
+        if isinstance(outcome, bool):
+            return None  # a guest agent's command without reply, or refused (said)
+        succeeded = await outcome
+        if not replies:
+            return None  # no reply in time: said already
         reply = replies[0]
-        if piped.mode is Mode.HMP:
-            if not hmp_succeeded(message, reply):
+        if not succeeded:  # shown as it would be without the pipe
+            if hmp:
                 show_hmp(self.output, self.parser.schema, line.strip(), reply)
-                return None
-        elif "return" not in reply:
-            qmp_display(self.output, message, where)(reply)  # the error, as usual
+            else:
+                qmp_display(self.output, message, where)(reply)
             return None
         return reply
 

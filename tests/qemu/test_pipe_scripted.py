@@ -176,3 +176,10 @@ def test_a_guest_agents_reply_pipes_too(run_shell: Any, agent: Any) -> None:
     result = run_shell("--ga", agent.path, "-c", f"guest-info |! {version}")
     assert (result.status, result.stderr) == (0, "")
     assert result.stdout.strip().split(".")[0].isdigit()
+
+
+def test_exit_on_error_stops_at_a_failed_pipe(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell("-e", "-c", "query-status |! false", "-c", "query-name", qemu.qmp)
+    assert result.status == 1
+    assert result.stdout == ""  # query-name never ran
+    assert "line 1: pipe exited with status 1" in result.stderr
