@@ -77,6 +77,12 @@ class Parser:
             self._actions, self._spoiled = saved
         return None
 
+    def refused_in_block(self) -> None:
+        """A line of the open block was refused before it was fed (a pipe on an action
+        line): as for a refused action, a script's block is then not sent."""
+        if self.all_or_nothing and self._actions is not None:
+            self._spoiled = True
+
     def completes(self, line: str) -> bool:
         """Whether :meth:`feed` would make a message of ``line`` (not take it into a
         transaction block), without changing any state; True too when it would refuse

@@ -393,9 +393,10 @@ class LineRunner:
         if self.parser.in_transaction or not is_raw_json(line.strip()):
             await self.schema_load.ensure()
         if not self.parser.completes(line):
+            self.parser.refused_in_block()
             raise InputError(
-                "an action taken into the transaction block has no reply for a pipe: "
-                "put '|!' after the ')' that sends the block",
+                "this line goes into a transaction block, which has no reply yet for a "
+                "pipe: put '|!' after the ')' that sends the block",
                 len(line),
             )
         message = qmp_message(self.parser, line, oob_enabled=self.client.oob_enabled)

@@ -183,3 +183,18 @@ def test_exit_on_error_stops_at_a_failed_pipe(run_shell: Any, qemu: QemuProcess)
     assert result.status == 1
     assert result.stdout == ""  # query-name never ran
     assert "line 1: pipe exited with status 1" in result.stderr
+
+
+def test_a_pipe_goes_on_the_line_that_sends_a_transaction_block(
+    run_shell: Any, qemu: QemuProcess
+) -> None:
+    result = run_shell(
+        "-c", "transaction(",
+        "-c", "abort |! cat",  # refused, and the block stays as it was
+        "-c", ") |! wc -c",  # an empty transaction: {}
+        qemu.qmp,
+    )  # fmt: skip
+    assert result.status == 1
+    assert "line 2, column 7: this line goes into a transaction block" in result.stderr
+    assert result.stdout == ""  # in a script a block with a refused line is not sent
+    assert "the transaction is not sent" in result.stderr
