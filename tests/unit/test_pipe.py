@@ -176,3 +176,16 @@ def test_the_secret_rule_reads_a_piped_line_as_it_reads_it_alone() -> None:
     assert line_has_secret("object-add qom-type=secret id=s data=hunter2 |! cat", QMP)
     assert line_has_secret("/hmp object_add secret,id=s,data=hunter2 |! cat", QMP)
     assert not line_has_secret("query-status |! cat", QMP)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_NAMES, st.one_of(_TEXT, st.lists(_TEXT, max_size=3)), max_size=3))
+def test_a_pipe_in_a_json_string_never_cuts_a_raw_line(arguments: dict[str, object]) -> None:
+    import json
+
+    line = json.dumps({"execute": "x", "arguments": arguments})
+    assert split_pipe(line, QMP) is None
+    piped = split_pipe(f"{line} |! jq .", QMP)
+    assert piped is not None and json.loads(piped.line) == json.loads(line)
+    hmp = "qemu-io d0 " + json.dumps(" ".join(map(str, arguments.values())))
+    assert split_pipe(hmp, HMP) is None
