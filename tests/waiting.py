@@ -18,6 +18,7 @@ import subprocess
 import termios
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 # Where a process that waits for a file descriptor (asyncio's selector, a blocking read,
 # a child) sleeps in the kernel: /proc/PID/wchan.
@@ -164,3 +165,19 @@ def stop(pid: int) -> None:
     test sends next."""
     os.kill(pid, signal.SIGSTOP)
     wait_for(lambda: stopped(pid), f"process {pid} stopped")
+
+
+def processes_with(marker: str) -> list[int]:
+    """The processes whose command line holds ``marker`` (a test's own, unique), such as
+    a shell command a test had qmpshell start."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found

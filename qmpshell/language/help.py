@@ -385,6 +385,7 @@ _SYNTAX = (
     (")", "...until ) sends them all (/cancel drops them)"),
     ("transaction( A ... | B ... )", "a whole transaction on one line"),
     ("!oob command ...", "run out of band, if the command allows it"),
+    ("LINE |! COMMAND", "the reply's return value (JSON; HMP: text) to a /bin/sh command"),
 )
 
 _HINTS = (

@@ -77,6 +77,24 @@ class Parser:
             self._actions, self._spoiled = saved
         return None
 
+    def refused_in_block(self) -> None:
+        """A line of the open block was refused before it was fed (a pipe on an action
+        line): as for a refused action, a script's block is then not sent."""
+        if self.all_or_nothing and self._actions is not None:
+            self._spoiled = True
+
+    def completes(self, line: str) -> bool:
+        """Whether :meth:`feed` would make a message of ``line`` (not take it into a
+        transaction block), without changing any state; True too when it would refuse
+        it, for :meth:`feed` to say why."""
+        saved = self._actions, self._spoiled
+        try:
+            return self.feed(line) is not None
+        except InputError:
+            return True  # refused: feed says why, as for any line
+        finally:
+            self._actions, self._spoiled = saved
+
     def feed(self, line: str) -> Message | None:
         """The message ``line`` completes, or None while a transaction block is open."""
         if self._actions is None:

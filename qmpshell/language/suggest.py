@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from .mode import Mode
+from .pipe import pipe_column
 from .schema import Schema
 from .syntax import BAR, OOB, TRANSACTION, Tree, Value, Word, build_tree, split_words
 from .watchline import is_watch, line_start
@@ -144,6 +146,8 @@ _EDIT = re.compile(r"\s*/edit\s+")
 
 def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> Context:
     """What fits at the end of ``text`` (the line up to the cursor)."""
+    if pipe_column(text, Mode.QMP) >= 0:
+        return Context(Kind.NOTHING)  # LINE |! COMMAND: the shell command is the user's
     if text.lstrip().startswith("{"):
         return Context(Kind.NOTHING)
     if is_watch(text):  # /watch [-n S] [-c N] LINE: the LINE is completed as a line

@@ -36,6 +36,7 @@ from ..errors import (
     SessionEnded,
 )
 from ..language.mode import Mode
+from ..language.pipe import PIPE
 from ..language.rawjson import is_documented_reply, is_raw_json, opens_object, parse_raw_json
 from ..language.shorthand import Parser, commands_named
 from ..language.syntax import OOB, TRANSACTION
@@ -50,6 +51,7 @@ from ..session.lines import (
     has_hmp,
     hmp_message,
     hmp_succeeded,
+    is_cpu_line,
     is_skipped,
     new_warnings,
     qmp_display,
@@ -150,8 +152,10 @@ def plain(lines: list[str], mode: Mode) -> bool:
             return False  # a meta-command
         if text.startswith(OOB):
             return False  # out of band: its reply may pass the replies before it
+        if PIPE in text:
+            return False  # through a shell command (maybe: |! may be in a string)
         if mode is Mode.HMP:
-            if text.split()[0] == "cpu":
+            if is_cpu_line(text):
                 return False  # asks QEMU for its CPUs first
             continue
         if is_documented_reply(line) or text.startswith(TRANSACTION):

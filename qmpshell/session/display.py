@@ -72,6 +72,14 @@ class Display(Protocol):
         """A line of progress redrawn in place (a script's ``/job wait``, on a terminal's
         stderr); None takes it away."""
 
+    def piped(self, text: str) -> None:
+        """What a pipe's command wrote to its stdout, as it comes (a script's), any part
+        of a line: escaped, to stdout, as it is."""
+
+    def relay(self, text: str) -> None:
+        """What another program wrote to its stderr for the user (a pipe's command's),
+        a line or part of one, as it comes: escaped, to stderr."""
+
     def note(self, text: str) -> None:
         """Something the user should know (stderr in scripts)."""
 

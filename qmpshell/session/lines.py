@@ -16,6 +16,7 @@ from ..language.rawjson import RawJSON, is_raw_json
 from ..language.schema import Schema
 from ..language.shorthand import Parser
 from ..limits import MAX_DEPTH, nesting_exceeds
+from ..patterns import compiled
 from ..protocol.message import RawMessage
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
@@ -115,6 +116,12 @@ def qmp_display(output: Display, message: Message, where: str) -> Callable[[Mess
 
 def qmp_succeeded(reply: Message) -> bool:
     return "error" not in reply
+
+
+def is_cpu_line(line: str) -> bool:
+    """Whether an HMP line is ``cpu N``: it chooses the CPU of the lines after it, and
+    qmpshell asks QEMU itself whether that CPU is there."""
+    return compiled(r"\s*cpu(?:\s|$)").match(line) is not None
 
 
 def hmp_message(text: str, cpu_index: int | None) -> Message:

@@ -23,6 +23,7 @@ from ..errors import (
     SessionEnded,
 )
 from ..language.mode import Mode
+from ..language.pipe import PIPE, split_pipe
 from ..language.rawjson import is_raw_json
 from ..language.shorthand import Parser
 from ..protocol.client import QMPClient
@@ -35,6 +36,7 @@ from .lines import (
     hint,
     hmp_message,
     hmp_succeeded,
+    is_cpu_line,
     new_warnings,
     qmp_display,
     qmp_message,
@@ -56,7 +58,6 @@ Outcome = Union[bool, Awaitable[bool]]  # done now, or when the reply has been s
 
 # A meta-command's slash, and HMP's cpu, at the start of a line (matched: a line may be huge).
 _META = re.compile(r"\s*/")
-_CPU = re.compile(r"\s*cpu(?:\s|$)")
 
 
 class MetaCommands(Protocol):
@@ -129,6 +130,7 @@ class LineRunner:
         self.warned: set[str] = set()
         self.lines = SessionLines()  # the lines that ran, for /save
         self.refusals = 0  # lines refused before anything was sent
+        self.piping = False  # the line's reply went to its pipe's command (``|!``)
 
     @property
     def in_transaction(self) -> bool:
@@ -173,6 +175,17 @@ class LineRunner:
         is shown the moment it arrives, in stream order with events, whoever awaits it
         and when: scripted mode keeps several commands in flight this way.
         """
+        self.piping = False
+        if PIPE in line:
+            try:
+                piped = split_pipe(line, self.mode)
+            except InputError as exc:
+                await self.refuse(line, exc, where)
+                return False
+            if piped is not None:
+                from .pipedline import run_piped
+
+                return await run_piped(self, piped, where)
         text = line.strip()
         mode, refusals = self.mode, self.refusals
         if text.startswith("/"):
@@ -191,9 +204,12 @@ class LineRunner:
 
     def is_barrier(self, line: str) -> bool:
         """Whether a line must wait until no command is in flight: meta-commands (/wait
-        looks at what came back) and HMP's cpu, which asks QEMU itself."""
-        return _META.match(line) is not None or (
-            self.mode is Mode.HMP and _CPU.match(line) is not None
+        looks at what came back), HMP's cpu, which asks QEMU itself, and a line through a
+        pipe (``|!``: its output comes after its reply, and before the next line's)."""
+        return (
+            _META.match(line) is not None
+            or (self.mode is Mode.HMP and is_cpu_line(line))
+            or PIPE in line
         )
 
     async def run_qmp(self, line: str, where: str = "") -> bool:
@@ -224,7 +240,7 @@ class LineRunner:
         show = qmp_display(self.output, message, where)
         if self.agent is not None and message.get("execute") == "guest-exec-status":
             show = self.output.exec_status  # with the program's output decoded
-        outcome = self.send(message, where, show, self._qmp_succeeded)
+        outcome = self.send(message, where, show, self.qmp_judge)
         if message.get("execute") == "qmp_capabilities" and not isinstance(outcome, bool):
             return await outcome  # done before the next line: it changes what lines mean
         return outcome
@@ -248,10 +264,19 @@ class LineRunner:
     def check(self, line: str) -> InputError | None:
         """What running ``line`` in QMP mode would refuse, said as :meth:`run_line`
         would say it, without sending anything (the input mark while typing)."""
+        try:
+            piped = split_pipe(line, Mode.QMP)
+        except InputError as exc:
+            return None if exc.incomplete else exc
+        if piped is not None:
+            if piped.mode is Mode.HMP or line.lstrip().startswith("/"):
+                return None  # /qmp LINE and /hmp LINE are not marked
+            line = piped.line
         error = self.parser.check(line)
         return None if error is None else hint(self.parser, line.strip(), error)
 
-    def _qmp_succeeded(self, message: Message, reply: Message) -> bool:
+    def qmp_judge(self, message: Message, reply: Message) -> bool:
+        """Whether ``reply`` to ``message`` is a success (a negotiation noted)."""
         if message.get("execute") == "qmp_capabilities" and "return" in reply:
             self.schema_load.negotiated()
         return qmp_succeeded(reply)

@@ -25,6 +25,8 @@ from ..language.candidates import (
 )
 from ..language.hmp import HmpCommand, argument_kind
 from ..language.hostpaths import hmp_option_host_path, host_path
+from ..language.mode import Mode
+from ..language.pipe import pipe_column
 from ..language.schema import Schema
 from ..language.suggest import Kind
 from ..language.syntax import Value
@@ -206,6 +208,8 @@ class HmpCompleter(Completer):
             for completion in self.get_completions(document, complete_event):
                 yield completion
             return
+        if pipe_column(text, Mode.HMP) >= 0:
+            return  # LINE |! COMMAND: the shell command is the user's
         words = text.split()
         current = "" if not text or text[-1].isspace() else words.pop()
         commands, infos = await self._live.hmp_catalogue()

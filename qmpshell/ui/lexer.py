@@ -36,6 +36,8 @@ from pygments.token import (  # type: ignore[import-untyped]
     Whitespace,
 )
 
+from ..language.mode import Mode
+from ..language.pipe import PIPE, pipe_column
 from ..language.syntax import BAR, CLOSE, OOB, TRANSACTION, literal_end, quoted_end, split_words
 from ..language.watchline import line_start
 
@@ -97,6 +99,17 @@ class ShorthandLexer(PygmentsLexer):  # type: ignore[misc]
     filenames: ClassVar[list[str]] = []
 
     def get_tokens_unprocessed(self, text: str) -> Tokens:
+        pipe = pipe_column(text, Mode.QMP)
+        if pipe < 0:
+            yield from self._line_tokens(text)
+            return
+        # LINE |! COMMAND: the line as it is alone, the shell command a thing apart
+        yield from self._line_tokens(text[:pipe])
+        yield pipe, Operator, PIPE
+        if len(text) > pipe + len(PIPE):
+            yield pipe + len(PIPE), String.Backtick, text[pipe + len(PIPE) :]
+
+    def _line_tokens(self, text: str) -> Tokens:
         stripped = text.lstrip()
         if stripped.startswith("{"):  # raw JSON, over as many lines as it takes
             offset = len(text) - len(stripped)
@@ -207,6 +220,7 @@ _TOKEN_STYLES: dict[Any, str] = {
     String: "ansigreen",
     Number: "ansicyan",
     Comment: "italic ansibrightblack",
+    String.Backtick: "ansiyellow",  # a pipe's shell command (|!)
 }
 
 INPUT_ERROR = "input-error"

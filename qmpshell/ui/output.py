@@ -214,7 +214,9 @@ class Output:
         else:
             self._write_pieces((text,), escape_lines)
 
-    def _write_pieces(self, pieces: Iterable[str], escape: Callable[[str], str]) -> None:
+    def _write_pieces(
+        self, pieces: Iterable[str], escape: Callable[[str], str], *, newline: bool = True
+    ) -> None:
         """Write ``pieces`` of text and a newline, escaped by ``escape`` (which escapes
         character by character): a long text a slice at a time, so that a reply of 50 MB
         is never copied whole on its way to the stream (which hands big writes on at
@@ -226,7 +228,8 @@ class Output:
             else:
                 for start in range(0, len(piece), PIECE):
                     self._put(stream, escape(piece[start : start + PIECE]))
-        self._put(stream, "\n")
+        if newline:
+            self._put(stream, "\n")
         self._flush_soon()
 
     def _put(self, stream: TextStream, text: str) -> None:
@@ -299,6 +302,12 @@ class Output:
                 for text in caret_lines(line, column, self.prompt_width, self.width):
                     self._put(self.errors, escape_lines(text) + "\n")
         self.error(f"{', '.join(place)}: {error}" if place else str(error))
+
+    def piped(self, text: str) -> None:
+        """What a pipe's command (``LINE |! COMMAND``) wrote to stdout, as it comes: its
+        text derives from QEMU's data, so it is escaped; written as it is, newlines and
+        all (a line may come in parts)."""
+        self._write_pieces((text,), escape_lines, newline=False)
 
     def relay(self, text: str, *, raw: bool = False) -> None:
         """Pass on what another program (a launched QEMU, its guest's console) wrote for

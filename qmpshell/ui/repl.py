@@ -405,6 +405,8 @@ class Shell:
             self._drop_pending()
             if waits or watches:
                 output.note("stopped waiting" if waits else "stopped watching")
+            elif self.runner.piping:
+                output.note("pipe stopped (its processes killed)")
             else:
                 output.note("cancelled (a late reply will be ignored)")
         except Quit:

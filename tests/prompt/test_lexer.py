@@ -239,6 +239,19 @@ def test_a_word_without_equals_after_the_command_is_text() -> None:
     assert kinds("c stray") == [(Name.Function, "c"), (Text, "stray")]
 
 
+def test_a_pipe_and_its_shell_command_are_a_thing_apart() -> None:
+    assert tokens("query-block |! jq -r '.[].device'") == [
+        (Name.Function, "query-block"),
+        (Operator, "|!"),
+        (String.Backtick, " jq -r '.[].device'"),
+    ]
+    # the line before it is lexed as it is alone; a |! inside a value is the value's
+    assert tokens("c a=1 |! wc")[:-2] == tokens("c a=1")
+    assert (Operator, "|!") not in tokens("c a='x |! y'")
+    assert tokens('{"execute": "x"} |! cat')[-2:] == [(Operator, "|!"), (String.Backtick, " cat")]
+    assert tokens("query-status |!") == [(Name.Function, "query-status"), (Operator, "|!")]
+
+
 def test_long_hostile_lines_lex_quickly() -> None:
     lexer = ShorthandLexer(stripnl=False, ensurenl=False)
     started = time.perf_counter()

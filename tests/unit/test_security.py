@@ -1,4 +1,5 @@
-"""Nothing the user types or QEMU sends is run as code or handed to a shell.
+"""Nothing the user types or QEMU sends is run as code or handed to a shell, but the one
+thing that is the user's shell command by design: the COMMAND of ``LINE |! COMMAND``.
 
 Literals are read from Python's syntax tree and never evaluated (tests/test_values.py
 proves that with payloads); this file guards the rest of the code base against the calls
@@ -54,6 +55,41 @@ def test_no_code_is_evaluated_and_no_shell_started(path: Path) -> None:
         for alias in node.names
     }
     assert not imported & {"pickle", "shelve"}, path.name
+
+
+# The one place a shell starts: the user's own command after |! (docs/security.md), run
+# by qmpshell/session/pipe.py, with QEMU's data on its stdin only.
+SHELL_PLACES = {"session/pipe.py"}
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_a_shell_starts_only_for_the_users_pipe(path: Path) -> None:
+    tree = ast.parse(path.read_text(), str(path))
+    names = {name for name, _ in _calls(tree)}
+    shells = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in ("/bin/sh", "sh", "bash", "-c")
+    }
+    place = str(path.relative_to(PACKAGE))
+    if place in SHELL_PLACES:
+        return
+    assert not (shells and names & {".create_subprocess_exec", ".Popen", ".run", ".spawn"}), place
+
+
+def test_the_pipes_command_is_only_ever_the_users_text() -> None:
+    """run_command's only caller passes the text after |! as the user typed it."""
+    calls = [
+        (path.name, line)
+        for path in PACKAGE.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if "run_command(" in line and "def run_command(" not in line
+    ]
+    ((module, call),) = calls
+    assert module == "pipedline.py"
+    assert "run_command(piped.command," in call.replace(" ", "")
 
 
 def test_the_guard_sees_what_it_looks_for() -> None:
