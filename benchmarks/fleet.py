@@ -18,26 +18,30 @@ def fleet(spawner: Spawner, count: int, runs: int, env: dict[str, str]) -> list[
     fan-out (its default ``--jobs``) against a shell loop of qmp-shell, interleaved."""
     with ExitStack() as stack:
         socks = [stack.enter_context(qemu()).qmp for _ in range(count)]
-        tools = {
-            "fan-out": lambda: run_tool(
-                spawner, [QMPSHELL, "-c", "query-status", *socks], env, tree=True
-            ),
-            "loop": lambda: run_tool(
-                spawner, ["/bin/sh", "-c", LOOP, QMP_SHELL, *socks], env, tree=True
-            ),
+        argv = {
+            "fan-out": [QMPSHELL, "-c", "query-status", *socks],
+            "loop": ["/bin/sh", "-c", LOOP, QMP_SHELL, *socks],
         }
-        for name, tool in tools.items():  # the schema cache, the page cache
-            _check(tool(), name, count)
-        results: dict[str, list[Run]] = {name: [] for name in tools}
-        for order in rotations(list(tools), runs):
+
+        def tool(name: str, tree: bool = False) -> Run:
+            return _check(run_tool(spawner, argv[name], env, tree=tree), name, count)
+
+        for name in argv:  # the schema cache, the page cache
+            tool(name)
+        # Wall time without the sampler (it reads /proc every few ms, and would take a
+        # core of two from the tools), then the tree's memory in rounds of their own.
+        results: dict[str, list[Run]] = {name: [] for name in argv}
+        trees: dict[str, list[Run]] = {name: [] for name in argv}
+        for order in rotations(list(argv), runs):
             for name in order:
-                results[name].append(_check(tools[name](), name, count))
+                results[name].append(tool(name))
+                trees[name].append(tool(name, tree=True))
 
     def wall(name: str) -> float:
         return median([run.wall for run in results[name]]) * 1e3
 
     def peak(name: str) -> float:
-        return median([run.tree_peak_kib for run in results[name]]) / 1024
+        return median([run.tree_peak_kib for run in trees[name]]) / 1024
 
     what = f"`qmpshell -c query-status` on {count} QEMUs at once"
     other = "a shell loop of qmp-shell, one VM at a time"

@@ -181,7 +181,7 @@ def run_tool(
 
 
 class _TreeSampler(threading.Thread):
-    """Sums the RSS of a process and its descendants every 2 ms until it is gone."""
+    """Sums the RSS of a process and its descendants every 5 ms until it is gone."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -193,7 +193,7 @@ class _TreeSampler(threading.Thread):
         while Path(f"/proc/{self.pid}/status").exists():
             total = sum(_rss_kib(pid) for pid in _tree(self.pid))
             self.peak_kib = max(self.peak_kib, total)
-            threading.Event().wait(0.002)
+            threading.Event().wait(0.005)
 
 
 def _tree(pid: int) -> list[int]:
