@@ -48,8 +48,10 @@ class Tmux:
         )
         return result.stdout
 
-    def screen(self, escapes: bool = False, scrollback: bool = False) -> str:
+    def screen(self, escapes: bool = False, scrollback: bool = False, joined: bool = False) -> str:
+        """The pane's text; ``joined`` undoes the terminal's wrapping of long lines."""
         extra = (["-e"] if escapes else []) + (["-S", "-5000"] if scrollback else [])
+        extra += ["-J"] if joined else []
         return self._tmux("capture-pane", "-p", *extra)
 
     def tty(self) -> str:
@@ -69,11 +71,16 @@ class Tmux:
         self._tmux("resize-window", "-x", str(width), "-y", str(height))
 
     def wait_for(
-        self, pattern: str, timeout: float = 10, escapes: bool = False, scrollback: bool = False
+        self,
+        pattern: str,
+        timeout: float = 10,
+        escapes: bool = False,
+        scrollback: bool = False,
+        joined: bool = False,
     ) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            screen = self.screen(escapes, scrollback)
+            screen = self.screen(escapes, scrollback, joined)
             if re.search(pattern, screen):
                 return screen
             if time.monotonic() > deadline:
