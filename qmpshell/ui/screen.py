@@ -105,7 +105,7 @@ class AbovePrompt:
     """A stream that writes to the terminal around whatever prompt_toolkit shows.
 
     While an application runs (the prompt, ``/wait``'s status line), whole lines go
-    above it through ``run_in_terminal``, a batch at most every :attr:`pause` seconds
+    above it (:meth:`_put_above`), a batch at most every :attr:`pause` seconds
     (5 ms: a flood of events makes few repaints, and none waits long). Otherwise they
     are written at once, on :meth:`flush` (the output's, at the end of each turn of the
     loop and of each line): prompt_toolkit's own ``StdoutProxy`` writes from a thread of
@@ -178,12 +178,36 @@ class AbovePrompt:
         if not self._app_running():
             self._write_now()
             return
-        from prompt_toolkit.application import run_in_terminal
-
         text = "".join(self._lines)
         self._lines = []
         self._last = asyncio.get_running_loop().time()
-        self._above = run_in_terminal(lambda: self._put(text), in_executor=False)
+        if not self._put_above(text):
+            from prompt_toolkit.application import run_in_terminal
+
+            self._above = run_in_terminal(lambda: self._put(text), in_executor=False)
+
+    def _put_above(self, text: str) -> bool:
+        """Put ``text`` above the prompt with the terminal left in raw mode: what
+        ``run_in_terminal`` does, less its cooked mode, in which the tty echoes the keys
+        typed meanwhile into the text (during a flood of events, every few keys). Not
+        while something else has the terminal (the editor of ``/edit``): then False, and
+        the text waits its turn through ``run_in_terminal``."""
+        app = self._session.app
+        if app is None:
+            return False
+        pending = getattr(app, "_running_in_terminal_f", None)
+        request = getattr(app, "_request_absolute_cursor_position", None)
+        if getattr(app, "_running_in_terminal", True) or request is None:
+            return False
+        if pending is not None and not pending.done():
+            return False
+        renderer = app.renderer
+        renderer.erase(leave_alternate_screen=False)
+        self._put(text)
+        if not renderer.waiting_for_cpr:
+            request()  # the rows below the prompt, for the completion menu's room
+        app.invalidate()
+        return True
 
     def _write_now(self) -> None:
         text = "".join(self._lines)
