@@ -65,15 +65,7 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
     interactive shell: gathered, then shown or paged); its exit status (negative: the
     signal that killed it), or None when it was stopped for writing too much (said)."""
     try:
-        process = await asyncio.create_subprocess_exec(
-            SHELL,
-            "-c",
-            command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its own group, killed whole; no terminal to take
-        )
+        process = await _started(command)
     except OSError as exc:  # no /bin/sh, no more processes or descriptors
         output.error(f"the pipe's command cannot start: {exc.strerror or exc}")
         return None
@@ -105,6 +97,29 @@ async def run_command(command: str, data: Iterator[bytes], output: Display) -> i
         shown.done()
 
 
+async def _started(command: str) -> asyncio.subprocess.Process:
+    """The command's process, started. Ctrl-C while asyncio connects its pipes must not
+    cancel that (asyncio then waits for a process it has not killed, and the shell
+    hangs): the start is let finish, the whole group killed, and the cancellation goes on."""
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            SHELL,
+            "-c",
+            command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own group, killed whole; no terminal to take
+        )
+    )
+    try:
+        return await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with suppress(Exception):
+            await _reap(await starting)
+        raise
+
+
 async def _reap(process: asyncio.subprocess.Process) -> None:
     """Kill the command's group and wait for its end. What it wrote and nobody read
     is read and dropped: a pipe left full would keep asyncio from seeing its end, and
@@ -130,7 +145,9 @@ async def _feed(stdin: asyncio.StreamWriter, data: Iterator[bytes]) -> None:
             stdin.write(piece)
             await stdin.drain()
         stdin.close()
-        await stdin.wait_closed()
+        # Shielded: cancelled, wait_closed() cancels asyncio's own future, which then
+        # fails with InvalidStateError (a traceback on the terminal) as the pipe closes.
+        await asyncio.shield(stdin.wait_closed())
     except (BrokenPipeError, ConnectionResetError):
         pass
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,57 @@ def test_a_pipe_goes_on_the_line_that_sends_a_transaction_block(
     assert "line 2, column 7: this line goes into a transaction block" in result.stderr
     assert result.stdout == ""  # in a script a block with a refused line is not sent
     assert "the transaction is not sent" in result.stderr
+
+
+class _Recorder:
+    """What run_command shows, kept (an interactive display: output gathered)."""
+
+    interactive = True
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def error(self, text: str) -> None:
+        self.said.append(text)
+
+    relay = piped = long_text = error
+
+
+def test_ctrl_c_at_any_moment_of_the_pipes_start_kills_it_and_returns() -> None:
+    """The cancellation (Ctrl-C) comes at every moment of the start, from before the
+    fork to after the data was fed: each time it ends in a second, the command's whole
+    group dead, and asyncio reports nothing (once: a hang while asyncio connected the
+    pipes; an InvalidStateError traceback when the stdin close was cancelled)."""
+    import asyncio
+
+    from qmpshell.session.pipe import run_command
+
+    marker = f"pipe-cancel-{os.getpid()}"
+    problems: list[str] = []
+
+    async def once(delay: float) -> None:
+        recorder = _Recorder()
+        data = iter([b"{}\n"])
+        task = asyncio.ensure_future(run_command(f"sleep 100; : {marker}", data, recorder))
+        await asyncio.sleep(delay)
+        task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5)
+        except asyncio.CancelledError:
+            pass
+        except asyncio.TimeoutError:
+            problems.append(f"hung when cancelled after {delay * 1000:.2f} ms")
+        assert recorder.said == []
+
+    async def sweep() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: problems.append(context["message"]))
+        for step in range(120):
+            await once(step * 0.00005)
+
+    asyncio.run(sweep())
+    assert problems == []
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)  # a SIGKILLed shell is gone once its parent has reaped it
+    assert not processes_with(marker)
