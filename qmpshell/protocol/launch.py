@@ -158,6 +158,10 @@ class LaunchedQemu:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 preexec_fn=_die_with_parent(os.getpid()),
+                # Its own session: the Ctrl-C meant for a command, the pager, the editor
+                # or a pipe is not QEMU's (it was, as one of the terminal's foreground
+                # group, and QEMU quit on it).
+                start_new_session=True,
             )
         except OSError as exc:
             raise LaunchError(f"cannot run {self.command[0]}: {exc.strerror}") from None

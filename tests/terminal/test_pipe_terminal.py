@@ -76,3 +76,17 @@ def test_the_command_is_not_marked_but_a_fault_before_it_is(newcomer: Any) -> No
     screen.type("C-u", "query-status |! quer", "Tab")  # no QMP names after the pipe
     screen.wait_for(r"\(QEMU\) query-status \|! quer\s*\n")
     assert "query-" not in screen.screen().split("|! quer", 1)[1]
+
+
+def test_ctrl_c_for_a_pipe_leaves_a_launched_qemu_running(newcomer: Any) -> None:
+    """The launched QEMU is not in the terminal's foreground group: the Ctrl-C is the
+    pipe's alone (QEMU used to quit on it, 'terminating on signal 2')."""
+    marker = f"pipe-launch-{os.getpid()}"
+    screen = newcomer("--launch", address=False)
+    screen.type(f"query-status |! sleep 100; : {marker}", "Enter")
+    wait_for(lambda: bool(processes_with(marker)), "the pipe started")
+    screen.type("C-c")
+    screen.wait_for(r"pipe stopped \(its processes killed\)\s*\n\(QEMU\)")
+    screen.type("query-status", "Enter")
+    text = screen.wait_for(r'(?s)\(QEMU\) query-status\s*\n\{.*"running": false.*\n\(QEMU\)')
+    assert "terminating on signal" not in text
