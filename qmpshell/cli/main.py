@@ -21,6 +21,7 @@ from ..ui.outqueue import OutputQueue, QueuedStream
 from .config import ConfigError, events_shown, load_settings
 from .options import attach_optional_values, build_parser, option_words
 from .target import Target, choose_target, fanout_targets
+from .transcriptfile import open_transcript
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def _main(argv: Sequence[str] | None) -> int:
     transcript = None
     try:
         try:
-            transcript = _open_transcript(args.logfile, output, args.log_secrets, args.target_name)
+            transcript = open_transcript(args.logfile, output, args.log_secrets, args.target_name)
             status = None
             script: list[str] | None = None
             read = b""
@@ -157,7 +158,16 @@ def _main(argv: Sequence[str] | None) -> int:
 
                 on_for_session()
                 status = run_session(
-                    args, target, output, queue, event_filter, transcript, script, read, replay
+                    args,
+                    target,
+                    output,
+                    queue,
+                    event_filter,
+                    transcript,
+                    script,
+                    read,
+                    replay,
+                    settings,
                 )
         finally:
             if transcript is not None:
@@ -279,19 +289,3 @@ def _oneshot(
     )
     output.flush_by_caller = False  # the asyncio session flushes at each turn of its loop
     return status
-
-
-def _open_transcript(
-    path: str | None, output: Output, secrets: bool, target: str | None
-) -> Transcript | None:
-    if not path:
-        return None
-    try:
-        from ..language.redaction import redact
-
-        return Transcript(
-            path, redact=None if secrets else redact, warn=output.error, target=target
-        )
-    except OSError as exc:
-        output.error(f"cannot write transcript {path}: {exc.strerror}; going on without it")
-        return None

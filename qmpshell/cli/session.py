@@ -8,36 +8,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import ExitStatus, QMPShellError
-from ..language.mode import Mode
 from ..language.replydiff import IgnoredPaths
 from ..modes.scripted import PIPELINE, iterate, read_lines, run_script
 from ..modes.summary import ended_by
-from ..protocol.address import Address, LibvirtAddress
-from ..protocol.client import QMPClient, Runstate
+from ..protocol.address import LibvirtAddress
 from ..protocol.transcript import Transcript
-from ..session.events import EventFilter, EventLog
-from ..session.lines import NO_HMP
+from ..session.events import EventFilter
+from ..session.fleet import Fleet, short_name
 from ..session.meta import MetaCommands
-from ..session.runner import LineRunner
 from ..session.transcriptread import Step
 from ..ui.output import Output
 from ..ui.outqueue import OutputQueue
+from .connection import Connection
 from .target import Target
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 # --replay's plan: the transcript's steps, the parts of replies not compared.
 Replay = tuple[list[Step], IgnoredPaths]
-
-# Said once per session: users should know what libvirt does about a shell like this one.
-TAINTED = (
-    "note: libvirt marks domain {domain} as tainted (custom-monitor) because monitor "
-    "commands are used; see 'libvirt' in the README"
-)
 
 
 def run_session(
@@ -50,6 +45,7 @@ def run_session(
     script: list[str] | None,
     read: bytes,
     replay: Replay | None = None,
+    settings: Settings | None = None,
 ) -> ExitStatus:
     """Run the session to its end; its exit status. In scripted mode (``queue`` given),
     ``script`` is the script when it was read whole already, else ``read`` is what was
@@ -57,7 +53,7 @@ def run_session(
     lines: AsyncIterator[str] | None = None
     if queue is not None and replay is None:
         lines = iterate(script) if script is not None else read_lines(sys.stdin, read)
-    session = _session(args, target, output, lines, event_filter, transcript, replay)
+    session = _session(args, target, output, lines, event_filter, transcript, replay, settings)
     return asyncio.run(session if queue is None else queue.guard(session))
 
 
@@ -69,6 +65,7 @@ async def _session(
     event_filter: EventFilter,
     transcript: Transcript | None,
     replay: Replay | None,
+    settings: Settings | None,
 ) -> ExitStatus:
     """The session, ended early by SIGTERM or SIGHUP as cleanly as by Ctrl-D: the
     connection closed, a launched QEMU quit, the transcript and history complete."""
@@ -104,6 +101,7 @@ async def _session(
             transcript,
             replay,
             lambda: closing.append(True),
+            settings,
         )
     except asyncio.CancelledError:
         if not received:
@@ -123,74 +121,23 @@ async def _run_session(
     transcript: Transcript | None,
     replay: Replay | None,
     closing: Callable[[], None],
+    settings: Settings | None,
 ) -> ExitStatus:
     """The session proper; ``closing()`` is called as it begins to close down."""
-    timeout = args.timeout or None
-    client = QMPClient(transcript=transcript, guest_agent=target.agent)
-    launched = None
-    runner: LineRunner | None = None
+    interactive = lines is None and replay is None
+    fleet = Fleet() if interactive else None
+    connection = Connection(
+        args, target, output, event_filter, transcript, lambda r: MetaCommands(r, fleet)
+    )
     try:
         try:
-            if target.launch is not None:
-                from ..protocol.launch import LaunchedQemu
-
-                raw = args.raw_console
-                launched = LaunchedQemu(
-                    target.launch, lambda text: output.relay(text, raw=raw), raw=raw
-                )
-                target.address = await launched.start(timeout)
-                await launched.connect(client, negotiate=not args.skip_negotiation, timeout=timeout)
-            else:
-                assert target.address is not None
-                await client.connect(
-                    target.address,
-                    negotiate=not args.skip_negotiation,
-                    enable_oob=True,
-                    timeout=timeout,
-                    on_silence=_busy_note(output, timeout, target.address),
-                )
-            agent = None
-            if target.agent:
-                from ..protocol.agent import connect_agent
-
-                agent = await connect_agent(client, timeout)
-        except QMPShellError as exc:  # ConnectError, NotQMPError, NegotiationError...
-            hint = {"qmp": ": drop --ga", "agent": ": try --ga"}  # the other protocol
-            output.error(f"{exc}{hint.get(getattr(exc, 'reason', ''), '')}")
+            await connection.open()
+        except QMPShellError as exc:
+            output.error(str(exc))
             return ExitStatus.CONNECTION
-        if isinstance(target.address, LibvirtAddress):
-            output.note(TAINTED.format(domain=target.address.domain))
-        events = EventLog(output.event, event_filter)
-        client.add_event_handler(events)
-        runner = LineRunner(
-            client,
-            output,
-            events,
-            verbose=args.verbose,
-            timeout=timeout,
-            use_schema=agent is None,
-            schema_cache=not args.no_schema_cache,
-            agent=agent,
-            meta=MetaCommands,
-        )
-        if args.hmp:
-            if await runner.hmp_available():
-                runner.mode = Mode.HMP
-            else:
-                output.error(NO_HMP)
-        reconnect = None
-        if args.reconnect is not None:
-            from ..session.reconnect import Reconnector
-
-            reconnect = Reconnector(
-                client,
-                target.address,
-                limit=args.reconnect or None,
-                negotiate=not args.skip_negotiation,
-                timeout=timeout,
-                after=runner.reconnected,
-                output=output,
-            )
+        runner = connection.runner
+        assert runner is not None
+        reconnect = connection.reconnect
         if replay is not None:
             from ..modes.replay import run_replay
 
@@ -198,7 +145,7 @@ async def _run_session(
         if lines is not None:
             # Echoes (-v) read best next to their replies, and an agent resyncs after a
             # timeout: both one command at a time.
-            window = 1 if args.verbose or agent is not None else PIPELINE
+            window = 1 if args.verbose or runner.agent is not None else PIPELINE
             script = run_script(
                 runner,
                 lines,
@@ -208,36 +155,41 @@ async def _run_session(
             )
             return await (script if reconnect is None else reconnect.run_script(script))
         from ..modes.interactive import run_interactive
+        from .connection import member_of, opener
 
+        assert fleet is not None and settings is not None
+        fleet.opener = opener(args, settings, output, event_filter, fleet)
+        fleet.add(member_of(connection, _first_name(args, connection), _spec(args)))
         return await run_interactive(
-            runner,
-            client,
+            fleet,
             output,
             keep_history=args.history,
             history_file=args.history_file,
             complete_while_typing=args.complete_while_typing,
-            target=f"{os.path.basename(target.launch[0])} (launched)" if target.launch else None,
-            reconnect=reconnect,
         )
     finally:
         closing()
-        if runner is not None:
-            await runner.jobs.close()  # no poll left for asyncio.run to cancel
-        if launched is not None:
-            client.clear_event_handlers()  # the events of quitting it are not the user's
-            await launched.stop(client if client.state is Runstate.RUNNING else None, timeout)
-        await client.close()
+        if fleet is not None:
+            await fleet.close_all()  # those /connect opened, each with its transcript
+        await connection.close()
         if transcript is not None:
             transcript.close()
 
 
-def _busy_note(
-    output: Output, timeout: float | None, address: Address
-) -> Callable[[], None] | None:
-    """What to say when a monitor's greeting is late: QEMU greets a second client only
-    once the first has gone (libvirt's greeting is its own, and may just be slow)."""
-    if isinstance(address, LibvirtAddress):
-        return None
-    wait = f"waiting {timeout:g} s" if timeout else "waiting"
-    text = f"no greeting yet: another client may hold this monitor; {wait} (Ctrl-C gives up)"
-    return lambda: output.note(text)
+def _first_name(args: argparse.Namespace, connection: Connection) -> str:
+    """What the command line's target is called once there are several: its @NAME, the
+    address as given, or the QEMU launched."""
+    if args.target_name:
+        return str(args.target_name)
+    if connection.target.launch:
+        return "launched"
+    if isinstance(connection.target.address, LibvirtAddress):
+        return connection.target.address.domain
+    return short_name(str(args.address[0]) if args.address else connection.shown_address)
+
+
+def _spec(args: argparse.Namespace) -> str | None:
+    """What /connect opens the first target as again, when it is lost."""
+    if args.target_name:
+        return f"@{args.target_name}"
+    return str(args.address[0]) if args.address else None

@@ -78,7 +78,10 @@ def _named_target(
     parser: argparse.ArgumentParser, name: str, settings: Settings, console: Console
 ) -> Target | None:
     """What ``@name`` names in the config file; one line and exit 2 when nothing."""
-    named = _named(parser, name, settings)
+    return _of_named(_named(parser, name, settings), console)
+
+
+def _of_named(named: NamedTarget, console: Console | None) -> Target | None:
     if named.libvirt is not None:
         return _libvirt_target(named.libvirt, named.connect, console)
     if named.ga is not None:
@@ -89,24 +92,51 @@ def _named_target(
 
 def _named(parser: argparse.ArgumentParser, name: str, settings: Settings) -> NamedTarget:
     """The config file's target ``name``; one line and exit 2 when there is none."""
-    config = settings.config
-    named = config.targets.get(name) if config is not None else None
-    if named is None:
-        if settings.path is None:
-            why = f"no target named {name!r}: --no-config reads no config file"
-        elif config is None:
-            why = f"no target named {name!r}: there is no config file {settings.path}"
-        else:
-            why = unknown_target(name, config.targets, settings.path)
-        parser.exit(2, f"qmpshell: error: {escape_text(why)}\n")
+    named = _lookup(name, settings)
+    if isinstance(named, str):
+        parser.exit(2, f"qmpshell: error: {escape_text(named)}\n")
     return named
 
 
-def _libvirt_target(domain: str, uri: str | None, console: Console) -> Target | None:
+def _lookup(name: str, settings: Settings) -> NamedTarget | str:
+    """The config file's target ``name``, or why there is none."""
+    config = settings.config
+    named = config.targets.get(name) if config is not None else None
+    if named is not None:
+        return named
+    if settings.path is None:
+        return f"no target named {name!r}: --no-config reads no config file"
+    if config is None:
+        return f"no target named {name!r}: there is no config file {settings.path}"
+    return unknown_target(name, config.targets, settings.path)
+
+
+def connect_target(text: str, settings: Settings) -> Target:
+    """What ``/connect``'s argument names: an address, or ``@NAME`` of the config file.
+    Raises InputError (one line) when it names nothing."""
+    from ..errors import InputError
+
+    try:
+        if not text.startswith("@"):
+            return Target(parse_address(text))
+        named = _lookup(text[1:], settings)
+        if isinstance(named, str):
+            raise InputError(named)
+        if named.libvirt is not None and not named.libvirt:
+            raise InputError(f"target {text[1:]!r} names no domain")
+        target = _of_named(named, None)
+        assert target is not None  # a domain is named: nothing to choose
+        return target
+    except AddressError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _libvirt_target(domain: str, uri: str | None, console: Console | None) -> Target | None:
     """The domain given, or the one the user chooses from the list of those running."""
     if not domain:
         from ..ui.domains import choose_domain
 
+        assert console is not None  # only the command line leaves the domain to choose
         chosen = choose_domain(uri, console)
         if chosen is None:
             return None

@@ -45,8 +45,11 @@ class Display(Protocol):
     def hmp(self, text: str) -> None:
         """What an HMP command printed."""
 
-    def event(self, event: Any) -> None:
-        """An event, as it arrives."""
+    def event(self, event: Any, target: str | None = None) -> None:
+        """An event, as it arrives; ``target``: the connection's name, of several."""
+
+    def heading(self, text: str) -> None:
+        """A line above the output that follows (the name of a target)."""
 
     def matched(self, event: Any) -> None:
         """The event a ``/wait`` waited for."""

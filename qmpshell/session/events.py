@@ -88,7 +88,7 @@ class EventLog:
         event_filter: EventFilter | None = None,
         max_bytes: int = LOG_BYTES,
     ) -> None:
-        self._show = show
+        self.show = show  # how an event the filter lets through is shown
         self.filter = event_filter or EventFilter()
         self.max_bytes = max_bytes
         self._events: deque[str] = deque()  # each event kept, as its JSON text
@@ -103,7 +103,7 @@ class EventLog:
         self.total += 1
         name = str(event.get("event", ""))
         if self.filter.shows(name):
-            self._show(event)
+            self.show(event)
         else:
             self.unseen += 1
         for predicate, future in list(self._waiters):

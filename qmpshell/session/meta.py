@@ -17,6 +17,7 @@ from ..language.mode import Mode
 from ..language.spelling import close_names, did_you_mean
 from ..language.syntax import build_tree, split_words, untyped_tree
 from .events import Event, EventFilter
+from .fleet import Fleet
 from .jobmeta import JobWaiting, show_jobs, wait_job
 from .lines import NO_HMP
 
@@ -58,6 +59,13 @@ HELP = {
         "write the lines this session ran to FILE as a qmpshell script (secrets left out); "
         "-f overwrites a file that exists"
     ),
+    "/connect ADDR|@NAME [NAME]": (
+        "open another connection (a socket path, HOST:PORT, or a target of the config "
+        "file), called NAME (by default the socket's file name), and switch to it"
+    ),
+    "/target NAME": "switch to another open connection (each has its own schema and mode)",
+    "/targets": "list the open connections, the current one starred, with their state",
+    "/all LINE": "run LINE on every open connection in turn, each reply under its name",
     "/pretty": "switch indented JSON on or off",
     "/verbose": "switch echoing the commands sent on or off",
     "/cancel": "drop the open transaction block",
@@ -68,8 +76,9 @@ HELP = {
 class MetaCommands:
     """The ``/`` commands of one session, acting on its runner, output and event log."""
 
-    def __init__(self, runner: LineRunner) -> None:
+    def __init__(self, runner: LineRunner, fleet: Fleet | None = None) -> None:
         self.runner = runner
+        self.fleet = fleet  # the interactive shell's connections; None in a script
         self._rest = ""  # the text after the meta-command's name, as typed
         self._line = ""  # the whole meta-command line, as typed (but for outer spaces)
         self._at = self._where = ""  # which line runs it ("line 4"), and that as a prefix
@@ -86,6 +95,10 @@ class MetaCommands:
             "/hmp": self._hmp,
             "/qmp": self._qmp,
             "/save": self._save,
+            "/connect": self._connect,
+            "/target": self._target,
+            "/targets": self._targets,
+            "/all": self._all,
             "/pretty": self._pretty,
             "/verbose": self._verbose,
             "/cancel": self._cancel,
@@ -263,6 +276,45 @@ class MetaCommands:
 
         column = len(self._line) - len(self._line.split(None, 1)[1]) if args else 0
         return await edit_command(self.runner, self._rest, column, self._at)
+
+    def _fleet(self, name: str) -> Fleet:
+        if self.fleet is None:
+            raise InputError(f"{name} works in the interactive shell only")
+        return self.fleet
+
+    async def _connect(self, args: list[str]) -> bool:
+        fleet = self._fleet("/connect")
+        if len(args) not in (1, 2):
+            raise InputError("usage: /connect ADDR|@NAME [NAME] (a socket path, HOST:PORT, @NAME)")
+        member = await fleet.connect(*args)
+        self.runner.output.note(
+            f"connected to {member.name} ({member.state()}); /target switches, /targets lists"
+        )
+        return True
+
+    async def _target(self, args: list[str]) -> bool:
+        fleet = self._fleet("/target")
+        if len(args) != 1:
+            raise InputError("usage: /target NAME (/targets lists them)")
+        member = fleet.find(args[0])
+        if member.lost:
+            raise InputError(
+                f"the connection to {member.name} was lost; /connect {member.spec} opens it again"
+            )
+        fleet.switch(member)
+        return True
+
+    async def _targets(self, args: list[str]) -> bool:
+        fleet = self._fleet("/targets")
+        if args:
+            raise InputError("/targets takes no arguments")
+        self.runner.output.long_text(fleet.table())
+        return True
+
+    async def _all(self, args: list[str]) -> bool:
+        from .fleet import run_on_all
+
+        return await run_on_all(self._fleet("/all"), self._rest, self._at)
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output

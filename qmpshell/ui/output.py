@@ -168,12 +168,19 @@ class Output:
         if shown:
             self.long_text(shown)
 
-    def event(self, event: Any) -> None:
-        """Show one event the moment it arrives."""
+    def event(self, event: Any, target: str | None = None) -> None:
+        """Show one event the moment it arrives; ``target`` names the connection it came
+        from, in a session of several (``/connect``)."""
         if self.interactive:
-            self._write(self.renderer.event(event), painted=True)
+            tag = f"[{escape_text(target)}] " if target else ""
+            self._write(tag + self.renderer.event(event), painted=True)
         else:
             self.message(event)
+
+    def heading(self, text: str) -> None:
+        """A line above the output that follows: ``/all``'s name of each target."""
+        shown = f"[{escape_text(text)}]"
+        self._write(f"\x1b[1m{shown}\x1b[0m" if self.color else shown, painted=True)
 
     def matched(self, event: Any) -> None:
         """Show the event that ended a ``/wait`` (interactive)."""

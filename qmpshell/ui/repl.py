@@ -13,34 +13,35 @@ import signal
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..collector import freeze_what_lives
 from ..errors import (
-    CommandError,
     ConnectionLost,
     ExitStatus,
     QMPShellError,
-    ReplyTimeout,
     SessionEnded,
 )
 from ..escape import escape_text
 from ..language.mode import Mode
 from ..language.syntax import split_entries
 from ..protocol.client import QMPClient
-from ..session.events import Event, run_state_after
+from ..session.events import Event
+from ..session.fleet import Fleet, Member
 from ..session.lines import is_skipped
 from ..session.meta import Quit, drop_transaction
-from ..session.reconnect import Reconnector, cancel_and_wait
+from ..session.reconnect import cancel_and_wait
 from ..session.runner import LineRunner, wait_quit
 from .output import Output
-from .screen import banner, continuation, output_above_prompt, status_line
+from .screen import banner, continuation, output_above_prompt
 from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.formatted_text import StyleAndTextTuples
+    from prompt_toolkit.history import History
+
+    from ..session.live import LiveNames
 
 # qmp-shell's prompts for QMP, and QEMU's own monitor's for HMP.
 PROMPTS = {"qmp": "(QEMU) ", "transaction": "TRANS> ", "hmp": "(qemu) ", "agent": "(QGA) "}
@@ -53,155 +54,148 @@ SCHEMA_WAIT_SECONDS = 5.0
 class Settings:
     """What the command line decided about the interactive shell."""
 
-    history: Path | None  # the QMP history file; None: do not keep history
+    keep_history: bool = True  # False: --no-history
+    history_file: str | None = None  # --history-file: the QMP history's path
     complete_while_typing: bool = True
-    hmp_history: Path | None = None
-    target: str | None = None  # how the toolbar names what it talks to (default: address)
-    reconnect: Reconnector | None = None  # --reconnect; None: a lost connection ends it
+
+
+class _Seat:
+    """What the shell keeps for one connection of the session (session/fleet.py)."""
+
+    def __init__(self, member: Member) -> None:
+        from ..session.live import LiveNames
+
+        self.member = member
+        self.live: LiveNames = LiveNames(member.client)
+        self.catalogue: asyncio.Future[Any] | None = None  # HMP's, loading or loaded
+        self.watched_load: asyncio.Future[None] | None = None  # the schema load we report
+        # One prompt per mode, each with its own completion and highlighting.
+        self.sessions: dict[Mode, PromptSession[str]] = {}
+        self.watcher: asyncio.Future[None] | None = None  # its connection's watch
+        self.gave_up: ConnectionLost | None = None  # --reconnect waited in vain
 
 
 class Shell:
-    """One interactive session: the prompt, its toolbar, and the command being run."""
+    """One interactive session: the prompt, its toolbar, and the command being run, for
+    each of the session's connections (the fleet's members)."""
 
-    def __init__(
-        self, runner: LineRunner, client: QMPClient, output: Output, settings: Settings
-    ) -> None:
-        self.runner = runner
-        self.output = output  # the runner's, seen as the UI's own
-        self.client = client
+    def __init__(self, fleet: Fleet, output: Output, settings: Settings) -> None:
+        self.fleet = fleet
+        self.output = output  # the runners', seen as the UI's own
         self.settings = settings
-        self.run_state: str | None = None
         self._running: asyncio.Future[bool] | None = None
         self._interrupted = False
-        self._reconnecting = False
-        self._gave_up: ConnectionLost | None = None  # --reconnect waited in vain
-        from ..session.live import LiveNames
-
-        self._live = LiveNames(client)
-        self._catalogue: asyncio.Future[Any] | None = None  # HMP's, loading or loaded
-        self._watched_load: asyncio.Future[None] | None = None  # the schema load we report
+        self._seats: dict[int, _Seat] = {}  # by id() of the member
         # Lines pasted (or typed while a line ran) that are still to run, in order, and
         # the unfinished rest, for the next prompt to start with.
         self._pending: deque[str] = deque()
         self._typeahead = ""
-        # One prompt per mode, each with its own history, completion and highlighting.
-        self._sessions: dict[Mode, PromptSession[str]] = {}
+        self._histories: dict[str, History] = {}  # by kind: shared by every connection
+        self._started = False  # run() has begun: new members' watchers start at once
+        for member in fleet.members:
+            self._joined(member)
+        fleet.on_join.append(self._joined)
+
+    # -- the current connection ---------------------------------------------------------
+
+    @property
+    def _seat(self) -> _Seat:
+        assert self.fleet.current is not None
+        return self._seats[id(self.fleet.current)]
+
+    @property
+    def member(self) -> Member:
+        return self._seat.member
+
+    @property
+    def runner(self) -> LineRunner:
+        return self._seat.member.runner
+
+    @property
+    def client(self) -> QMPClient:
+        return self._seat.member.client
+
+    @property
+    def _live(self) -> LiveNames:
+        return self._seat.live
 
     @property
     def session(self) -> PromptSession[str]:
+        seat = self._seat
         mode = self.runner.mode
-        if mode not in self._sessions:
-            self._sessions[mode] = self._make_session(mode)
-        return self._sessions[mode]
+        if mode not in seat.sessions:
+            seat.sessions[mode] = self._make_session(seat, mode)
+        return seat.sessions[mode]
+
+    def _joined(self, member: Member) -> None:
+        """A connection joins the session: its events shown with its name (once there
+        are several), watched for loss, its run state read."""
+        seat = self._seats[id(member)] = _Seat(member)
+        fleet, output = self.fleet, self.output
+        member.runner.events.show = lambda event: output.event(event, fleet.label(member))
+        member.client.add_event_handler(self.on_event)
+        member.runner.jobs.listeners.append(self._redraw)  # each poll moves the bars
+        member.runner.meta.on_edited = self._keep_edited
+        reconnect = member.reconnect
+        if reconnect is not None:
+            reconnect.steps.append(member.read_run_state)  # before the prompt is back
+            reconnect.on_attempt = self._redraw
+        if self._started:
+            self._watch(seat)
+
+    def _watch(self, seat: _Seat) -> None:
+        seat.watcher = asyncio.ensure_future(self._watch_connection(seat))
 
     # -- prompt_toolkit pieces ----------------------------------------------------------
 
-    def _make_session(self, mode: Mode) -> PromptSession[str]:
-        from prompt_toolkit.completion import Completer
-        from prompt_toolkit.history import History, InMemoryHistory
-        from prompt_toolkit.lexers import Lexer
-        from prompt_toolkit.styles import Style
+    def _history(self, mode: Mode) -> History:
+        """The history of ``mode`` (the guest agent's its own), one for all connections."""
+        from prompt_toolkit.history import InMemoryHistory
 
-        from .completer import MARKED, EscapedCompleter, HmpCompleter, ShellCompleter
-        from .editline import editing
-        from .history import make_history
-        from .key_bindings import key_bindings
-        from .lexer import INPUT_ERROR, INPUT_STYLE, input_lexer
-        from .screen import escaping_processor, fitting_session
+        from .history import history_path, make_history
 
-        path = self.settings.history if mode is Mode.QMP else self.settings.hmp_history
-        history: History = (
-            make_history(path, mode, self.output.error) if path else InMemoryHistory()
-        )
-        completer: Completer
-        lexer: Lexer | None
-        if mode is Mode.HMP:
-            completer = HmpCompleter(self._live, self.runner.meta.names)
-            lexer = None
-        else:
-            agent = self.runner.agent
-            completer = ShellCompleter(
-                lambda: self.runner.parser.schema,
-                lambda: self.runner.in_transaction,
-                self.runner.meta.names,
-                None if agent else self._live,
-                agent.completions if agent else None,
-                ready=self._schema_ready,
-            )
-            lexer = input_lexer(self._fault)
-        if self.output.color:
-            style = dict(INPUT_STYLE)
-            style["bottom-toolbar"] = "noreverse bg:#303030 fg:#d0d0d0"
-        else:  # no colour at all, but the mark on a line that will not parse stays
-            style = {INPUT_ERROR: "underline"}
-        style[MARKED.removeprefix("class:")] = "italic"  # deprecated, unstable: no colour
-        return fitting_session()(
-            history=history,
-            lexer=lexer,
-            style=Style.from_dict(style),
-            bottom_toolbar=self._toolbar,
-            key_bindings=key_bindings(self._queue, editing(self.runner, self.output)),
-            prompt_continuation=continuation,
-            include_default_pygments_style=False,
-            completer=EscapedCompleter(completer),
-            input_processors=[escaping_processor()],
+        kind = "hmp" if mode is Mode.HMP else "qga" if self.runner.agent else "qmp"
+        if kind not in self._histories:
+            settings = self.settings
+            if settings.keep_history:
+                path = history_path(kind, settings.history_file)
+                self._histories[kind] = make_history(path, mode, self.output.error)
+            else:
+                self._histories[kind] = InMemoryHistory()
+        return self._histories[kind]
+
+    def _make_session(self, seat: _Seat, mode: Mode) -> PromptSession[str]:
+        from .promptsession import fault_span, make_prompt_session
+
+        runner = seat.member.runner
+        return make_prompt_session(
+            runner,
+            seat.live,
+            self.output,
+            mode,
+            self._history(mode),
+            toolbar=self._toolbar,
+            queue=self._queue,
+            fault=lambda text: fault_span(runner, text),
+            schema_ready=self._schema_ready,
             complete_while_typing=self.settings.complete_while_typing,
-            complete_in_thread=False,
         )
 
     def _keep_edited(self, line: str) -> None:
         """A command ``/edit`` sent, kept in the QMP history as if typed."""
-        session = self._sessions.get(Mode.QMP)
-        if session is not None:
-            session.history.append_string(line)
-
-    def _fault(self, text: str) -> tuple[int, int] | None:
-        """The span of ``text`` the parser would refuse, for the input highlighter."""
-        if not text.strip() or text.lstrip()[:1] in ("/", "#"):
-            return None
-        error = self.runner.check(text)
-        if error is None or error.incomplete or error.column is None:
-            return None
-        start = min(error.column, max(len(text) - 1, 0))
-        end = start
-        while end < len(text) and not text[end].isspace():
-            end += 1
-        return start, max(end, start + 1)
+        history = self._histories.get("qga" if self.runner.agent else "qmp")
+        if history is not None:
+            history.append_string(line)
 
     def _toolbar(self) -> StyleAndTextTuples:
-        from .toolbar import job_rows, signature_row
+        from .toolbar import job_rows, signature_row, status_row
 
         text = self.session.default_buffer.document.text_before_cursor
         width = self.session.app.output.get_size().columns
-        return [*signature_row(self.runner, text), *job_rows(self.runner, width), *self._status()]
-
-    def _status(self) -> StyleAndTextTuples:
-        greeting = self.client.greeting
-        target = self.settings.target or str(self.client.address)
-        parts = []
-        if self.runner.agent is not None:
-            parts.append("guest agent " + self.runner.agent.version)
-        elif greeting:
-            parts.append("QEMU " + ".".join(str(n) for n in greeting.version))
-        reconnect = self.settings.reconnect
-        if self._reconnecting and reconnect is not None and reconnect.attempt:
-            parts.append(f"disconnected, reconnecting (attempt {reconnect.attempt})")
-        elif self._reconnecting:
-            parts.append("disconnected, reconnecting")
-        elif self.run_state:
-            parts.append(self.run_state)
-        if self.runner.mode is Mode.HMP:
-            parts.append(
-                "HMP" if self.runner.cpu_index is None else f"HMP, CPU {self.runner.cpu_index}"
-            )
-        else:
-            parts.append("QMP transaction" if self.runner.in_transaction else "QMP")
-        log = self.runner.events
-        if log.unseen:
-            parts.append(f"{log.unseen} event{'s' if log.unseen != 1 else ''} hidden")
-        width = self.session.app.output.get_size().columns
-        shown = status_line(escape_text(target), [escape_text(part) for part in parts], width)
-        return [("class:bottom-toolbar", shown)]
+        rows = [*signature_row(self.runner, text), *job_rows(self.runner, width)]
+        members = self.fleet.members
+        lost = len(members) - len(self.fleet.live())
+        return [*rows, *status_row(self.member, width, len(members), lost)]
 
     # -- what completion needs, loaded in the background --------------------------------
 
@@ -209,31 +203,36 @@ class Shell:
         """Start loading the schema (and in HMP mode QEMU's command catalogue) without
         holding up the prompt, so that completion, the input mark and the toolbar work
         from the first keystroke. Called at start, after each line (``/hmp`` may have
-        switched modes) and after a reconnection."""
-        load = self.runner.schema_load.preload()
-        if load is not None and load is not self._watched_load:
-            self._watched_load = load
-            load.add_done_callback(self._schema_loaded)
-        if self.runner.mode is Mode.HMP and self._catalogue is None:
-            self._catalogue = asyncio.ensure_future(self._live.hmp_catalogue())
-            self._catalogue.add_done_callback(lambda _: self._redraw())
+        switched modes, ``/connect`` opened a connection) and after a reconnection."""
+        seat = self._seat
+        runner = seat.member.runner
+        load = runner.schema_load.preload()
+        if load is not None and load is not seat.watched_load:
+            seat.watched_load = load
+            load.add_done_callback(lambda done: self._schema_loaded(seat, done))
+        if runner.mode is Mode.HMP and seat.catalogue is None:
+            seat.catalogue = asyncio.ensure_future(seat.live.hmp_catalogue())
+            seat.catalogue.add_done_callback(lambda _: self._redraw())
 
-    def _schema_loaded(self, load: asyncio.Future[None]) -> None:
+    def _schema_loaded(self, seat: _Seat, load: asyncio.Future[None]) -> None:
         if load.cancelled():
             return
         error = load.exception()
         if error is not None and not isinstance(error, ConnectionLost):
+            label = self.fleet.label(seat.member)
             self.output.error(
-                f"the schema could not be read ({error}): lines are sent untyped, "
-                "and completion knows only the meta-commands"
+                f"{label + ': ' if label else ''}the schema could not be read ({error}): "
+                "lines are sent untyped, and completion knows only the meta-commands"
             )
-        session = self._sessions.get(Mode.QMP)
+        session = seat.sessions.get(Mode.QMP)
         if session is not None and session.lexer is not None:
             from .lexer import input_lexer
+            from .promptsession import fault_span
 
             # prompt_toolkit keeps a line's marks until the text or the lexer object
             # changes: a new lexer marks the line typed while the schema was loading.
-            session.lexer = input_lexer(self._fault)
+            runner = seat.member.runner
+            session.lexer = input_lexer(lambda text: fault_span(runner, text))
         freeze_what_lives()
         self._redraw()
 
@@ -246,37 +245,15 @@ class Shell:
             await asyncio.wait_for(asyncio.shield(load), SCHEMA_WAIT_SECONDS)
 
     def _redraw(self) -> None:
-        session = self._sessions.get(self.runner.mode)
+        session = self._seat.sessions.get(self.runner.mode)
         if session is not None and session.app.is_running:
             session.app.invalidate()
 
     # -- events -------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        """After the event log has taken an event: follow the run state, redraw."""
-        self.run_state = run_state_after(self.run_state, event)
-        app = self.session.app
-        if app.is_running:
-            app.invalidate()
-
-    async def read_run_state(self) -> None:
-        """The run state for the toolbar (none from a storage daemon or a slow QEMU)."""
-        with suppress(ReplyTimeout):
-            await self._read_run_state()
-
-    async def _read_run_state(self) -> None:
-        """The run state, as a step of a reconnection: a timeout, like a lost connection,
-        fails the attempt (:mod:`qmpshell.session.reconnect`)."""
-        if self.runner.agent is not None:
-            return
-        try:
-            status = await self.client.execute("query-status", timeout=self.runner.timeout)
-        except CommandError:
-            return  # qemu-storage-daemon has no run state
-        except ConnectionLost:
-            return  # said by the loop, which sees the connection gone
-        if isinstance(status, dict):
-            self.run_state = str(status.get("status", "")) or None
+        """After the event log (and the member) has taken an event: redraw."""
+        self._redraw()
 
     # -- Ctrl-C -------------------------------------------------------------------------
 
@@ -292,21 +269,19 @@ class Shell:
     # -- the loop -----------------------------------------------------------------------
 
     async def run(self) -> ExitStatus:
-        reconnect = self.settings.reconnect
-        if reconnect is not None:
-            reconnect.steps.append(self._read_run_state)  # read before the prompt is back
-            reconnect.on_attempt = self._redraw
         self.output.text(banner(self.runner))
-        self.runner.jobs.listeners.append(self._redraw)  # each poll moves the bars
-        self.runner.meta.on_edited = self._keep_edited
         self._preload()
-        watcher = asyncio.ensure_future(self._watch_connection())
+        self._started = True
+        for seat in self._seats.values():
+            self._watch(seat)
         try:
             with output_above_prompt(), kept_for_the_prompt():
-                await self.read_run_state()
+                await self.member.refresh_run_state()
                 return await self._loop()
         finally:
-            await cancel_and_wait(watcher)  # with the reconnection it may be making
+            for seat in self._seats.values():  # with the reconnection each may be making
+                if seat.watcher is not None:
+                    await cancel_and_wait(seat.watcher)
 
     def _queue(self, lines: list[str], rest: str) -> None:
         """Lines to run after the one being accepted (a paste of several), in order, and
@@ -338,29 +313,36 @@ class Shell:
     async def _loop(self) -> ExitStatus:
         output = self.output
         while True:
-            if self._gave_up is not None:
+            seat = self._seat
+            if seat.gave_up is not None and not self._go_on(seat.gave_up, told=True):
                 return ExitStatus.CONNECTION
             lost = self.client.disconnect_reason
-            if lost is not None and self.settings.reconnect is None:
-                return self._ended(lost)  # lost as the last command ended
-            prompt = PROMPTS[self._prompt_kind()]
+            if lost is not None and seat.member.reconnect is None:
+                if not self._go_on(lost):  # lost as the last command ended
+                    return self._ended(lost)
+                continue
+            prompt = self._prompt()
             output.prompt_width = len(prompt)
+            session = self.session
             try:
                 if self._pending:
                     line = self._next_pending(prompt)
                 else:
                     default, self._typeahead = self._typeahead, ""
-                    line = await self.session.prompt_async(prompt, default=default)
+                    line = await session.prompt_async(prompt, default=default)
             except KeyboardInterrupt:
                 # Ctrl-C clears the line; on an empty line it leaves a transaction block.
-                if not self.session.default_buffer.text:
+                if not session.default_buffer.text:
                     drop_transaction(self.runner, "cancelled")
                 continue
             except EOFError:
                 drop_transaction(self.runner, "dropped")
                 return ExitStatus.OK
             except ConnectionLost as exc:
-                return self._ended(exc)
+                if not self._go_on(exc, told=exc is seat.gave_up):
+                    return self._ended(exc)
+                self._typeahead = session.default_buffer.text  # typed for the lost one
+                continue
             if is_skipped(line):
                 continue
             status = await self._run(line)
@@ -368,18 +350,41 @@ class Shell:
                 return status
             self._preload()
 
-    def _prompt_kind(self) -> str:
-        if self.runner.mode is Mode.HMP:
-            return "hmp"
-        if self.runner.in_transaction:
-            return "transaction"
-        return "agent" if self.runner.agent is not None else "qmp"
+    def _prompt(self) -> str:
+        runner = self.runner
+        if runner.mode is Mode.HMP:
+            kind = "hmp"
+        elif runner.in_transaction:
+            kind = "transaction"
+        else:
+            kind = "agent" if runner.agent is not None else "qmp"
+        label = self.fleet.label(self.member)
+        return f"[{escape_text(label)}] {PROMPTS[kind]}" if label else PROMPTS[kind]
+
+    def _go_on(self, reason: QMPShellError, *, told: bool = False) -> bool:
+        """The current connection is gone: go on with another one if any is open (the
+        loss said, as a note when QEMU quit as asked); False when it was the last."""
+        following = self.fleet.next_live(but=self.member)
+        if following is None:
+            return False
+        name = self.member.name
+        if not told:
+            if isinstance(reason, SessionEnded):
+                self.output.note(f"{name}: {reason}")
+            else:
+                self.output.error(f"{name}: {reason}")
+        self._drop_pending()
+        self.fleet.switch(following)
+        self.output.note(f"now on {following.name} (/targets lists the connections)")
+        self._preload()
+        return True
 
     async def _run(self, line: str) -> ExitStatus | None:
         """Run one line as a task Ctrl-C can cancel; an exit status ends the session."""
         output = self.output
+        member = self.member  # /connect and /target change the current one
         self._interrupted = False
-        self._running = asyncio.ensure_future(self.runner.run_line(line))
+        self._running = asyncio.ensure_future(member.runner.run_line(line))
         words = line.split()  # /wait, /job wait and /watch show how they go while they run
         waits = words[:1] == ["/wait"] or words[:2] == ["/job", "wait"]
         watches = words[:1] == ["/watch"]
@@ -395,30 +400,30 @@ class Shell:
 
                 await show_watch(self._running, self.output, self._on_sigint)
             await self._running
-            if self.client.quitting:  # QEMU accepted quit: show what it says last, end
-                await wait_quit(self.client, self.runner.timeout)
-                reason = self.client.disconnect_reason
-                return self._ended(reason or SessionEnded("QEMU quit; session ended"))
+            if member.client.quitting:  # QEMU accepted quit: show what it says last, end
+                await wait_quit(member.client, member.runner.timeout)
+                reason = member.client.disconnect_reason
+                return self._lost(reason or SessionEnded("QEMU quit; session ended"))
         except asyncio.CancelledError:
             if not self._interrupted:
                 raise
             self._drop_pending()
             if waits or watches:
                 output.note("stopped waiting" if waits else "stopped watching")
-            elif self.runner.piping:
+            elif member.runner.piping:
                 output.note("pipe stopped (its processes killed)")
             else:
                 output.note("cancelled (a late reply will be ignored)")
         except Quit:
             return ExitStatus.OK
         except ConnectionLost as exc:
-            if self.settings.reconnect is None or isinstance(exc, SessionEnded):
-                return self._ended(exc)
+            if member.reconnect is None or isinstance(exc, SessionEnded):
+                return self._lost(exc)
             # The watcher says what happened and brings the connection back; the line
             # stays in the history, to be run again with Up, Enter.
             if waits or watches:
                 output.error(str(exc))
-            elif not self._reconnecting:
+            elif not member.reconnecting:
                 output.error("no reply: the connection was lost; the command may have run or not")
             else:
                 output.error("not connected (waiting for the monitor to come back); not sent")
@@ -428,6 +433,10 @@ class Shell:
             loop.remove_signal_handler(signal.SIGINT)
             self._running = None
         return None
+
+    def _lost(self, reason: QMPShellError) -> ExitStatus | None:
+        """The current connection ended with its line: go on with another, or end."""
+        return None if self._go_on(reason) else self._ended(reason)
 
     async def _status_while(self, task: asyncio.Future[bool]) -> None:
         """A status line in the toolbar's place while ``task`` (a /wait) runs."""
@@ -443,47 +452,49 @@ class Shell:
         self._take_typeahead(typed)
 
     def _ended(self, reason: QMPShellError) -> ExitStatus:
-        """The connection is gone: QEMU quit as asked (0), or it was lost (3)."""
+        """The last connection is gone: QEMU quit as asked (0), or it was lost (3)."""
         if isinstance(reason, SessionEnded):
             self.output.note(str(reason))
             return ExitStatus.OK
-        if reason is not self._gave_up:  # that one has been told already
+        if reason is not self._seat.gave_up:  # that one has been told already
             self.output.error(str(reason))
         return ExitStatus.CONNECTION
 
-    async def _watch_connection(self) -> None:
+    async def _watch_connection(self, seat: _Seat) -> None:
         """QEMU may go away while the user is typing; say so then, not at the next Enter.
         With ``--reconnect``, bring the connection back under the half-typed line."""
-        reconnect = self.settings.reconnect
+        member = seat.member
+        reconnect = member.reconnect
         while True:
-            await self.client.wait_closed()
-            app = self.session.app
-            error = self.client.disconnect_reason or ConnectionLost("closed")
+            await member.client.wait_closed()
+            error = member.client.disconnect_reason or ConnectionLost("closed")
             if reconnect is not None and not isinstance(error, SessionEnded):
-                self._reconnecting = True
-                app.invalidate()
+                member.reconnecting = True
+                self._redraw()
                 try:
                     back = await reconnect.back()
                 finally:
-                    self._reconnecting = False
+                    member.reconnecting = False
                 if back:
-                    self._live.forget()
-                    self._catalogue = None
-                    self._preload()
-                    app.invalidate()
+                    seat.live.forget()
+                    seat.catalogue = None
+                    if member is self.fleet.current:
+                        self._preload()
+                    self._redraw()
                     continue
-                self._gave_up = ConnectionLost("gave up reconnecting")
-                error = self._gave_up
-            if app.is_running:
-                app.exit(exception=error)
+                seat.gave_up = error = ConnectionLost("gave up reconnecting")
+            if member is self.fleet.current:
+                app = self.session.app
+                if app.is_running:  # the loop goes on with another, or ends
+                    app.exit(exception=error)
+            elif seat.gave_up is None:  # one of the others: said, and the toolbar counts
+                say = self.output.note if isinstance(error, SessionEnded) else self.output.error
+                say(f"{member.name}: {error}")
+                self._redraw()
             return
 
 
-async def run_interactive(
-    runner: LineRunner, client: QMPClient, output: Output, settings: Settings
-) -> ExitStatus:
-    """Read, run and show lines until Ctrl-D, ``/quit`` or the connection ends; ``output``
-    is the runner's display."""
-    shell = Shell(runner, client, output, settings)
-    client.add_event_handler(shell.on_event)
-    return await shell.run()
+async def run_interactive(fleet: Fleet, output: Output, settings: Settings) -> ExitStatus:
+    """Read, run and show lines until Ctrl-D, ``/quit`` or the last connection ends;
+    ``output`` is the runners' display."""
+    return await Shell(fleet, output, settings).run()
