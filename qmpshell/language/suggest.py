@@ -31,7 +31,8 @@ class Kind(enum.Enum):
     TOPIC = "topic"  # after /help
     EVENT = "event"  # after /wait, /events filter
     WORDS = "words"  # a fixed set of words (/events actions)
-    FILE = "file"  # a file on this machine (/save FILE)
+    FILE = "file"  # a file on this machine (/save FILE, /connect SOCKET)
+    TARGET = "target"  # a connection of the session (/target NAME)
     NOTHING = "nothing"
 
 
@@ -142,6 +143,7 @@ def member_type(schema: Schema, type_name: str, path: tuple[str, ...], tree: Tre
 
 _KEY_TEXT = re.compile(r"[^\s=\"']*\Z")
 _EDIT = re.compile(r"\s*/edit\s+")
+_ALL = re.compile(r"\s*/all\s+")
 
 
 def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> Context:
@@ -166,6 +168,15 @@ def suggest(text: str, schema: Schema | None, in_transaction: bool = False) -> C
     edited = _EDIT.match(text)
     if edited is not None:  # /edit LINE: the LINE is completed as a QMP line
         line = text[edited.end() :]
+        return suggest(line, schema) if not line.startswith(("/", "{")) else Context(Kind.NOTHING)
+    every = _ALL.match(text)
+    if every is not None:  # /all LINE: the LINE as a line of its own (/hmp LINE: HMP's)
+        line = text[every.end() :]
+        head, space, rest = line.partition(" ")
+        if line.startswith("/") and not space:
+            return Context(Kind.WORDS, line, words=("/hmp", "/qmp"))
+        if head == "/qmp":
+            return suggest(rest.lstrip(), schema)
         return suggest(line, schema) if not line.startswith(("/", "{")) else Context(Kind.NOTHING)
     split = _current_word(text)
     if split is None:
@@ -209,6 +220,10 @@ def _meta_argument(schema: Schema | None, head: str, args: list[Word], current: 
         return _arguments(schema, head, data, args[1:], current)
     if head == "/save" and [arg.text for arg in args] in ([], ["-f"]):
         return Context(Kind.FILE, current)
+    if head == "/connect" and not args:
+        return Context(Kind.FILE, current)
+    if head == "/target" and not args:
+        return Context(Kind.TARGET, current)
     if head == "/events":
         if not args:
             return Context(Kind.WORDS, current, words=("list", "filter", "clear"))

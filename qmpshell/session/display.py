@@ -22,6 +22,9 @@ class Display(Protocol):
     verbose: bool  # each command echoed as sent
     interactive: bool  # the interactive shell, not a script
     return_only: bool  # -r: a reply as its return value only
+    # Columns of the prompt before the line typed, for a caret right under a fault in
+    # it; None: the faulty line is shown again above the caret (a line within a line).
+    prompt_width: int | None
 
     @property
     def width(self) -> int:

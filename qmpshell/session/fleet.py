@@ -211,7 +211,7 @@ def short_name(text: str) -> str:
     """What a connection is called by default: ``@NAME``'s name, a socket's file name
     without ``.sock`` (``/run/vm1.sock``: ``vm1``), else the address as given."""
     if text.startswith("@"):
-        return text[1:]
+        return text[1:] or text
     if "/" not in text:
         return text
     base = text.rstrip("/").rsplit("/", 1)[-1]

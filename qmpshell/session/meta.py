@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from .lines import NO_HMP
 if TYPE_CHECKING:
     from ..language.schema import Schema
     from ..protocol.client import QMPClient
+    from .display import Display
     from .runner import LineRunner
 
 
@@ -127,14 +128,16 @@ class MetaCommands:
             runner.output.error(NO_HMP)
             return False
         if args:
-            return await runner.run_hmp(self._rest, self._at)
+            with _within(runner.output):
+                return await runner.run_hmp(self._rest, self._at)
         runner.mode = Mode.HMP
         runner.output.note("HMP mode: lines go to the human monitor; /qmp goes back")
         return True
 
     async def _qmp(self, args: list[str]) -> bool:
         if args:
-            return await self.runner.run_qmp(self._rest, self._at)
+            with _within(self.runner.output):
+                return await self.runner.run_qmp(self._rest, self._at)
         if self.runner.mode is Mode.QMP:
             self.runner.output.note("already in QMP mode; /hmp switches to the human monitor")
             return True
@@ -314,7 +317,8 @@ class MetaCommands:
     async def _all(self, args: list[str]) -> bool:
         from .fleet import run_on_all
 
-        return await run_on_all(self._fleet("/all"), self._rest, self._at)
+        with _within(self.runner.output):
+            return await run_on_all(self._fleet("/all"), self._rest, self._at)
 
     async def _pretty(self, args: list[str]) -> bool:
         output = self.runner.output
@@ -410,6 +414,17 @@ def drop_transaction(runner: LineRunner, how: str) -> bool:
     actions = f"{count} action{'s' if count != 1 else ''}" if count else "no actions"
     runner.output.note(f"transaction of {actions} {how}")
     return True
+
+
+@contextlib.contextmanager
+def _within(output: Display) -> Iterator[None]:
+    """While a line given within a meta-command runs: a fault in it is pointed at on
+    that line shown again, not under the line typed (whose columns are others)."""
+    width, output.prompt_width = output.prompt_width, None
+    try:
+        yield
+    finally:
+        output.prompt_width = width
 
 
 def _count(text: str) -> int:

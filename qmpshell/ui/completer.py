@@ -46,8 +46,10 @@ class ShellCompleter(Completer):
         commands: Callable[[], list[tuple[str, str]]] | None = None,
         *,
         ready: Callable[[], Awaitable[None]] | None = None,
+        targets: Callable[[], list[str]] | None = None,
     ) -> None:
         self._schema = schema
+        self._targets = targets  # the names of the session's open connections
         # Waits for the schema while it is being loaded (a Tab at the first keystroke).
         self._ready = ready
         self._in_transaction = in_transaction
@@ -67,7 +69,8 @@ class ShellCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
-        if self._schema() is None and self._ready is not None and context.kind != Kind.META:
+        waits = context.kind not in (Kind.META, Kind.TARGET, Kind.FILE)
+        if self._schema() is None and self._ready is not None and waits:
             await self._ready()
             schema = self._schema()
             context = s.suggest(document.text_before_cursor, schema, self._in_transaction())
@@ -97,6 +100,9 @@ class ShellCompleter(Completer):
             return [Candidate(name, "meta-command") for name in self._meta_names]
         if kind == Kind.WORDS:
             return [Candidate(word) for word in context.words]
+        if kind == Kind.TARGET:
+            names = self._targets() if self._targets is not None else []
+            return [Candidate(name, "connection") for name in names]
         if schema is None:
             if kind == Kind.COMMAND and self._commands is not None:
                 return [Candidate(name, meta) for name, meta in self._commands()]

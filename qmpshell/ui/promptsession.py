@@ -33,6 +33,7 @@ def make_prompt_session(
     queue: Callable[[list[str], str], None],
     fault: Fault,
     schema_ready: Callable[[], Awaitable[None]],
+    targets: Callable[[], list[str]],
     complete_while_typing: bool,
 ) -> PromptSession[str]:
     """A prompt for ``runner``'s lines in ``mode``, its history ``history``."""
@@ -60,6 +61,7 @@ def make_prompt_session(
             None if agent else live,
             agent.completions if agent else None,
             ready=schema_ready,
+            targets=targets,
         )
         lexer = input_lexer(fault)
     if output.color:

@@ -13,7 +13,7 @@ import signal
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..collector import freeze_what_lives
 from ..errors import (
@@ -34,6 +34,7 @@ from ..session.reconnect import cancel_and_wait
 from ..session.runner import LineRunner, wait_quit
 from .output import Output
 from .screen import banner, continuation, output_above_prompt
+from .seat import Seat
 from .typeahead import kept_for_the_prompt
 
 if TYPE_CHECKING:
@@ -59,22 +60,6 @@ class Settings:
     complete_while_typing: bool = True
 
 
-class _Seat:
-    """What the shell keeps for one connection of the session (session/fleet.py)."""
-
-    def __init__(self, member: Member) -> None:
-        from ..session.live import LiveNames
-
-        self.member = member
-        self.live: LiveNames = LiveNames(member.client)
-        self.catalogue: asyncio.Future[Any] | None = None  # HMP's, loading or loaded
-        self.watched_load: asyncio.Future[None] | None = None  # the schema load we report
-        # One prompt per mode, each with its own completion and highlighting.
-        self.sessions: dict[Mode, PromptSession[str]] = {}
-        self.watcher: asyncio.Future[None] | None = None  # its connection's watch
-        self.gave_up: ConnectionLost | None = None  # --reconnect waited in vain
-
-
 class Shell:
     """One interactive session: the prompt, its toolbar, and the command being run, for
     each of the session's connections (the fleet's members)."""
@@ -85,7 +70,7 @@ class Shell:
         self.settings = settings
         self._running: asyncio.Future[bool] | None = None
         self._interrupted = False
-        self._seats: dict[int, _Seat] = {}  # by id() of the member
+        self._seats: dict[int, Seat] = {}  # by id() of the member
         # Lines pasted (or typed while a line ran) that are still to run, in order, and
         # the unfinished rest, for the next prompt to start with.
         self._pending: deque[str] = deque()
@@ -99,7 +84,7 @@ class Shell:
     # -- the current connection ---------------------------------------------------------
 
     @property
-    def _seat(self) -> _Seat:
+    def _seat(self) -> Seat:
         assert self.fleet.current is not None
         return self._seats[id(self.fleet.current)]
 
@@ -130,7 +115,7 @@ class Shell:
     def _joined(self, member: Member) -> None:
         """A connection joins the session: its events shown with its name (once there
         are several), watched for loss, its run state read."""
-        seat = self._seats[id(member)] = _Seat(member)
+        seat = self._seats[id(member)] = Seat(member)
         fleet, output = self.fleet, self.output
         member.runner.events.show = lambda event: output.event(event, fleet.label(member))
         member.client.add_event_handler(self.on_event)
@@ -143,7 +128,7 @@ class Shell:
         if self._started:
             self._watch(seat)
 
-    def _watch(self, seat: _Seat) -> None:
+    def _watch(self, seat: Seat) -> None:
         seat.watcher = asyncio.ensure_future(self._watch_connection(seat))
 
     # -- prompt_toolkit pieces ----------------------------------------------------------
@@ -164,7 +149,7 @@ class Shell:
                 self._histories[kind] = InMemoryHistory()
         return self._histories[kind]
 
-    def _make_session(self, seat: _Seat, mode: Mode) -> PromptSession[str]:
+    def _make_session(self, seat: Seat, mode: Mode) -> PromptSession[str]:
         from .promptsession import fault_span, make_prompt_session
 
         runner = seat.member.runner
@@ -178,6 +163,7 @@ class Shell:
             queue=self._queue,
             fault=lambda text: fault_span(runner, text),
             schema_ready=self._schema_ready,
+            targets=lambda: [member.name for member in self.fleet.live()],
             complete_while_typing=self.settings.complete_while_typing,
         )
 
@@ -214,7 +200,7 @@ class Shell:
             seat.catalogue = asyncio.ensure_future(seat.live.hmp_catalogue())
             seat.catalogue.add_done_callback(lambda _: self._redraw())
 
-    def _schema_loaded(self, seat: _Seat, load: asyncio.Future[None]) -> None:
+    def _schema_loaded(self, seat: Seat, load: asyncio.Future[None]) -> None:
         if load.cancelled():
             return
         error = load.exception()
@@ -460,7 +446,7 @@ class Shell:
             self.output.error(str(reason))
         return ExitStatus.CONNECTION
 
-    async def _watch_connection(self, seat: _Seat) -> None:
+    async def _watch_connection(self, seat: Seat) -> None:
         """QEMU may go away while the user is typing; say so then, not at the next Enter.
         With ``--reconnect``, bring the connection back under the half-typed line."""
         member = seat.member

@@ -51,3 +51,21 @@ def test_save_completes_a_file_on_this_machine() -> None:
     assert texts_now("/save -f /proc/self/statu") == ["s"]
     assert texts_now("/save /proc/self/status /proc/self/statu") == []  # one FILE only
     assert s.suggest("/save ", None) == s.Context(s.Kind.FILE, "")
+
+
+def test_the_meta_commands_of_several_connections_complete_what_they_take() -> None:
+    names = ["qmp", "web1", "web2"]
+    completer = ShellCompleter(lambda: None, lambda: False, META, targets=lambda: names)
+    event = CompleteEvent(completion_requested=True)
+
+    def texts_now(line: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(line), event)]
+
+    assert texts_now("/target we") == ["web1", "web2"]
+    assert texts_now("/target web1 ") == []  # one NAME only
+    assert texts_now("/connect /proc/self/statu") == ["s"]
+    assert texts_now("/connect /proc/self/status /proc/self/statu") == []
+    assert texts_now("/all /h") == ["/hmp"]
+    assert s.suggest("/all query-sta", None) == s.Context(s.Kind.COMMAND, "query-sta")
+    assert s.suggest("/all /qmp query-sta", None) == s.Context(s.Kind.COMMAND, "query-sta")
+    assert s.suggest("/all /hmp info ", None).kind is s.Kind.NOTHING  # HMP's completer's

@@ -131,3 +131,16 @@ def test_help(run_shell: Any, qemu: QemuProcess) -> None:
     assert "device_del\nArguments (* = required):\n  * id  str\nReturns: nothing\n" in out
     assert "DEVICE_DELETED" in out and "path" in out
     assert "did you mean 'query-stats', 'query-status'" in result.stderr
+
+
+def test_the_meta_commands_of_several_connections_are_the_interactive_shells(
+    run_shell: Any, qemu: QemuProcess
+) -> None:
+    """A script talks to the target its command line names: /connect, /target, /targets
+    and /all each fail in one line, and the lines after them still run."""
+    script = f"/connect {qemu.qmp}\n/target x\n/targets\n/all query-name\nquery-name\n"
+    result = run_shell(qemu.qmp, stdin=script)
+    assert result.status == 1
+    assert result.messages() == [{"return": {}}]
+    said = [line for line in result.stderr.splitlines() if "interactive shell only" in line]
+    assert [line.split()[3] for line in said] == ["/connect", "/target", "/targets", "/all"]
