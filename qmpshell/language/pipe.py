@@ -54,9 +54,10 @@ def pipe_column(line: str, mode: Mode) -> int:
 
 
 def split_pipe(line: str, mode: Mode) -> Piped | None:
-    """``line`` cut at its ``|!``, or None when it has none. Refused with the column: a
-    ``|!`` with no command after it, or nothing before it, or after a meta-command that
-    has no reply (``/watch``, ``/help``...)."""
+    """``line`` cut at its ``|!``, or None when it has none (or it is ``/all LINE``'s,
+    whose LINE is cut on each connection). Refused with the column: a ``|!`` with no
+    command after it, or nothing before it, or after a meta-command that has no reply
+    (``/watch``, ``/help``...)."""
     column = pipe_column(line, mode)
     if column < 0:
         return None
@@ -71,6 +72,14 @@ def split_pipe(line: str, mode: Mode) -> Piped | None:
     text = before.lstrip()
     if text.startswith("/"):
         head = text.split(None, 1)[0]
+        if head == "/all":  # the pipe is LINE's: each connection's reply through its own
+            inner = line.lstrip()[len(head) :]
+            try:
+                split_pipe(inner, mode)
+            except InputError as exc:
+                at = None if exc.column is None else exc.column + len(line) - len(inner)
+                raise InputError(str(exc), at, exc.incomplete) from None
+            return None
         if head not in ("/qmp", "/hmp"):
             raise InputError(
                 f"{head} has no reply to send through a pipe; '|!' goes after a QMP or "

@@ -398,6 +398,8 @@ class Shell:
                 output.note("stopped waiting" if waits else "stopped watching")
             elif member.runner.piping:
                 output.note("pipe stopped (its processes killed)")
+            elif words[:1] == ["/connect"]:
+                output.note("stopped connecting")
             else:
                 output.note("cancelled (a late reply will be ignored)")
         except Quit:

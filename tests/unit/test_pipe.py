@@ -88,6 +88,9 @@ def test_a_pipe_inside_quotes_literals_and_strings_is_text(line: str, mode: Mode
         ("/hmp |! cat", 5, "needs a command before it"),
         ("/watch -c 1 query-status |! cat", 25, "/watch has no reply to send through a pipe"),
         ("/help |! less", 6, "/help has no reply"),
+        ("/all query-status |!", 18, "needs a shell command after it"),
+        ("/all |! cat", 5, "needs a command before it"),
+        (" /all /watch query-status |! cat", 26, "/watch has no reply"),
     ],
 )
 def test_a_pipe_missing_a_part_is_refused_with_its_column(
@@ -97,6 +100,11 @@ def test_a_pipe_missing_a_part_is_refused_with_its_column(
         split_pipe(line, QMP)
     assert info.value.column == column
     assert says in str(info.value)
+
+
+def test_a_pipe_after_all_is_its_lines_to_cut_on_each_connection() -> None:
+    assert split_pipe("/all query-name |! jq .name", QMP) is None
+    assert split_pipe("/all /hmp info name |! tr a-z A-Z", QMP) is None
 
 
 def test_no_command_yet_is_incomplete_so_the_prompt_does_not_mark_it() -> None:
