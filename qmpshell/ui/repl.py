@@ -355,10 +355,7 @@ class Shell:
             return False
         name = self.member.name
         if not told:
-            if isinstance(reason, SessionEnded):
-                self.output.note(f"{name}: {reason}")
-            else:
-                self.output.error(f"{name}: {reason}")
+            self._say_lost(name, reason)
         self._drop_pending()
         self.fleet.switch(following)
         self.output.note(f"now on {following.name} (/targets lists the connections)")
@@ -422,6 +419,13 @@ class Shell:
             self._running = None
         return None
 
+    def _say_lost(self, name: str, reason: QMPShellError) -> None:
+        """One connection of several is gone: QEMU quit as asked (a note), or lost."""
+        if isinstance(reason, SessionEnded):
+            self.output.note(f"{name}: QEMU quit; its connection is closed")
+        else:
+            self.output.error(f"{name}: {reason}")
+
     def _lost(self, reason: QMPShellError) -> ExitStatus | None:
         """The current connection ended with its line: go on with another, or end."""
         return None if self._go_on(reason) else self._ended(reason)
@@ -476,8 +480,7 @@ class Shell:
                 if app.is_running:  # the loop goes on with another, or ends
                     app.exit(exception=error)
             elif seat.gave_up is None:  # one of the others: said, and the toolbar counts
-                say = self.output.note if isinstance(error, SessionEnded) else self.output.error
-                say(f"{member.name}: {error}")
+                self._say_lost(member.name, error)
                 self._redraw()
             return
 

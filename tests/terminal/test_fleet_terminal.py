@@ -147,7 +147,7 @@ def test_quit_on_one_leaves_the_others(newcomer: Any, three: list[QemuProcess]) 
     screen = newcomer(qemu=three[0])
     _connected(screen, three[1], "b")
     screen.type("quit", "Enter")
-    screen.wait_for(r"qmpshell: b: QEMU quit; session ended")
+    screen.wait_for(r"qmpshell: b: QEMU quit; its connection is closed")
     screen.wait_for(r"(?m)^\[qmp\] \(QEMU\)$")
     assert three[1].proc.wait(10) == 0
     screen.type("query-name", "Enter")
