@@ -27,7 +27,7 @@ from ..records import Record
 from ..session.events import EventFilter
 from ..session.paths import qmpshell_dir
 from .namedtargets import NamedTarget, checked_targets
-from .options import COLORS, DEFAULT_TIMEOUT, valid_seconds
+from .options import COLORS, DEFAULT_TIMEOUT, seconds_problem
 from .tomllines import definition_line
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
@@ -221,8 +221,9 @@ def _checked(setting: Setting, value: Any) -> Any:
     if setting.kind == "seconds":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{key} must be a number of seconds, not {_shown(value)}")
-        if not valid_seconds(float(value)):
-            raise ValueError(f"{key} must be 0 (wait forever) or more seconds, not {value}")
+        problem = seconds_problem(float(value))
+        if problem:
+            raise ValueError(f"{key} {problem}, not {value}")
         return float(value)
     if setting.kind == "events":
         return _events(key, value)

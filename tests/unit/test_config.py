@@ -120,6 +120,8 @@ def test_an_empty_file_sets_nothing() -> None:
         ("timeout = -1", "timeout must be 0 (wait forever) or more seconds, not -1"),
         ("timeout = inf", "timeout must be 0 (wait forever) or more seconds, not inf"),
         ("timeout = nan", "timeout must be 0 (wait forever) or more seconds, not nan"),
+        ("timeout = 1e20", "timeout must be at most 86400 seconds (a day; 0 waits forever)"),
+        ("timeout = 86401", "timeout must be at most 86400 seconds"),
         ("timeout = true", "timeout must be a number of seconds, not true"),
         ('timeout = "5"', 'timeout must be a number of seconds, not "5"'),
         ("timeout = 1979-05-27", "timeout must be a number of seconds, not a date"),
@@ -260,6 +262,35 @@ def test_the_command_line_overrides_the_file(words: list[str], dest: str, value:
     assert getattr(args, dest) == value
     key = dest.replace("_", "-")
     assert settings.origin(key) == COMMAND_LINE
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--reconnect"])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("1e10", "must be at most 86400 seconds (a day; 0 waits forever), not '1e10'"),
+        ("86401", "must be at most 86400 seconds"),
+        ("-1", "must be 0 (wait forever) or more seconds, not '-1'"),
+        ("inf", "must be 0 (wait forever) or more seconds, not 'inf'"),
+        ("nan", "must be 0 (wait forever) or more seconds, not 'nan'"),
+    ],
+)
+def test_a_time_limit_out_of_bounds_is_a_usage_error(
+    option: str, text: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The config file's rule, for the options: a socket refuses 1e10 seconds with an
+    OverflowError, which reached the user as a traceback."""
+    with pytest.raises(SystemExit) as caught:
+        args_of(f"{option}={text}", "SOCK")
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith(f"qmpshell: error: argument {option}: {said}")
+    assert "Traceback" not in "".join(lines)
+
+
+@pytest.mark.parametrize("text", ["86400", "0", "0.5"])
+def test_a_time_limit_up_to_a_day_is_taken(text: str) -> None:
+    assert args_of("--timeout", text).timeout == float(text)
 
 
 @pytest.mark.parametrize(("words", "value"), [([], False), (["--pager"], True)])
