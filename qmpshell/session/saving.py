@@ -4,7 +4,8 @@ The script runs again with ``qmpshell SOCKET < FILE`` (or ``-c`` each line): eac
 it was typed, in the monitor it went to (``/hmp`` and ``/qmp`` put in where the mode
 changed, so that HMP lines go to the human monitor again), with the meta-commands that
 matter to what follows (``/wait``, ``/job wait``, ``/cancel``) but not those that only
-show things (``/help``, ``/events``, ``/jobs``, ``/watch``...) nor ``/save`` itself. A line
+show things (``/help``, ``/events``, ``/jobs``, ``/watch``...) nor ``/save`` itself; a
+line through a pipe (``LINE |! COMMAND``) whole. A line
 qmpshell refused (nothing was sent) is left out; a line QEMU refused is kept, as it ran.
 A line that passes a secret (:func:`qmpshell.language.redaction.line_has_secret`) is left
 out, and a comment says where. The file is private (mode 0600, not through a symbolic

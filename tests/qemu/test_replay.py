@@ -303,3 +303,34 @@ def test_save_leaves_every_kind_of_secret_out(
     assert SECRET not in text and "FirstSecret0" not in text
     assert text.count("# (a line that passes a secret was left out here)") == 2
     assert text.splitlines()[-1] == "/qmp query-name"
+
+
+def test_save_keeps_the_lines_through_a_pipe(
+    run_shell: Any, qemu_factory: QemuFactory, tmp_path: Path
+) -> None:
+    """``LINE |! COMMAND`` lines are script lines like any other: /save kept none of
+    them (``0 lines saved`` after a session of only such lines)."""
+    script = tmp_path / "s.qmp"
+    lines = [
+        "query-status |! tr a-z A-Z",
+        "/hmp info status |! tr a-z A-Z",
+        f"object-add qom-type=secret id=s0 data={SECRET} |! wc -c",
+        "query-nosuch |! cat",  # refused: nothing sent, left out
+        "query-name |! false",  # ran, its pipe failed: kept, as an error reply is
+        f"/save {script}",
+    ]
+    result = run_shell(qemu_factory.start().qmp, stdin="\n".join(lines) + "\n")
+    assert result.status == 1  # query-nosuch, false
+    assert "3 lines saved to" in result.stderr and "1 with a secret left out" in result.stderr
+    text = script.read_text()
+    assert SECRET not in text
+    assert text.splitlines()[3:] == [
+        "query-status |! tr a-z A-Z",
+        "/hmp info status |! tr a-z A-Z",
+        "# (a line that passes a secret was left out here)",
+        "query-name |! false",
+    ]
+    again = run_shell(qemu_factory.start().qmp, stdin=text)
+    assert again.status == 1  # false, again
+    assert again.stdout.splitlines() == result.stdout.splitlines()[:2]  # the secret's left out
+    assert again.stdout.splitlines()[1] == "VM STATUS: RUNNING"
