@@ -349,3 +349,28 @@ def test_print_config_without_a_file() -> None:
     args = args_of()
     first = describe(args, apply(args, PATH, None)).splitlines()[0]
     assert first == f"# config file: {PATH} (none there: the defaults apply)"
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [
+        (["--history-file", "state/hist"], "{cwd}/state/hist"),
+        (["--history-file", "../hist"], "{parent}/hist"),
+        (["--history-file", "~/hist"], "{home}/hist"),
+        (["--history-file", "/var/h"], "/var/h"),
+        (["--history-file", ""], "{state}/qmpshell/history"),  # "" is the default's
+    ],
+)
+def test_print_config_prints_the_history_file_used_as_a_valid_config(
+    words: list[str], shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative --history-file is relative to the directory the shell runs in: printed
+    as it was given, the text was a config file qmpshell refused."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    args = args_of("--no-config", *words)
+    text = describe(args, apply(args, None, None))
+    where = {"cwd": tmp_path, "parent": tmp_path.parent, "home": tmp_path}
+    expected = shown.format(**where, state=tmp_path / "state")
+    assert parse_config(PATH, text).values["history-file"] == expected
