@@ -228,10 +228,39 @@ def test_a_saved_session_runs_again_with_qmpshell(
     assert f"/save: {script} exists; /save -f {script} overwrites it" in refused.stderr
     forced = run_shell(first.qmp, "-c", "query-name", "-c", f"/save -f {script}")
     assert forced.status == 0 and script.read_text().splitlines()[3:] == ["query-name"]
-    spaced = run_shell(first.qmp, "-c", f"/save {tmp_path}/with space.qmp")
+    spaced = run_shell(first.qmp, "-c", f'/save "{tmp_path}/with space.qmp"')
     assert spaced.status == 0 and (tmp_path / "with space.qmp").exists()
     usage = run_shell(first.qmp, "-c", "/save")
     assert usage.status == 1 and "usage: /save [-f] FILE" in usage.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("/save {d}/a b", "/save: 2 words where one FILE goes; usage: /save [-f] FILE"),
+        ("/save -f {d}/a b c", "/save: 3 words where one FILE goes; usage: /save [-f] FILE"),
+        ('/save "{d}/a b', '/save: unclosed "'),
+        ("/save {d}", "/save: {d} is a directory: give the name of a file to write"),
+        ("/save -f /", "/save: / is a directory"),
+        ("/save -f {d}/dangling", "/save: {d}/dangling is a symbolic link (to nothing, "),
+    ],
+)
+def test_save_refuses_a_path_that_is_no_file_or_more_than_one(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, words: str, said: str
+) -> None:
+    """Each in one line, the session going on: ``/save a b`` wrote a file named 'a b',
+    ``/save /`` said it exists and, with -f, 'Is a directory'."""
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "dangling").symlink_to(here / "nowhere")
+    line = words.format(d=here)
+    result = run_shell(qemu.qmp, "-c", "query-name", "-c", line, "-c", "query-status")
+    assert result.status == 1
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("qmpshell: line 2: " + said.format(d=here)), errors
+    assert len(errors) == 2 and errors[1] == "qmpshell: 1 of 3 failed: line 2"
+    assert len(result.messages()) == 2  # the line after it ran
+    assert [p.name for p in here.iterdir()] == ["dangling"]
 
 
 def test_a_replay_waits_for_a_job_where_the_recording_did(
