@@ -232,9 +232,18 @@ def _checked(setting: Setting, value: Any) -> Any:
 
 def _events(key: str, value: Any) -> str:
     """An event filter: a string (``"all"``, ``"BLOCK_JOB_*,SHUTDOWN"``) or an array of
-    names and globs, checked as --events checks it."""
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        value = ",".join(value)
+    names and globs, checked as --events checks it; an empty array lists none to show
+    (``"none"``)."""
+    if isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, str):
+                raise ValueError(
+                    f"{key}: item {number} of the array must be an event name or glob "
+                    f"(a string), not {_shown(item)}"
+                )
+            if not item.strip():
+                raise ValueError(f"{key}: item {number} of the array is empty: give a name or glob")
+        value = ",".join(value) if value else "none"
     if not isinstance(value, str):
         raise ValueError(
             f'{key} must be a string ("all", "none", "NAME,GLOB,...") or an array of '

@@ -86,6 +86,7 @@ verbose = true
         ("timeout = 0", "timeout", 0.0),  # waits forever, as --timeout 0
         ('events = ["STOP", "RESUME*"]', "events", "STOP,RESUME*"),
         ('events = "none"', "events", "none"),
+        ("events = []", "events", "none"),  # an array of no events to show
         ('history-file = "/var/tmp/h"', "history-file", "/var/tmp/h"),
         ('"color" = "never"', "color", "never"),  # a quoted key is the same key
     ],
@@ -126,8 +127,17 @@ def test_an_empty_file_sets_nothing() -> None:
         ('timeout = "5"', 'timeout must be a number of seconds, not "5"'),
         ("timeout = 1979-05-27", "timeout must be a number of seconds, not a date"),
         ('events = ""', "events: empty event filter"),
-        ("events = []", "events must be a string"),
-        ("events = [1]", "events must be a string"),
+        ('events = ["X", 3]', "events: item 2 of the array must be an event name or glob"),
+        (
+            "events = [1]",
+            "events: item 1 of the array must be an event name or glob (a string), not 1",
+        ),
+        (
+            'events = ["A", []]',
+            "item 2 of the array must be an event name or glob (a string), not an array",
+        ),
+        ('events = ["A", ""]', "events: item 2 of the array is empty: give a name or glob"),
+        ("events = 3", 'events must be a string ("all", "none", "NAME,GLOB,...") or an array'),
         ('history-file = "state/history"', "history-file must be an absolute path or start"),
         ('history-file = ""', "history-file must be a path (a string)"),
         ("history-file = 3", "history-file must be a path (a string), not 3"),
