@@ -161,6 +161,37 @@ def test_a_transcript_that_is_not_one_is_refused_naming_its_line(
     assert run_shell("--replay", str(bad), "--ignore", "x:", qemu.qmp).status == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "{t} is not a transcript (-l writes one): it is empty"),
+        ("\n  \n", "{t} is not a transcript (-l writes one): it is empty"),
+        (
+            '{"time": 1, "dir": "recv", "msg": {"QMP": {"version": {}, "capabilities": []}}}\n',
+            "{t} holds nothing to replay: no command sent, no wait",
+        ),
+    ],
+)
+def test_a_transcript_with_nothing_to_replay_is_refused(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, text: str, said: str
+) -> None:
+    """A replay of nothing passed whatever QEMU said (exit 0): a CI job replaying an
+    empty file by mistake would never fail."""
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(text)
+    result = run_shell("--replay", str(transcript), qemu.qmp)
+    assert (result.status, result.stderr) == (2, f"qmpshell: {said.format(t=transcript)}\n")
+
+
+def test_ignore_without_replay_is_a_usage_error(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell("--ignore", "return", "-c", "query-status", qemu.qmp)
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "qmpshell: error: --ignore goes with --replay: it leaves parts of replies out of "
+        "its comparison"
+    )
+
+
 def test_no_qemu_is_a_connection_failure(run_shell: Any, qemu: QemuProcess, tmp_path: Path) -> None:
     transcript = tmp_path / "t.jsonl"
     record(run_shell, qemu, transcript, ["query-name"])

@@ -232,6 +232,12 @@ def test_blank_lines_are_skipped() -> None:
     assert read_transcript(["", "  ", *lines(GREETING)]) == []
 
 
+@pytest.mark.parametrize("text", [[], [""], ["", "  ", "\n"]])
+def test_an_empty_transcript_is_not_one(text: list[str]) -> None:
+    with pytest.raises(TranscriptError, match=r"^it is empty$"):
+        read_transcript(text)
+
+
 # -- /save -----------------------------------------------------------------------------
 
 
