@@ -5,11 +5,8 @@ rule (:meth:`qmpshell.ui.output.Output._show_long`) goes by it, so that one line
 
 from __future__ import annotations
 
+from ..escape import SGR  # what the renderer paints with: all escaped text holds of ESC
 from ..patterns import compiled
-
-# An SGR sequence (colour, bold): what the renderer paints with, and all that escaped
-# text may still hold of ESC (qmpshell.escape).
-_SGR = "\x1b\\[[0-9;]*m"
 
 
 def displayed_rows(text: str, width: int, enough: int) -> int:
@@ -35,7 +32,7 @@ def displayed_rows(text: str, width: int, enough: int) -> int:
 def _columns(line: str) -> int:
     """The columns ``line`` takes (before any wrapping)."""
     if "\x1b" in line:
-        line = compiled(_SGR).sub("", line)
+        line = compiled(SGR).sub("", line)
     if "\t" in line:
         line = line.expandtabs()
     if line.isascii():
