@@ -30,15 +30,16 @@ _UNSAFE_IN_TEXT = f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff]"
 _LINES_UNSAFE_BUT_ESC = f"\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f{_INVISIBLE}\ud800-\udfff"
 _LINES_UNSAFE = _LINES_UNSAFE_BUT_ESC + "\x1b"
 _UNSAFE_IN_LINES = f"[{_LINES_UNSAFE}]"
-# Text qmpshell coloured itself: its SGR sequences (colours, bold) stay, nothing else.
-_SGR = "\x1b\\[[0-9;]*m"
-_UNSAFE_IN_PAINTED = f"({_SGR})|[{_LINES_UNSAFE}]"
+# Text qmpshell coloured itself: its SGR sequences (colours, bold) stay, nothing else
+# (ui/rows.py counts them as taking no room).
+SGR = "\x1b\\[[0-9;]*m"
+_UNSAFE_IN_PAINTED = f"({SGR})|[{_LINES_UNSAFE}]"
 # Whether there is anything to escape in such text: an unsafe character but ESC, or an
 # ESC that starts no SGR sequence. Two searches at the regex engine's speed (apart, each
 # is a fast scan), where the substitution above calls back for each of a big reply's
 # 200,000 colours.
 _UNSAFE_BUT_ESC_IN_LINES = f"[{_LINES_UNSAFE_BUT_ESC}]"
-_ESC_OUTSIDE_SGR = f"\x1b(?!{_SGR[1:]})"
+_ESC_OUTSIDE_SGR = f"\x1b(?!{SGR[1:]})"
 # The ASCII characters such text may hold as they are (ESC: where an SGR starts); what
 # else an ASCII text holds is found by deleting these, faster than a regex scans it.
 _SAFE_ASCII_IN_PAINTED = bytes(range(0x20, 0x7F)) + b"\t\n\x1b"

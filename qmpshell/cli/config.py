@@ -27,7 +27,7 @@ from ..records import Record
 from ..session.events import EventFilter
 from ..session.paths import qmpshell_dir
 from .namedtargets import NamedTarget, checked_targets
-from .options import COLORS, DEFAULT_TIMEOUT, valid_seconds
+from .options import COLORS, DEFAULT_TIMEOUT, seconds_problem
 from .tomllines import definition_line
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
@@ -221,8 +221,9 @@ def _checked(setting: Setting, value: Any) -> Any:
     if setting.kind == "seconds":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{key} must be a number of seconds, not {_shown(value)}")
-        if not valid_seconds(float(value)):
-            raise ValueError(f"{key} must be 0 (wait forever) or more seconds, not {value}")
+        problem = seconds_problem(float(value))
+        if problem:
+            raise ValueError(f"{key} {problem}, not {value}")
         return float(value)
     if setting.kind == "events":
         return _events(key, value)
@@ -231,9 +232,18 @@ def _checked(setting: Setting, value: Any) -> Any:
 
 def _events(key: str, value: Any) -> str:
     """An event filter: a string (``"all"``, ``"BLOCK_JOB_*,SHUTDOWN"``) or an array of
-    names and globs, checked as --events checks it."""
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        value = ",".join(value)
+    names and globs, checked as --events checks it; an empty array lists none to show
+    (``"none"``)."""
+    if isinstance(value, list):
+        for number, item in enumerate(value, 1):
+            if not isinstance(item, str):
+                raise ValueError(
+                    f"{key}: item {number} of the array must be an event name or glob "
+                    f"(a string), not {_shown(item)}"
+                )
+            if not item.strip():
+                raise ValueError(f"{key}: item {number} of the array is empty: give a name or glob")
+        value = ",".join(value) if value else "none"
     if not isinstance(value, str):
         raise ValueError(
             f'{key} must be a string ("all", "none", "NAME,GLOB,...") or an array of '

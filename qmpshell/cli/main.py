@@ -85,6 +85,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
         sys.stdout.write(completion_script(args.completions))
         return ExitStatus.OK
+    if args.ignore and not args.replay:
+        parser.error(
+            "--ignore goes with --replay: it leaves parts of replies out of its comparison"
+        )
     console = Console()  # the terminal: streams, isatty, colour, width, the pager
     try:
         settings = load_settings(args)  # the config file's defaults, where options are unset
@@ -236,6 +240,9 @@ def _replay_plan(
         return ExitStatus.USAGE
     except TranscriptError as exc:
         console.error(f"{args.replay} is not a transcript (-l writes one): {exc}")
+        return ExitStatus.USAGE
+    if not steps:  # a replay of nothing would pass whatever QEMU does
+        console.error(f"{args.replay} holds nothing to replay: no command sent, no wait")
         return ExitStatus.USAGE
     return steps, ignored
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_TIMEOUT = 30.0
+MAX_SECONDS = 86400.0  # a day: more is a slip (and past ~9e9 s sockets refuse it)
 DEFAULT_JOBS = 8
 COLORS = ("auto", "always", "never")
 
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         metavar="SECONDS",
         help=f"limit for connecting, the greeting and each reply "
-        f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
+        f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever; at most {MAX_SECONDS:g}, a day)",
     )
     reconnect = parser.add_argument(
         "--reconnect",
@@ -314,10 +315,15 @@ def attach_optional_values(parser: argparse.ArgumentParser, words: list[str]) ->
     return [f"{word}={alone[word].const}" if word in alone else word for word in words]
 
 
-def valid_seconds(value: float) -> bool:
-    """Whether ``value`` is a time limit: 0 (none) or more seconds, and finite. The
-    rule of --timeout and --reconnect, and of the config file's ``timeout``."""
-    return value >= 0 and value != float("inf")
+def seconds_problem(value: float) -> str | None:
+    """What is wrong with ``value`` as a time limit (0, none; else more seconds, finite,
+    at most :data:`MAX_SECONDS`), or None: the rule of --timeout and --reconnect, and of
+    the config file's ``timeout``."""
+    if not 0 <= value < float("inf"):  # nan too
+        return "must be 0 (wait forever) or more seconds"
+    if value > MAX_SECONDS:
+        return f"must be at most {MAX_SECONDS:g} seconds (a day; 0 waits forever)"
+    return None
 
 
 def _seconds(text: str) -> float:
@@ -325,8 +331,9 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'") from None
-    if not valid_seconds(value):
-        raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'")
+    problem = seconds_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}, not '{text}'")
     return value
 
 

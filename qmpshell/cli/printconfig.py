@@ -5,6 +5,8 @@ shell-completion scripts (``@NAME``, a tab, what it names)."""
 
 from __future__ import annotations
 
+import os
+
 from ..patterns import compiled
 from .config import COMMAND_LINE, DEFAULT, SETTINGS, Settings, toml_string
 from .namedtargets import KEYS
@@ -56,10 +58,12 @@ def _key(name: str) -> str:
 
 
 def _value(key: str, value: Any) -> str:
-    if key == "history-file" and value is None:
+    if key == "history-file":
         from ..ui.history import history_path  # the one rule of where history lives
 
-        value = str(history_path())
+        # As it is used: a relative --history-file is from the current directory, which
+        # a config file cannot say ("" is the default's).
+        value = os.path.abspath(history_path("qmp", value or None))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

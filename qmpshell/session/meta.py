@@ -58,7 +58,7 @@ HELP = {
     "/qmp [LINE]": "switch back to QMP, or run one QMP line from HMP mode",
     "/save [-f] FILE": (
         "write the lines this session ran to FILE as a qmpshell script (secrets left out); "
-        "-f overwrites a file that exists"
+        "-f overwrites a file that exists; a path with spaces goes in quotes"
     ),
     "/connect ADDR|@NAME [NAME]": (
         "open another connection (a socket path, HOST:PORT, or a target of the config "
@@ -262,10 +262,18 @@ class MetaCommands:
     async def _save(self, args: list[str]) -> bool:
         from .saving import header
 
-        force = bool(args) and args[0] == "-f"
-        path = self._rest[2:].strip() if force else self._rest  # spaces and all
+        usage = "usage: /save [-f] FILE (-f overwrites a file that exists; quote spaces)"
+        try:  # quoted as values are: "my file.qmp", 'it\'s.qmp'
+            words = [word.text for word in split_words(self._rest)]
+        except InputError as exc:
+            raise InputError(f"/save: {exc}; {usage}") from None
+        force = words[:1] == ["-f"]
+        words = words[1:] if force else words
+        if len(words) > 1:
+            raise InputError(f"/save: {len(words)} words where one FILE goes; {usage}")
+        path = words[0] if words else ""
         if not path or path.startswith("-"):
-            raise InputError("usage: /save [-f] FILE (-f overwrites a file that exists)")
+            raise InputError(usage)
         runner = self.runner
         client = runner.client
         script = runner.lines.save(path, header(client.greeting, client.address), force=force)

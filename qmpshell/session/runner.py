@@ -176,6 +176,7 @@ class LineRunner:
         and when: scripted mode keeps several commands in flight this way.
         """
         self.piping = False
+        mode, refusals = self.mode, self.refusals
         if PIPE in line:
             try:
                 piped = split_pipe(line, self.mode)
@@ -185,9 +186,11 @@ class LineRunner:
             if piped is not None:
                 from .pipedline import run_piped
 
-                return await run_piped(self, piped, where)
+                succeeded = await run_piped(self, piped, where)
+                if self.refusals == refusals:  # it ran (its pipe too, or not): /save keeps it
+                    self.lines.ran(line, mode)
+                return succeeded
         text = line.strip()
-        mode, refusals = self.mode, self.refusals
         if text.startswith("/"):
             try:
                 outcome: Outcome = await self.meta.run(text, where)

@@ -4,7 +4,8 @@ The script runs again with ``qmpshell SOCKET < FILE`` (or ``-c`` each line): eac
 it was typed, in the monitor it went to (``/hmp`` and ``/qmp`` put in where the mode
 changed, so that HMP lines go to the human monitor again), with the meta-commands that
 matter to what follows (``/wait``, ``/job wait``, ``/cancel``) but not those that only
-show things (``/help``, ``/events``, ``/jobs``, ``/watch``...) nor ``/save`` itself. A line
+show things (``/help``, ``/events``, ``/jobs``, ``/watch``...) nor ``/save`` itself; a
+line through a pipe (``LINE |! COMMAND``) whole. A line
 qmpshell refused (nothing was sent) is left out; a line QEMU refused is kept, as it ran.
 A line that passes a secret (:func:`qmpshell.language.redaction.line_has_secret`) is left
 out, and a comment says where. The file is private (mode 0600, not through a symbolic
@@ -16,6 +17,7 @@ hours must not grow the shell), and judged only when saved: the line's path stay
 from __future__ import annotations
 
 import os
+import stat
 import time
 from typing import TYPE_CHECKING
 
@@ -103,8 +105,12 @@ class SessionLines:
             known = os.lstat(path)
         except OSError:
             known = None
-        if known is not None and (force or (known.st_dev, known.st_ino) in self._written):
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        if known is not None:
+            problem = _not_a_file(path, known.st_mode)
+            if problem:
+                raise InputError(f"/save: {path} {problem}")
+            if force or (known.st_dev, known.st_ino) in self._written:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
         try:
             fd = open_private(path, flags)
         except FileExistsError:
@@ -121,6 +127,19 @@ class SessionLines:
             os.close(fd)
         self._written.add((info.st_dev, info.st_ino))
         return script
+
+
+def _not_a_file(path: str, mode: int) -> str | None:
+    """What ``path`` (whose lstat mode is ``mode``) is instead of a file /save may write,
+    ``-f`` or not; None when it is a regular file."""
+    if stat.S_ISDIR(mode):
+        return "is a directory: give the name of a file to write"
+    if stat.S_ISLNK(mode):
+        to = "to nothing, " if not os.path.exists(path) else ""
+        return f"is a symbolic link ({to}{os.readlink(path)}), which /save does not follow"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return None
 
 
 def _kept(text: str) -> bool:

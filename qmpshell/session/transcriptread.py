@@ -68,6 +68,8 @@ def read_transcript(lines: Iterable[str]) -> list[Step]:
         entry = _entry(number, text)
         if entry is not None:
             entries.append((number, entry))
+    if not entries:
+        raise TranscriptError("it is empty")
     marked = any(entry.get("user") is True for _, entry in entries)
     steps: list[Step] = []
     waiting: dict[Any, int] = {}  # the id of each command sent, to its step

@@ -335,16 +335,25 @@ class Output:
     def _show_long(self, text: str, *, painted: bool = False) -> None:
         """Text taller than the screen waits for the pager (:meth:`settle`), and so does
         everything written after it; the rest is written at once."""
-        console = self.console
-        if self._held is not None or (
-            self.pager and console.stdout_is_terminal and text.count("\n") + 1 >= console.height
-        ):
-            self.stream.flush()
-            if self._held is None:
-                self._held = []
-            self._to_page.append(_safe(text, painted))
+        if self._held is None and not (self.pager and self.console.stdout_is_terminal):
+            self._write(text, painted=painted)
             return
-        self._write(text, painted=painted)
+        safe = _safe(text, painted)  # measured as it is shown: escapes take room too
+        if self._held is None and not self._tall(safe):
+            self._write(safe, painted=painted)  # escaping twice is escaping once
+            return
+        self.stream.flush()
+        if self._held is None:
+            self._held = []
+        self._to_page.append(safe)
+
+    def _tall(self, text: str) -> bool:
+        """Whether ``text`` leaves no room for the prompt under it once shown: its rows
+        as the terminal wraps them, not its lines (one line of 200 KB is a tall text)."""
+        from .rows import displayed_rows
+
+        height = self.console.height
+        return displayed_rows(text, self.console.width, height) + 1 >= height
 
     async def settle(self) -> None:
         """Until what was shown is on the screen: text waiting for the pager is paged

@@ -161,6 +161,37 @@ def test_a_transcript_that_is_not_one_is_refused_naming_its_line(
     assert run_shell("--replay", str(bad), "--ignore", "x:", qemu.qmp).status == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "{t} is not a transcript (-l writes one): it is empty"),
+        ("\n  \n", "{t} is not a transcript (-l writes one): it is empty"),
+        (
+            '{"time": 1, "dir": "recv", "msg": {"QMP": {"version": {}, "capabilities": []}}}\n',
+            "{t} holds nothing to replay: no command sent, no wait",
+        ),
+    ],
+)
+def test_a_transcript_with_nothing_to_replay_is_refused(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, text: str, said: str
+) -> None:
+    """A replay of nothing passed whatever QEMU said (exit 0): a CI job replaying an
+    empty file by mistake would never fail."""
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(text)
+    result = run_shell("--replay", str(transcript), qemu.qmp)
+    assert (result.status, result.stderr) == (2, f"qmpshell: {said.format(t=transcript)}\n")
+
+
+def test_ignore_without_replay_is_a_usage_error(run_shell: Any, qemu: QemuProcess) -> None:
+    result = run_shell("--ignore", "return", "-c", "query-status", qemu.qmp)
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "qmpshell: error: --ignore goes with --replay: it leaves parts of replies out of "
+        "its comparison"
+    )
+
+
 def test_no_qemu_is_a_connection_failure(run_shell: Any, qemu: QemuProcess, tmp_path: Path) -> None:
     transcript = tmp_path / "t.jsonl"
     record(run_shell, qemu, transcript, ["query-name"])
@@ -228,10 +259,39 @@ def test_a_saved_session_runs_again_with_qmpshell(
     assert f"/save: {script} exists; /save -f {script} overwrites it" in refused.stderr
     forced = run_shell(first.qmp, "-c", "query-name", "-c", f"/save -f {script}")
     assert forced.status == 0 and script.read_text().splitlines()[3:] == ["query-name"]
-    spaced = run_shell(first.qmp, "-c", f"/save {tmp_path}/with space.qmp")
+    spaced = run_shell(first.qmp, "-c", f'/save "{tmp_path}/with space.qmp"')
     assert spaced.status == 0 and (tmp_path / "with space.qmp").exists()
     usage = run_shell(first.qmp, "-c", "/save")
     assert usage.status == 1 and "usage: /save [-f] FILE" in usage.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("/save {d}/a b", "/save: 2 words where one FILE goes; usage: /save [-f] FILE"),
+        ("/save -f {d}/a b c", "/save: 3 words where one FILE goes; usage: /save [-f] FILE"),
+        ('/save "{d}/a b', '/save: unclosed "'),
+        ("/save {d}", "/save: {d} is a directory: give the name of a file to write"),
+        ("/save -f /", "/save: / is a directory"),
+        ("/save -f {d}/dangling", "/save: {d}/dangling is a symbolic link (to nothing, "),
+    ],
+)
+def test_save_refuses_a_path_that_is_no_file_or_more_than_one(
+    run_shell: Any, qemu: QemuProcess, tmp_path: Path, words: str, said: str
+) -> None:
+    """Each in one line, the session going on: ``/save a b`` wrote a file named 'a b',
+    ``/save /`` said it exists and, with -f, 'Is a directory'."""
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "dangling").symlink_to(here / "nowhere")
+    line = words.format(d=here)
+    result = run_shell(qemu.qmp, "-c", "query-name", "-c", line, "-c", "query-status")
+    assert result.status == 1
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("qmpshell: line 2: " + said.format(d=here)), errors
+    assert len(errors) == 2 and errors[1] == "qmpshell: 1 of 3 failed: line 2"
+    assert len(result.messages()) == 2  # the line after it ran
+    assert [p.name for p in here.iterdir()] == ["dangling"]
 
 
 def test_a_replay_waits_for_a_job_where_the_recording_did(
@@ -303,3 +363,34 @@ def test_save_leaves_every_kind_of_secret_out(
     assert SECRET not in text and "FirstSecret0" not in text
     assert text.count("# (a line that passes a secret was left out here)") == 2
     assert text.splitlines()[-1] == "/qmp query-name"
+
+
+def test_save_keeps_the_lines_through_a_pipe(
+    run_shell: Any, qemu_factory: QemuFactory, tmp_path: Path
+) -> None:
+    """``LINE |! COMMAND`` lines are script lines like any other: /save kept none of
+    them (``0 lines saved`` after a session of only such lines)."""
+    script = tmp_path / "s.qmp"
+    lines = [
+        "query-status |! tr a-z A-Z",
+        "/hmp info status |! tr a-z A-Z",
+        f"object-add qom-type=secret id=s0 data={SECRET} |! wc -c",
+        "query-nosuch |! cat",  # refused: nothing sent, left out
+        "query-name |! false",  # ran, its pipe failed: kept, as an error reply is
+        f"/save {script}",
+    ]
+    result = run_shell(qemu_factory.start().qmp, stdin="\n".join(lines) + "\n")
+    assert result.status == 1  # query-nosuch, false
+    assert "3 lines saved to" in result.stderr and "1 with a secret left out" in result.stderr
+    text = script.read_text()
+    assert SECRET not in text
+    assert text.splitlines()[3:] == [
+        "query-status |! tr a-z A-Z",
+        "/hmp info status |! tr a-z A-Z",
+        "# (a line that passes a secret was left out here)",
+        "query-name |! false",
+    ]
+    again = run_shell(qemu_factory.start().qmp, stdin=text)
+    assert again.status == 1  # false, again
+    assert again.stdout.splitlines() == result.stdout.splitlines()[:2]  # the secret's left out
+    assert again.stdout.splitlines()[1] == "VM STATUS: RUNNING"

@@ -62,6 +62,18 @@ def test_tall_output_goes_through_the_pager(newcomer: Any) -> None:
     screen.wait_for(r"(?m)^\(QEMU\)\s*$")
 
 
+def test_output_tall_only_once_wrapped_goes_through_the_pager(newcomer: Any) -> None:
+    """One line of 200 KB is hundreds of rows: paged by the rows it takes, not by its
+    lines (it was written straight to the screen)."""
+    screen = newcomer(machine=NONE, height=20)
+    screen.type("query-qmp-schema |! head -c 200000", "Enter")
+    screen.wait_for(r"(?m)^:\s*$|\(END\)")
+    screen.type("q")
+    screen.wait_for(r"(?m)^\(QEMU\)\s*$")
+    screen.type("query-status |! head -c 150", "Enter")  # one row: not paged
+    screen.wait_for(r'\(QEMU\) query-status \|! head -c 150\s*\n\{"status"[^\n]*\n\(QEMU\)')
+
+
 # SGR with 4 (underline) as one of its parameters (not 49's 4), then maybe more SGRs.
 UNDERLINED = r"\x1b\[(?:[0-9;]*;)?4(?:;[0-9;]*)?m(?:\x1b\[[0-9;]*m)*"
 

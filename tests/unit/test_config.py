@@ -86,6 +86,7 @@ verbose = true
         ("timeout = 0", "timeout", 0.0),  # waits forever, as --timeout 0
         ('events = ["STOP", "RESUME*"]', "events", "STOP,RESUME*"),
         ('events = "none"', "events", "none"),
+        ("events = []", "events", "none"),  # an array of no events to show
         ('history-file = "/var/tmp/h"', "history-file", "/var/tmp/h"),
         ('"color" = "never"', "color", "never"),  # a quoted key is the same key
     ],
@@ -120,12 +121,23 @@ def test_an_empty_file_sets_nothing() -> None:
         ("timeout = -1", "timeout must be 0 (wait forever) or more seconds, not -1"),
         ("timeout = inf", "timeout must be 0 (wait forever) or more seconds, not inf"),
         ("timeout = nan", "timeout must be 0 (wait forever) or more seconds, not nan"),
+        ("timeout = 1e20", "timeout must be at most 86400 seconds (a day; 0 waits forever)"),
+        ("timeout = 86401", "timeout must be at most 86400 seconds"),
         ("timeout = true", "timeout must be a number of seconds, not true"),
         ('timeout = "5"', 'timeout must be a number of seconds, not "5"'),
         ("timeout = 1979-05-27", "timeout must be a number of seconds, not a date"),
         ('events = ""', "events: empty event filter"),
-        ("events = []", "events must be a string"),
-        ("events = [1]", "events must be a string"),
+        ('events = ["X", 3]', "events: item 2 of the array must be an event name or glob"),
+        (
+            "events = [1]",
+            "events: item 1 of the array must be an event name or glob (a string), not 1",
+        ),
+        (
+            'events = ["A", []]',
+            "item 2 of the array must be an event name or glob (a string), not an array",
+        ),
+        ('events = ["A", ""]', "events: item 2 of the array is empty: give a name or glob"),
+        ("events = 3", 'events must be a string ("all", "none", "NAME,GLOB,...") or an array'),
         ('history-file = "state/history"', "history-file must be an absolute path or start"),
         ('history-file = ""', "history-file must be a path (a string)"),
         ("history-file = 3", "history-file must be a path (a string), not 3"),
@@ -262,6 +274,35 @@ def test_the_command_line_overrides_the_file(words: list[str], dest: str, value:
     assert settings.origin(key) == COMMAND_LINE
 
 
+@pytest.mark.parametrize("option", ["--timeout", "--reconnect"])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("1e10", "must be at most 86400 seconds (a day; 0 waits forever), not '1e10'"),
+        ("86401", "must be at most 86400 seconds"),
+        ("-1", "must be 0 (wait forever) or more seconds, not '-1'"),
+        ("inf", "must be 0 (wait forever) or more seconds, not 'inf'"),
+        ("nan", "must be 0 (wait forever) or more seconds, not 'nan'"),
+    ],
+)
+def test_a_time_limit_out_of_bounds_is_a_usage_error(
+    option: str, text: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The config file's rule, for the options: a socket refuses 1e10 seconds with an
+    OverflowError, which reached the user as a traceback."""
+    with pytest.raises(SystemExit) as caught:
+        args_of(f"{option}={text}", "SOCK")
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith(f"qmpshell: error: argument {option}: {said}")
+    assert "Traceback" not in "".join(lines)
+
+
+@pytest.mark.parametrize("text", ["86400", "0", "0.5"])
+def test_a_time_limit_up_to_a_day_is_taken(text: str) -> None:
+    assert args_of("--timeout", text).timeout == float(text)
+
+
 @pytest.mark.parametrize(("words", "value"), [([], False), (["--pager"], True)])
 def test_a_file_saying_no_is_overridden_both_ways(words: list[str], value: bool) -> None:
     args, _ = applied("pager = false\n", *words)
@@ -318,3 +359,28 @@ def test_print_config_without_a_file() -> None:
     args = args_of()
     first = describe(args, apply(args, PATH, None)).splitlines()[0]
     assert first == f"# config file: {PATH} (none there: the defaults apply)"
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [
+        (["--history-file", "state/hist"], "{cwd}/state/hist"),
+        (["--history-file", "../hist"], "{parent}/hist"),
+        (["--history-file", "~/hist"], "{home}/hist"),
+        (["--history-file", "/var/h"], "/var/h"),
+        (["--history-file", ""], "{state}/qmpshell/history"),  # "" is the default's
+    ],
+)
+def test_print_config_prints_the_history_file_used_as_a_valid_config(
+    words: list[str], shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative --history-file is relative to the directory the shell runs in: printed
+    as it was given, the text was a config file qmpshell refused."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    args = args_of("--no-config", *words)
+    text = describe(args, apply(args, None, None))
+    where = {"cwd": tmp_path, "parent": tmp_path.parent, "home": tmp_path}
+    expected = shown.format(**where, state=tmp_path / "state")
+    assert parse_config(PATH, text).values["history-file"] == expected

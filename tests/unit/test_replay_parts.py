@@ -232,6 +232,12 @@ def test_blank_lines_are_skipped() -> None:
     assert read_transcript(["", "  ", *lines(GREETING)]) == []
 
 
+@pytest.mark.parametrize("text", [[], [""], ["", "  ", "\n"]])
+def test_an_empty_transcript_is_not_one(text: list[str]) -> None:
+    with pytest.raises(TranscriptError, match=r"^it is empty$"):
+        read_transcript(text)
+
+
 # -- /save -----------------------------------------------------------------------------
 
 
@@ -316,6 +322,30 @@ def test_save_writes_a_private_file_and_keeps_what_exists(tmp_path: Path) -> Non
         kept.save(str(tmp_path / "link"), "# h", force=True)
     with pytest.raises(InputError, match="cannot write"):
         kept.save(str(tmp_path / "no" / "dir"), "# h", force=False)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_save_says_what_a_path_is_when_it_is_no_file(tmp_path: Path, force: bool) -> None:
+    """A directory or a symbolic link is refused as what it is, -f or not (it was said
+    to exist, then with -f 'Is a directory' or 'it is a symbolic link')."""
+    kept = SessionLines()
+    kept.ran("query-status", Mode.QMP)
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling")
+    (tmp_path / "real").write_text("mine")
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    os.mkfifo(tmp_path / "fifo")
+    for name, said in [
+        ("", "is a directory: give the name of a file to write"),
+        ("dangling", f"is a symbolic link (to nothing, {tmp_path}/nowhere), which /save does not"),
+        ("link", f"is a symbolic link ({tmp_path}/real), which /save does not follow"),
+        ("fifo", "is not a regular file"),
+    ]:
+        path = str(tmp_path / name) if name else str(tmp_path)
+        with pytest.raises(InputError) as caught:
+            kept.save(path, "# h", force=force)
+        assert str(caught.value).startswith(f"/save: {path} {said}")
+    assert not (tmp_path / "nowhere").exists()
+    assert (tmp_path / "real").read_text() == "mine"
 
 
 def test_a_value_the_transcript_redacted_is_neither_compared_nor_shown() -> None:
