@@ -642,3 +642,32 @@ def test_a_glob_that_matches_nothing(run_shell: Any, host: LibvirtHost) -> None:
     result = run_shell("--libvirt", "no-such-*", "--connect", URI, "-c", "query-name")
     assert result.status == 3, result
     assert result.stderr == f"qmpshell: no running domain on {URI} matches 'no-such-*'\n"
+
+
+def test_one_session_a_socket_and_a_domain(
+    shell_env: dict[str, str], vm: Any, q35: QemuProcess, home: Path, tmp_path: Path
+) -> None:
+    """/connect @NAME to a libvirt domain beside a QEMU on a socket: /all on both, the
+    domain's events shown with its name, /targets says what each is."""
+    config = home / "config" / "qmpshell" / "config.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(f'[targets.guest]\nlibvirt = "{vm.name()}"\nconnect = "{URI}"\n')
+    env = dict(shell_env)
+    env.pop("PROMPT_TOOLKIT_NO_CPR")
+    argv = [sys.executable, "-m", "qmpshell", "--color", "never", q35.qmp]
+    screen = Tmux(tmp_path, env, argv, width=120)
+    try:
+        screen.wait_for(PROMPT)
+        screen.type("/connect @guest", "Enter")
+        screen.wait_for(r"(?m)^\[guest\] \(QEMU\)$")
+        screen.type("/all query-name", "Enter")
+        shown = screen.wait_for(rf'(?m)^\[guest\]\n[\s\S]*"{re.escape(vm.name())}"', joined=True)
+        assert re.search(r"(?m)^\[qmp\] *\nOK *$", shown), shown  # q35 has no name
+        screen.type("/targets", "Enter")
+        screen.wait_for(rf"(?m)^\* +guest +libvirt:{re.escape(vm.name())} on {re.escape(URI)} ")
+        vm.resume()  # from elsewhere, as virsh resume would
+        screen.wait_for(r"(?m)^\[guest\] \d\d:\d\d:\d\d\.\d{3} RESUME$")
+        screen.type("C-d")
+        assert screen.wait_exit() == 0
+    finally:
+        screen.close()
