@@ -133,13 +133,13 @@ class Shell:
 
     # -- prompt_toolkit pieces ----------------------------------------------------------
 
-    def _history(self, mode: Mode) -> History:
+    def _history(self, mode: Mode, agent: bool) -> History:
         """The history of ``mode`` (the guest agent's its own), one for all connections."""
         from prompt_toolkit.history import InMemoryHistory
 
         from .history import history_path, make_history
 
-        kind = "hmp" if mode is Mode.HMP else "qga" if self.runner.agent else "qmp"
+        kind = "hmp" if mode is Mode.HMP else "qga" if agent else "qmp"
         if kind not in self._histories:
             settings = self.settings
             if settings.keep_history:
@@ -158,7 +158,7 @@ class Shell:
             seat.live,
             self.output,
             mode,
-            self._history(mode),
+            self._history(mode, runner.agent is not None),
             toolbar=self._toolbar,
             queue=self._queue,
             fault=lambda text: fault_span(runner, text),
