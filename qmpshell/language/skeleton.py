@@ -20,6 +20,7 @@ from .schema import Member, Schema
 from .spelling import close_names, did_you_mean
 from .syntax import Tree, Value, build_tree, split_words, untyped_tree
 from .typecheck import Typer
+from .values import strict_json
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -82,10 +83,11 @@ def _document(schema: Schema | None, name: str, given: Given, column: int) -> st
 def raw_document(schema: Schema | None, text: str) -> str:
     """The document for a raw JSON line typed so far: a whole command is laid out as
     shorthand is, its arguments given (its optional arguments listed); an object with
-    an id, or text that is not JSON yet, as it is (to be finished in the editor)."""
+    an id, or text that is not JSON yet (or a number JSON cannot write back, such as
+    1E400), as it is (to be finished in the editor)."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = strict_json(text)
+    except (ValueError, RecursionError):
         return text if text.endswith("\n") else text + "\n"
     name = value.get("execute") if isinstance(value, dict) else None
     arguments = value.get("arguments", {}) if isinstance(value, dict) else None

@@ -1,6 +1,7 @@
 """Journeys: a command written in the editor (/edit, Ctrl-X Ctrl-E) from a fresh HOME,
 against a real QEMU. The editor is a small script set as $EDITOR: it records each file
-it is given, then makes that round's edit (replacements, an emptied file, a failure)."""
+it is given, then makes that round's edit (replacements, a text written in place of
+what it was given, an emptied file, a failure)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ if edit == "fail":
     sys.exit(1)
 if edit == "empty":
     text = ""
+if isinstance(edit, dict):  # {"write": TEXT}: whatever it was given
+    text = edit["write"]
 for old, new in edit if isinstance(edit, list) else ():
     assert old in text, old
     text = text.replace(old, new)
@@ -147,3 +150,34 @@ def test_a_secret_sent_from_the_editor_stays_out_of_history(newcomer: Any, tmp_p
     assert "+/edit set_password protocol=vnc\n" in history  # no secret in that line
     assert "hunter2" not in history and '"set_password"' not in history
     assert len(seen(log)) == 1
+
+
+def test_a_number_beyond_a_double_is_refused_with_its_line(newcomer: Any, tmp_path: Path) -> None:
+    """1e999 reads as infinity, which JSON cannot write back: refused as the prompt
+    refuses it ("number out of range"), with its line, and the file reopened; by Ctrl-X
+    Ctrl-E too, no traceback, the line left at the prompt when given up."""
+    env, log = scripted_editor(
+        tmp_path,
+        [
+            [['"value": "<value>"', '"value": 1e999']],
+            [["1e999", "1"]],
+            [['"value": 2', '"value": -1E400']],
+            "empty",
+        ],
+    )
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=140)
+    screen.type("/edit qom-set path=/machine property=x", "Enter")
+    text = screen.wait_for(r"(?s)/edit qom-set path=/machine property=x\n.*Error \(GenericError\)")
+    assert "Property 'pc-q35-7.2-machine.x' not found" in text  # sent, once it was a number
+    _, second = seen(log)
+    assert second.startswith("// error: line 10: number out of range: 1e999\n")
+    assert second.split("\n")[9].strip() == '"value": 1e999,'  # line 10 of the reopened file
+    screen.type("qom-set path=/machine property=x value=2", "C-x", "C-e")
+    text = screen.wait_for(
+        r"the file was emptied: nothing sent\s*\n\(QEMU\) qom-set path=/machine property=x "
+        r"value=2 *\n"
+    )
+    assert seen(log)[3].startswith("// error: line 10: number out of range: -1E400\n")
+    assert "Traceback" not in text and "Unhandled exception" not in text
+    screen.type("C-u", "query-name", "Enter")  # the session goes on
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")

@@ -49,6 +49,19 @@ def test_a_refusal_reopens_with_the_error_then_a_good_document_is_the_command() 
     assert not said
 
 
+def test_a_number_beyond_a_double_reopens_the_file_with_its_line() -> None:
+    result, shown, said = rounds(
+        lambda text: text.replace('"filename": "<str>"', '"filename": "x", "size": 1e999'),
+        lambda text: text.replace("1e999", "7"),
+    )
+    assert result == {
+        "execute": "add",
+        "arguments": {"driver": "file", "filename": "x", "size": 7},
+    }
+    assert shown[1].split("\n")[0] == "// error: line 9: number out of range: 1e999"
+    assert not said
+
+
 @pytest.mark.parametrize(
     ("edits", "note"),
     [
@@ -84,6 +97,10 @@ def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
         '"filename": "<str>",',
         '// "node-name": "<str>",',
     ]
+    # One JSON cannot write back (1E400 reads as infinity) is opened as typed, for the
+    # check to name.
+    huge = '{"execute": "add", "arguments": {"driver": "file", "size": 1E400}}'
+    assert document_for(SCHEMA, huge) == huge + "\n"
     assert document_for(SCHEMA, '{"execute": "add", "id": 1}') == (
         '{\n  "execute": "add",\n  "id": 1\n}\n'
     )
