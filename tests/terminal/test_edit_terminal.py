@@ -181,3 +181,30 @@ def test_a_number_beyond_a_double_is_refused_with_its_line(newcomer: Any, tmp_pa
     assert "Traceback" not in text and "Unhandled exception" not in text
     screen.type("C-u", "query-name", "Enter")  # the session goes on
     screen.wait_for(r"query-name\s*\n(OK|\{\})")
+
+
+def test_an_editor_that_writes_the_same_bad_text_is_given_up_on(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    """An editor that writes the same text whatever it is given: refused once, given up
+    the second time (it was reopened without end); one that writes a new bad text each
+    time is given up on after 20 rounds. Nothing sent, the session goes on."""
+    bad = '{"execute": "query-status", "arguments": {"verbose": true}}\n'
+    rounds: list[Any] = [{"write": bad}] * 3  # then: saved unchanged (the old way out)
+    rounds += [{"write": f"// {n}\n{bad}"} for n in range(25)]
+    env, log = scripted_editor(tmp_path, rounds)
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=160)
+    screen.type("/edit query-status", "Enter")
+    screen.wait_for(
+        r"saved unchanged after an error \(line 1: unknown argument 'verbose' for this "
+        r"command\): nothing sent\s*\n\(QEMU\)"
+    )
+    assert len(seen(log)) == 2
+    screen.type("query-status", "C-x", "C-e")  # the line is left at the prompt
+    screen.wait_for(
+        r"refused 20 times in a row \(last: line 2: unknown argument 'verbose' for this "
+        r"command\): nothing sent\s*\n\(QEMU\) query-status *\n"
+    )
+    assert len(seen(log)) == 2 + 20  # the same text once more, then 19 new ones
+    screen.type("Enter")
+    screen.wait_for(r'"status": "prelaunch"')

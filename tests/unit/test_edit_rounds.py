@@ -11,7 +11,7 @@ import pytest
 from test_editdoc import SCHEMA
 
 from qmpshell.errors import InputError
-from qmpshell.session.editing import document_for, edit_rounds
+from qmpshell.session.editing import MAX_ROUNDS, document_for, edit_rounds
 
 
 class Notes:
@@ -23,14 +23,16 @@ class Notes:
 
 
 def rounds(*edits: Callable[[str], str | None]) -> tuple[Any, list[str], list[str]]:
-    """Run the rounds on ``add driver=file``'s document, each edit one round."""
+    """Run the rounds on ``add driver=file``'s document, each edit one round (the last
+    one again and again, up to a round more than :data:`MAX_ROUNDS`)."""
     shown: list[str] = []
     notes = Notes()
     queue = list(edits)
 
     async def editor(text: str) -> str | None:
         shown.append(text)
-        return queue.pop(0)(text)
+        assert len(shown) <= MAX_ROUNDS + 1, "the editor is opened without end"
+        return (queue.pop(0) if len(queue) > 1 else queue[0])(text)
 
     document = document_for(SCHEMA, "add driver=file")
     result = asyncio.run(edit_rounds(notes, SCHEMA, document, editor))  # type: ignore[arg-type]
@@ -77,6 +79,31 @@ def test_giving_up_sends_nothing(edits: Any, note: str | None) -> None:
     result, _, said = rounds(*edits)
     assert result is None
     assert said[0].startswith(note) if note else not said, said
+
+
+BAD = '{"execute": "add", "arguments": {"driver": "file", "filename": 5}}'
+
+
+def test_an_editor_that_writes_the_same_bad_text_gives_up_the_second_time() -> None:
+    """Whatever it is given (the error on top), it writes the same: the same text saved
+    twice in a row is given up on, as a reopened file saved unchanged is."""
+    result, shown, said = rounds(lambda text: BAD)
+    assert result is None and len(shown) == 2
+    assert said == [
+        "saved unchanged after an error (line 1: 'filename' expects a string, got an "
+        "integer (5)): nothing sent"
+    ]
+
+
+def test_refusals_in_a_row_are_capped() -> None:
+    """An editor that writes a new bad text each time is given up on after MAX_ROUNDS."""
+    count = iter(range(1000))
+    result, shown, said = rounds(lambda text: f"// {next(count)}\n{BAD}")
+    assert result is None and len(shown) == MAX_ROUNDS == 20
+    assert said == [
+        "refused 20 times in a row (last: line 2: 'filename' expects a string, got an "
+        "integer (5)): nothing sent"
+    ]
 
 
 def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
