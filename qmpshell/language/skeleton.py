@@ -1,7 +1,8 @@
 """The document ``/edit COMMAND`` opens: a command laid out from its schema, to fill in.
 
 From the line typed so far (``blockdev-add driver=qcow2``) and the schema: the values
-typed, then each required argument with a placeholder of its type (``"<str>"``), then
+typed (one the prompt would refuse is refused here, with the prompt's error), then
+each required argument with a placeholder of its type (``"<str>"``), then
 each optional one as a comment line, ready to be uncommented; a flat union shows the
 branch its typed tag picks (``driver=qcow2``: ``file``, ``backing``...). A nested object
 is laid out to a bounded depth, and inline when optional. The document's rules (comments,
@@ -158,10 +159,8 @@ class _Builder:
                 return _json(node.value)
             given = {key: JSONValue(value) for key, value in node.value.items()}
         elif isinstance(node, Value):
-            try:
-                return _json(self.typer.value(member.type, node, path + member.name))
-            except InputError:
-                return _json(node.text)  # a bad value: the check after editing names it
+            # A bad value is refused before the editor opens, as the prompt refuses it.
+            return _json(self.typer.value(member.type, node, path + member.name))
         elif object_type is None:
             return _json(untyped_tree(node))
         else:

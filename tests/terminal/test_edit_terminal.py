@@ -208,3 +208,24 @@ def test_an_editor_that_writes_the_same_bad_text_is_given_up_on(
     assert len(seen(log)) == 2 + 20  # the same text once more, then 19 new ones
     screen.type("Enter")
     screen.wait_for(r'"status": "prelaunch"')
+
+
+def test_a_bad_value_is_refused_before_the_editor_opens(newcomer: Any, tmp_path: Path) -> None:
+    """driver=bogus: the prompt's one-line error, the caret under it, no editor, by
+    /edit and by Ctrl-X Ctrl-E (the line left as typed); the session goes on."""
+    env, log = scripted_editor(tmp_path, [])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=200)
+    error = "invalid value 'bogus' for 'driver'; expected one of: blkdebug, "
+    screen.type("blockdev-add driver=bogus", "Enter")
+    screen.wait_for(rf"(?m)^ {{27}}\^+\nqmpshell: column 21: {error}")
+    screen.type("/edit blockdev-add driver=bogus", "Enter")
+    screen.wait_for(rf"(?m)^ {{33}}\^+\nqmpshell: column 27: {error}")
+    screen.type("blockdev-add driver=qcow2 file.driver=bogus", "C-x", "C-e")
+    screen.wait_for(
+        r"(?m)qmpshell: Ctrl-X Ctrl-E: invalid value 'bogus' for 'file.driver'.*\n"
+        r"\(QEMU\) blockdev-add driver=qcow2 file.driver=bogus *\n",
+        joined=True,  # the error wraps
+    )
+    assert not log.exists()  # the editor never opened
+    screen.type("C-u", "query-name", "Enter")
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")

@@ -11,6 +11,7 @@ import pytest
 from test_editdoc import SCHEMA
 
 from qmpshell.errors import InputError
+from qmpshell.language.shorthand import Parser
 from qmpshell.session.editing import MAX_ROUNDS, document_for, edit_rounds
 
 
@@ -104,6 +105,21 @@ def test_refusals_in_a_row_are_capped() -> None:
         "refused 20 times in a row (last: line 2: 'filename' expects a string, got an "
         "integer (5)): nothing sent"
     ]
+
+
+@pytest.mark.parametrize(
+    "line", ["add driver=fil", "add driver=file discard=no", "add driver=null-co size=abc"]
+)
+def test_a_value_the_prompt_refuses_is_refused_before_the_editor(line: str) -> None:
+    """With the prompt's own error and column (it was laid out, the editor opened)."""
+    with pytest.raises(InputError) as at_prompt:
+        Parser(SCHEMA).feed(line)
+    with pytest.raises(InputError) as edited:
+        document_for(SCHEMA, line)
+    assert (str(edited.value), edited.value.column) == (
+        str(at_prompt.value),
+        at_prompt.value.column,
+    )
 
 
 def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
