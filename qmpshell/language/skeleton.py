@@ -32,6 +32,12 @@ HEADER = (  # each line within 78 columns
     '// Lines starting with // are comments; a "<...>" value is a placeholder.',
     "// An optional argument is a comment line: remove its // to give it.",
 )
+# What Ctrl-X Ctrl-E opens on an empty line (as bash opens an empty file): a command to
+# write; comments only, so that nothing is sent when it is left as it is.
+BLANK = (
+    "// Write one command as JSON, then save and quit to send it.\n"
+    '// For instance {"execute": "query-status"}. Lines starting // are comments.\n'
+)
 INDENT = "  "
 COMMENTED = "// "  # before an optional member's line
 TOP = 2  # the indent of the arguments' members

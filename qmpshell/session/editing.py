@@ -96,7 +96,8 @@ async def edit_rounds(
         if saved is None:
             return None
         if is_empty(saved):
-            output.note("the file was emptied: nothing sent")
+            said = "no command written" if is_empty(document) else "the file was emptied"
+            output.note(f"{said}: nothing sent")
             return None
         if refused is not None and without_error(saved) == without_error(before):
             # The file reopened saved as it was, or an editor that writes the same text

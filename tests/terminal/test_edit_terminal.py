@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qmpshell.language.editdoc import is_empty
+
 EDITOR = """\
 import json, os, sys
 path, log = sys.argv[-1], os.environ["EDIT_LOG"]
@@ -229,3 +231,20 @@ def test_a_bad_value_is_refused_before_the_editor_opens(newcomer: Any, tmp_path:
     assert not log.exists()  # the editor never opened
     screen.type("C-u", "query-name", "Enter")
     screen.wait_for(r"query-name\s*\n(OK|\{\})")
+
+
+def test_ctrl_x_ctrl_e_on_an_empty_line_opens_a_blank_document(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    """As in bash: the editor opens (it was refused, 'type a command name first'); quit
+    without writing, nothing is sent; a command written is put at the prompt and run."""
+    env, log = scripted_editor(tmp_path, [[], {"write": '{"execute": "query-status"}\n'}])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=120)
+    screen.type("C-x", "C-e")
+    screen.wait_for(r"no command written: nothing sent\s*\n\(QEMU\) *\n")
+    (blank,) = seen(log)
+    assert blank.startswith("// Write one command as JSON, then save and quit to send it.\n")
+    assert is_empty(blank)  # comments only
+    screen.type("C-x", "C-e")
+    screen.wait_for(r'(?s)\(QEMU\) \{"execute":"query-status"\}\s*\n\{.*"status": "prelaunch"')
+    assert len(seen(log)) == 2

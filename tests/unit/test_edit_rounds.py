@@ -12,6 +12,7 @@ from test_editdoc import SCHEMA
 
 from qmpshell.errors import InputError
 from qmpshell.language.shorthand import Parser
+from qmpshell.language.skeleton import BLANK
 from qmpshell.session.editing import MAX_ROUNDS, document_for, edit_rounds
 
 
@@ -148,3 +149,23 @@ def test_what_is_not_one_command_is_refused_before_the_editor() -> None:
         '{\n  "execute": "add",\n  "id": 1\n}\n'
     )
     assert document_for(SCHEMA, '{"execute": "add", ') == '{"execute": "add",\n'
+
+
+def test_the_blank_document_left_as_it_is_sends_nothing_and_one_written_is_checked() -> None:
+    """What Ctrl-X Ctrl-E opens on an empty line: left as it is, or emptied, nothing is
+    sent; a command written in it is checked as any other."""
+    for saved in (BLANK, ""):
+        notes = Notes()
+
+        async def editor(text: str, saved: str = saved) -> str:
+            return saved
+
+        assert asyncio.run(edit_rounds(notes, SCHEMA, BLANK, editor)) is None  # type: ignore[arg-type]
+        assert notes.said == ["no command written: nothing sent"]
+    notes = Notes()
+
+    async def writes(text: str) -> str:
+        return text + '{"execute": "query-status"}\n'
+
+    command = asyncio.run(edit_rounds(notes, SCHEMA, BLANK, writes))  # type: ignore[arg-type]
+    assert command == {"execute": "query-status"} and not notes.said
