@@ -20,9 +20,11 @@ from ..limits import MAX_DEPTH, nesting_exceeds
 from ..patterns import compiled
 from .jsoncheck import Path, ValueFault, check_arguments, dotted
 from .schema import Schema
+from .values import OUT_OF_RANGE, beyond_a_double
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 Message = dict[str, "Any"]
@@ -100,9 +102,13 @@ def check_document(schema: Schema | None, text: str) -> Message:
         raise DocumentError(1, f"the file is over {MAX_DOCUMENT // 1024} KiB")
     cleaned = without_trailing_commas(uncommented(text))
     value = _parse(cleaned)
+    lines = key_lines(cleaned)
+    unwritable = _first(value, (), lambda item: isinstance(item, _Unwritable))
+    if unwritable is not None:
+        path, item = unwritable
+        raise DocumentError(line_of(lines, path), item.reason)
     if not isinstance(value, dict):
         raise DocumentError(_first_line(cleaned), "the file must hold one JSON object, the command")
-    lines = key_lines(cleaned)
     for key in value:
         if key not in _KEYS:
             raise DocumentError(
@@ -129,12 +135,26 @@ def check_document(schema: Schema | None, text: str) -> Message:
     return value
 
 
+class _Unwritable:
+    """What the document holds in place of a value JSON cannot write back (``NaN``,
+    ``1e999``, which reads as infinity): refused with its line once the text is read."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 def _parse(text: str) -> Any:
     def not_json(word: str) -> Any:
-        raise ValueError(f"{word} is not JSON")
+        return _Unwritable(f"{word} is not JSON")
+
+    def number(text: str) -> Any:
+        value = float(text)
+        return _Unwritable(f"{OUT_OF_RANGE}: {text}") if beyond_a_double(value) else value
 
     try:
-        value = json.loads(text, parse_constant=not_json)
+        value = json.loads(text, parse_constant=not_json, parse_float=number)
     except json.JSONDecodeError as exc:
         raise DocumentError(exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})") from None
     except ValueError as exc:
@@ -153,10 +173,16 @@ def _first_line(text: str) -> int:
 
 def first_placeholder(value: Any, path: Path) -> tuple[Path, str] | None:
     """The first placeholder left in ``value`` (in document order): its path and text."""
+    return _first(value, path, is_placeholder)
+
+
+def _first(value: Any, path: Path, wanted: Callable[[Any], bool]) -> tuple[Path, Any] | None:
+    """The first item of ``value`` (itself included, in document order) that is
+    ``wanted``: its path and the item."""
     stack: list[tuple[Path, Any]] = [(path, value)]
     while stack:
         where, item = stack.pop()
-        if is_placeholder(item):
+        if wanted(item):
             return where, item
         if isinstance(item, dict):
             stack.extend(((*where, key), child) for key, child in reversed(item.items()))

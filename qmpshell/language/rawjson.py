@@ -14,6 +14,7 @@ import re
 from ..errors import InputError
 from ..limits import MAX_DEPTH, nesting_exceeds
 from ..patterns import compiled
+from .values import beyond_a_double
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def parse_raw_json(line: str) -> RawJSON:
 
     def number(text: str) -> float:
         value = float(text)
-        if value in (_INFINITY, -_INFINITY):
+        if beyond_a_double(value):
             lossy.append(True)
         return value
 
@@ -85,12 +86,9 @@ def parse_raw_json(line: str) -> RawJSON:
     return RawJSON(line.strip(), value, faithful=not lossy)
 
 
-_INFINITY = float("inf")
-
-
 def _finite_throughout(value: Any) -> bool:
     if isinstance(value, float):
-        return value not in (_INFINITY, -_INFINITY)
+        return not beyond_a_double(value)
     if isinstance(value, dict):
         return all(_finite_throughout(item) for item in value.values())
     if isinstance(value, list):

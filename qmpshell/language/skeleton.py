@@ -1,7 +1,8 @@
 """The document ``/edit COMMAND`` opens: a command laid out from its schema, to fill in.
 
 From the line typed so far (``blockdev-add driver=qcow2``) and the schema: the values
-typed, then each required argument with a placeholder of its type (``"<str>"``), then
+typed (one the prompt would refuse is refused here, with the prompt's error), then
+each required argument with a placeholder of its type (``"<str>"``), then
 each optional one as a comment line, ready to be uncommented; a flat union shows the
 branch its typed tag picks (``driver=qcow2``: ``file``, ``backing``...). A nested object
 is laid out to a bounded depth, and inline when optional. The document's rules (comments,
@@ -20,6 +21,7 @@ from .schema import Member, Schema
 from .spelling import close_names, did_you_mean
 from .syntax import Tree, Value, build_tree, split_words, untyped_tree
 from .typecheck import Typer
+from .values import strict_json
 
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, start-up)
 if TYPE_CHECKING:
@@ -29,6 +31,12 @@ HEADER = (  # each line within 78 columns
     "// Edit the command, then save and quit to send it; empty the file to cancel.",
     '// Lines starting with // are comments; a "<...>" value is a placeholder.',
     "// An optional argument is a comment line: remove its // to give it.",
+)
+# What Ctrl-X Ctrl-E opens on an empty line (as bash opens an empty file): a command to
+# write; comments only, so that nothing is sent when it is left as it is.
+BLANK = (
+    "// Write one command as JSON, then save and quit to send it.\n"
+    '// For instance {"execute": "query-status"}. Lines starting // are comments.\n'
 )
 INDENT = "  "
 COMMENTED = "// "  # before an optional member's line
@@ -82,10 +90,11 @@ def _document(schema: Schema | None, name: str, given: Given, column: int) -> st
 def raw_document(schema: Schema | None, text: str) -> str:
     """The document for a raw JSON line typed so far: a whole command is laid out as
     shorthand is, its arguments given (its optional arguments listed); an object with
-    an id, or text that is not JSON yet, as it is (to be finished in the editor)."""
+    an id, or text that is not JSON yet (or a number JSON cannot write back, such as
+    1E400), as it is (to be finished in the editor)."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = strict_json(text)
+    except (ValueError, RecursionError):
         return text if text.endswith("\n") else text + "\n"
     name = value.get("execute") if isinstance(value, dict) else None
     arguments = value.get("arguments", {}) if isinstance(value, dict) else None
@@ -156,10 +165,8 @@ class _Builder:
                 return _json(node.value)
             given = {key: JSONValue(value) for key, value in node.value.items()}
         elif isinstance(node, Value):
-            try:
-                return _json(self.typer.value(member.type, node, path + member.name))
-            except InputError:
-                return _json(node.text)  # a bad value: the check after editing names it
+            # A bad value is refused before the editor opens, as the prompt refuses it.
+            return _json(self.typer.value(member.type, node, path + member.name))
         elif object_type is None:
             return _json(untyped_tree(node))
         else:

@@ -41,17 +41,28 @@ def untyped_value(text: str, quoted: bool = False, column: int = 0) -> Any:
         try:
             return strict_json(text)
         except ValueError as exc:  # out of range, or more digits than int() converts
-            message = "number out of range" if "range" in str(exc) else "number too long"
+            message = OUT_OF_RANGE if "range" in str(exc) else "number too long"
             raise InputError(message, column) from None
     if text[:1] in ("{", "["):
         return parse_literal(text, column)
     return text
 
 
+OUT_OF_RANGE = "number out of range"  # what a number beyond a double's range is refused as
+_INFINITY = float("inf")
+
+
+def beyond_a_double(number: float) -> bool:
+    """Whether a number read from JSON text overflowed a double (``1e999`` reads as
+    infinity, which JSON cannot write back): the one rule behind the shorthand's and
+    the /edit document's "number out of range", and a raw line's infinite id."""
+    return number in (_INFINITY, -_INFINITY)
+
+
 def _finite(text: str) -> float:
     number = float(text)
-    if number in (float("inf"), float("-inf")):
-        raise ValueError(f"number out of range: {text}")
+    if beyond_a_double(number):
+        raise ValueError(f"{OUT_OF_RANGE}: {text}")
     return number
 
 

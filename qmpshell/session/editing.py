@@ -4,8 +4,10 @@ The document (:mod:`qmpshell.language.skeleton`) goes to the editor through
 :meth:`Display.edit <qmpshell.session.display.Display.edit>`; what comes back is checked
 (:func:`~qmpshell.language.editdoc.check_document`). A refusal is said in the file: the
 editor opens again on the text saved with the error as a comment line on top; saving
-that unchanged, or emptying the file, gives up, and the error is said then. Both
-``/edit`` and the prompt's Ctrl-X Ctrl-E go through :func:`edit_rounds`.
+the same text again (that file unchanged, or an editor that writes the same thing
+whatever it is given), emptying the file, or :data:`MAX_ROUNDS` refusals in a row
+give up, and the error is said then. Both ``/edit`` and the prompt's Ctrl-X Ctrl-E go
+through :func:`edit_rounds`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from .display import Display
     from .runner import LineRunner
 
+MAX_ROUNDS = 20  # the editor opened at most this many times on one command (README)
 USAGE = "usage: /edit COMMAND [key=value ...] (at the prompt, Ctrl-X Ctrl-E edits the line typed)"
 
 
@@ -83,23 +86,37 @@ async def edit_rounds(
     edit: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> Message | None:
     """The command the user saved, once it passes the check; None when the user gave
-    up (an empty file, an error left unchanged) or the editor failed, which is said.
+    up (an empty file, the same text saved again after an error), after
+    :data:`MAX_ROUNDS` refusals, or when the editor failed, which is said.
     ``edit`` runs the editor (default: the display's)."""
     run = edit if edit is not None else output.edit
-    shown, refused = document, ""
-    while True:
+    shown, refused, before = document, None, ""
+    for _ in range(MAX_ROUNDS):
         saved = await run(shown)
         if saved is None:
             return None
         if is_empty(saved):
-            output.note("the file was emptied: nothing sent")
+            said = "no command written" if is_empty(document) else "the file was emptied"
+            output.note(f"{said}: nothing sent")
             return None
-        if refused and saved == shown:
-            output.note(f"saved unchanged after an error ({refused}): nothing sent")
+        if refused is not None and without_error(saved) == without_error(before):
+            # The file reopened saved as it was, or an editor that writes the same text
+            # whatever it is given: another round would be the same.
+            output.note(f"saved unchanged after an error ({_named(refused, saved)}): nothing sent")
             return None
         try:
             return check_document(schema, without_error(saved))
         except DocumentError as error:
             # Said in the file reopened, on its first line (which shifts the others by one).
-            shown = reopened(saved, error)
-            refused = f"line {error.line + 1}: {error.message}"
+            shown, refused, before = reopened(saved, error), error, saved
+    assert refused is not None
+    output.note(
+        f"refused {MAX_ROUNDS} times in a row (last: {_named(refused, before)}): nothing sent"
+    )
+    return None
+
+
+def _named(error: DocumentError, saved: str) -> str:
+    """The error with its line counted in the file as saved (errors on top included)."""
+    shift = saved.count("\n") - without_error(saved).count("\n")
+    return f"line {error.line + shift}: {error.message}"

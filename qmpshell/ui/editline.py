@@ -3,10 +3,11 @@
 In QMP mode the line becomes a document laid out from the schema (as ``/edit LINE``
 makes it, :mod:`qmpshell.session.editing`); once the saved document passes the check,
 it replaces the line as one line of compact JSON and is run, as if typed: shown after
-the prompt, kept in history. Given up (the file emptied, an error saved unchanged, the
-editor failed), the line stays as it was. In HMP mode the editor opens on the line's
-plain text, and what is saved comes back to the prompt, its lines joined, to be run with
-Enter. The prompt is hidden while the editor runs (``in_terminal``).
+the prompt, kept in history. An empty line opens a blank document (as bash opens an
+empty file, :data:`~qmpshell.language.skeleton.BLANK`). Given up (the file emptied, an
+error saved unchanged, the editor failed), the line stays as it was. In HMP mode the
+editor opens on the line's plain text, and what is saved comes back to the prompt, its
+lines joined, to be run with Enter. The prompt is hidden while the editor runs (``in_terminal``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError, QMPShellError
 from ..language.editdoc import compact
 from ..language.mode import Mode
+from ..language.skeleton import BLANK
 from ..session.editing import document_for, edit_rounds
 
 if TYPE_CHECKING:
@@ -66,11 +68,9 @@ async def _edit_qmp(runner: LineRunner, output: Output, buffer: Buffer) -> None:
 
     if runner.in_transaction:
         raise InputError("it lays out one command: close the transaction block first")
-    if not buffer.text.strip():
-        raise InputError("type a command name first: its arguments are laid out from the schema")
     await runner.schema_load.ensure()
     schema = runner.parser.schema
-    document = document_for(schema, buffer.text)
+    document = document_for(schema, buffer.text) if buffer.text.strip() else BLANK
     async with in_terminal():
         message = await edit_rounds(output, schema, document)
     if message is None:

@@ -1,6 +1,7 @@
 """Journeys: a command written in the editor (/edit, Ctrl-X Ctrl-E) from a fresh HOME,
 against a real QEMU. The editor is a small script set as $EDITOR: it records each file
-it is given, then makes that round's edit (replacements, an emptied file, a failure)."""
+it is given, then makes that round's edit (replacements, a text written in place of
+what it was given, an emptied file, a failure)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from qmpshell.language.editdoc import is_empty
 
 EDITOR = """\
 import json, os, sys
@@ -23,6 +26,8 @@ if edit == "fail":
     sys.exit(1)
 if edit == "empty":
     text = ""
+if isinstance(edit, dict):  # {"write": TEXT}: whatever it was given
+    text = edit["write"]
 for old, new in edit if isinstance(edit, list) else ():
     assert old in text, old
     text = text.replace(old, new)
@@ -147,3 +152,99 @@ def test_a_secret_sent_from_the_editor_stays_out_of_history(newcomer: Any, tmp_p
     assert "+/edit set_password protocol=vnc\n" in history  # no secret in that line
     assert "hunter2" not in history and '"set_password"' not in history
     assert len(seen(log)) == 1
+
+
+def test_a_number_beyond_a_double_is_refused_with_its_line(newcomer: Any, tmp_path: Path) -> None:
+    """1e999 reads as infinity, which JSON cannot write back: refused as the prompt
+    refuses it ("number out of range"), with its line, and the file reopened; by Ctrl-X
+    Ctrl-E too, no traceback, the line left at the prompt when given up."""
+    env, log = scripted_editor(
+        tmp_path,
+        [
+            [['"value": "<value>"', '"value": 1e999']],
+            [["1e999", "1"]],
+            [['"value": 2', '"value": -1E400']],
+            "empty",
+        ],
+    )
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=140)
+    screen.type("/edit qom-set path=/machine property=x", "Enter")
+    text = screen.wait_for(r"(?s)/edit qom-set path=/machine property=x\n.*Error \(GenericError\)")
+    assert "Property 'pc-q35-7.2-machine.x' not found" in text  # sent, once it was a number
+    _, second = seen(log)
+    assert second.startswith("// error: line 10: number out of range: 1e999\n")
+    assert second.split("\n")[9].strip() == '"value": 1e999,'  # line 10 of the reopened file
+    screen.type("qom-set path=/machine property=x value=2", "C-x", "C-e")
+    text = screen.wait_for(
+        r"the file was emptied: nothing sent\s*\n\(QEMU\) qom-set path=/machine property=x "
+        r"value=2 *\n"
+    )
+    assert seen(log)[3].startswith("// error: line 10: number out of range: -1E400\n")
+    assert "Traceback" not in text and "Unhandled exception" not in text
+    screen.type("C-u", "query-name", "Enter")  # the session goes on
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")
+
+
+def test_an_editor_that_writes_the_same_bad_text_is_given_up_on(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    """An editor that writes the same text whatever it is given: refused once, given up
+    the second time (it was reopened without end); one that writes a new bad text each
+    time is given up on after 20 rounds. Nothing sent, the session goes on."""
+    bad = '{"execute": "query-status", "arguments": {"verbose": true}}\n'
+    rounds: list[Any] = [{"write": bad}] * 3  # then: saved unchanged (the old way out)
+    rounds += [{"write": f"// {n}\n{bad}"} for n in range(25)]
+    env, log = scripted_editor(tmp_path, rounds)
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=160)
+    screen.type("/edit query-status", "Enter")
+    screen.wait_for(
+        r"saved unchanged after an error \(line 1: unknown argument 'verbose' for this "
+        r"command\): nothing sent\s*\n\(QEMU\)"
+    )
+    assert len(seen(log)) == 2
+    screen.type("query-status", "C-x", "C-e")  # the line is left at the prompt
+    screen.wait_for(
+        r"refused 20 times in a row \(last: line 2: unknown argument 'verbose' for this "
+        r"command\): nothing sent\s*\n\(QEMU\) query-status *\n"
+    )
+    assert len(seen(log)) == 2 + 20  # the same text once more, then 19 new ones
+    screen.type("Enter")
+    screen.wait_for(r'"status": "prelaunch"')
+
+
+def test_a_bad_value_is_refused_before_the_editor_opens(newcomer: Any, tmp_path: Path) -> None:
+    """driver=bogus: the prompt's one-line error, the caret under it, no editor, by
+    /edit and by Ctrl-X Ctrl-E (the line left as typed); the session goes on."""
+    env, log = scripted_editor(tmp_path, [])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=200)
+    error = "invalid value 'bogus' for 'driver'; expected one of: blkdebug, "
+    screen.type("blockdev-add driver=bogus", "Enter")
+    screen.wait_for(rf"(?m)^ {{27}}\^+\nqmpshell: column 21: {error}")
+    screen.type("/edit blockdev-add driver=bogus", "Enter")
+    screen.wait_for(rf"(?m)^ {{33}}\^+\nqmpshell: column 27: {error}")
+    screen.type("blockdev-add driver=qcow2 file.driver=bogus", "C-x", "C-e")
+    screen.wait_for(
+        r"(?m)qmpshell: Ctrl-X Ctrl-E: invalid value 'bogus' for 'file.driver'.*\n"
+        r"\(QEMU\) blockdev-add driver=qcow2 file.driver=bogus *\n",
+        joined=True,  # the error wraps
+    )
+    assert not log.exists()  # the editor never opened
+    screen.type("C-u", "query-name", "Enter")
+    screen.wait_for(r"query-name\s*\n(OK|\{\})")
+
+
+def test_ctrl_x_ctrl_e_on_an_empty_line_opens_a_blank_document(
+    newcomer: Any, tmp_path: Path
+) -> None:
+    """As in bash: the editor opens (it was refused, 'type a command name first'); quit
+    without writing, nothing is sent; a command written is put at the prompt and run."""
+    env, log = scripted_editor(tmp_path, [[], {"write": '{"execute": "query-status"}\n'}])
+    screen = newcomer(extra_env={**env, "VISUAL": ""}, width=120)
+    screen.type("C-x", "C-e")
+    screen.wait_for(r"no command written: nothing sent\s*\n\(QEMU\) *\n")
+    (blank,) = seen(log)
+    assert blank.startswith("// Write one command as JSON, then save and quit to send it.\n")
+    assert is_empty(blank)  # comments only
+    screen.type("C-x", "C-e")
+    screen.wait_for(r'(?s)\(QEMU\) \{"execute":"query-status"\}\s*\n\{.*"status": "prelaunch"')
+    assert len(seen(log)) == 2

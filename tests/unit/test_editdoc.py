@@ -205,6 +205,27 @@ def test_the_document_itself_must_be_a_command() -> None:
         check_document(None, '{"execute": "x", "arguments": {"a": NaN}}')
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1e999", "number out of range: 1e999"),
+        ("[1, -1E400]", "number out of range: -1E400"),
+        ("NaN", "NaN is not JSON"),
+        ('{"b": -Infinity}', "-Infinity is not JSON"),
+    ],
+)
+def test_a_number_json_cannot_write_back_is_refused_with_its_line(value: str, message: str) -> None:
+    """1e999 reads as infinity: the command could not be written as JSON to send it.
+    Refused as the prompt refuses it in shorthand, with its line."""
+    text = f'{{\n  "execute": "x",\n  "arguments": {{\n    "a": 1,\n    "z": {value}\n  }}\n}}\n'
+    for schema in (None, SCHEMA):
+        with pytest.raises(DocumentError) as error:
+            check_document(schema, text)
+        assert str(error.value) == f"line 5: {message}"
+    with pytest.raises(DocumentError, match=r"^line 2: number out of range: 1E400$"):
+        check_document(None, '{"execute": "x",\n "id": 1E400}')
+
+
 def test_an_error_naming_a_key_with_a_newline_stays_one_comment_line() -> None:
     text = '{"execute": "add", "arguments": {"driver": "file", "filename": "x", "a\\nb": 1}}'
     with pytest.raises(DocumentError) as error:
