@@ -187,9 +187,15 @@ class HmpCompleter(Completer):
     names (aliases too), ``info`` subcommands, ``help`` topics, and the arguments
     qmpshell can know: device ids, block devices, snapshots, device types, file paths."""
 
-    def __init__(self, live: LiveNames, meta_names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        live: LiveNames,
+        meta_names: Iterable[str],
+        targets: Callable[[], list[str]] | None = None,
+    ) -> None:
         self._live = live
         self._meta_names = list(meta_names)
+        self._targets = targets  # the names of the session's open connections
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(
@@ -200,6 +206,11 @@ class HmpCompleter(Completer):
             for name in self._meta_names:
                 if name.startswith(text):
                     yield Completion(name, -len(text), display_meta="meta-command")
+        head, _, rest = text.partition(" ")
+        if head == "/target" and " " not in rest and self._targets is not None:
+            for name in self._targets():
+                if name.startswith(rest):
+                    yield Completion(name, -len(rest), display_meta="connection")
 
     async def get_completions_async(
         self, document: Document, complete_event: CompleteEvent

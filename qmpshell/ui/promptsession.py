@@ -50,7 +50,7 @@ def make_prompt_session(
     completer: Completer
     lexer: Lexer | None
     if mode is Mode.HMP:
-        completer = HmpCompleter(live, runner.meta.names)
+        completer = HmpCompleter(live, runner.meta.names, targets)
         lexer = None
     else:
         agent = runner.agent

@@ -69,3 +69,13 @@ def test_the_meta_commands_of_several_connections_complete_what_they_take() -> N
     assert s.suggest("/all query-sta", None) == s.Context(s.Kind.COMMAND, "query-sta")
     assert s.suggest("/all /qmp query-sta", None) == s.Context(s.Kind.COMMAND, "query-sta")
     assert s.suggest("/all /hmp info ", None).kind is s.Kind.NOTHING  # HMP's completer's
+
+
+def test_target_completes_in_hmp_mode_too() -> None:
+    from qmpshell.ui.completer import HmpCompleter
+
+    completer = HmpCompleter(None, META, lambda: ["qmp", "web1"])  # type: ignore[arg-type]
+    event = CompleteEvent(completion_requested=True)
+    texts = [c.text for c in completer.get_completions(Document("/target w"), event)]
+    assert texts == ["web1"]
+    assert list(completer.get_completions(Document("/target web1 x"), event)) == []
