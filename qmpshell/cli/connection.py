@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionLost, InputError, QMPShellError
 from ..language.mode import Mode
-from ..protocol.address import Address, LibvirtAddress
+from ..protocol.address import Address, LibvirtAddress, UnixAddress
 from ..protocol.client import QMPClient, Runstate
 from ..protocol.transcript import Transcript
 from ..session.events import EventFilter, EventLog
@@ -164,7 +164,31 @@ def member_of(connection: Connection, name: str, spec: str | None) -> Member:
         connection.close,
         connection.reconnect,
         spec=spec,
+        key=monitor_key(connection.target),
     )
+
+
+def monitor_key(target: Target) -> str:
+    """Which monitor ``target`` is, however it was spelt: a socket by its real path."""
+    address = target.address
+    text = os.path.realpath(address.path) if isinstance(address, UnixAddress) else str(address)
+    return f"ga {text}" if target.agent else text
+
+
+def identify(settings: Settings) -> Callable[[str], str]:
+    """Which monitor /connect's argument names (InputError when none), so that one
+    open already is not opened again under another spelling (QEMU would not greet it)."""
+    from .target import connect_target
+
+    def key(text: str) -> str:
+        try:
+            return monitor_key(connect_target(text, settings))
+        except InputError:
+            raise
+        except QMPShellError as exc:  # libvirt-python missing
+            raise InputError(str(exc)) from None
+
+    return key
 
 
 def opener(
@@ -181,12 +205,7 @@ def opener(
     from .target import connect_target
 
     async def open_member(text: str, name: str) -> Member:
-        try:
-            target = connect_target(text, settings)
-        except InputError:
-            raise
-        except QMPShellError as exc:  # libvirt-python missing
-            raise InputError(str(exc)) from None
+        target = connect_target(text, settings)  # InputError: identify() said it first
         transcript = None
         if args.logfile:
             transcript = open_transcript(args.logfile, output, args.log_secrets, name)

@@ -224,7 +224,7 @@ def _replay_plan(
     """What ``--replay`` does: the transcript's steps and the parts of replies ignored;
     USAGE (said on one line) when the transcript cannot be read."""
     from ..language.replydiff import IgnoredPaths
-    from ..session.transcriptread import TranscriptError, read_transcript
+    from ..session.transcriptread import NotReplayable, TranscriptError, read_transcript
 
     if args.commands:
         parser.error("--replay sends a transcript's commands; -c cannot go with it")
@@ -237,6 +237,9 @@ def _replay_plan(
             steps = read_transcript(file)
     except OSError as exc:
         console.error(f"cannot read transcript {args.replay}: {exc.strerror}")
+        return ExitStatus.USAGE
+    except NotReplayable as exc:
+        console.error(f"{args.replay} cannot be replayed: {exc}")
         return ExitStatus.USAGE
     except TranscriptError as exc:
         console.error(f"{args.replay} is not a transcript (-l writes one): {exc}")

@@ -155,10 +155,13 @@ async def _run_session(
             )
             return await (script if reconnect is None else reconnect.run_script(script))
         from ..modes.interactive import run_interactive
-        from .connection import member_of, opener
+        from .connection import identify, member_of, opener
 
         assert fleet is not None and settings is not None
         fleet.opener = opener(args, settings, output, event_filter, fleet)
+        fleet.identify = identify(settings)
+        if settings.config is not None:
+            fleet.named = sorted(settings.config.targets)
         fleet.add(member_of(connection, _first_name(args, connection), _spec(args)))
         return await run_interactive(
             fleet,

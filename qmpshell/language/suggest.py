@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     WORDS = "words"  # a fixed set of words (/events actions)
     FILE = "file"  # a file on this machine (/save FILE, /connect SOCKET)
     TARGET = "target"  # a connection of the session (/target NAME)
+    ADDRESS = "address"  # a monitor to connect to: a socket, or @NAME (/connect)
     NOTHING = "nothing"
 
 
@@ -221,7 +222,7 @@ def _meta_argument(schema: Schema | None, head: str, args: list[Word], current: 
     if head == "/save" and [arg.text for arg in args] in ([], ["-f"]):
         return Context(Kind.FILE, current)
     if head == "/connect" and not args:
-        return Context(Kind.FILE, current)
+        return Context(Kind.ADDRESS, current)
     if head == "/target" and not args:
         return Context(Kind.TARGET, current)
     if head == "/events":

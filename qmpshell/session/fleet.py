@@ -12,11 +12,19 @@ lost, until ``/connect`` opens it again; the session ends when the last one is l
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from ..errors import CommandError, ConnectionLost, InputError, QMPShellError, ReplyTimeout
+from ..errors import (
+    CommandError,
+    ConnectionLost,
+    InputError,
+    QMPShellError,
+    ReplyTimeout,
+    SessionEnded,
+)
 from ..escape import escape_text
 from ..language.spelling import close_names, did_you_mean
 from .events import Event, run_state_after
@@ -42,10 +50,12 @@ class Member:
         close: Callable[[], Awaitable[None]],
         reconnect: Reconnector | None = None,
         spec: str | None = None,
+        key: str | None = None,
     ) -> None:
         self.name = name
         self.address = address  # as the toolbar and /targets show it
-        self.spec = spec or address  # what /connect opens it as again (@NAME)
+        self.spec = spec  # what /connect opens it as again (@NAME); None: it cannot
+        self.key = key or address  # the monitor it is, however it was spelt
         self.runner = runner
         self.close = close
         self.reconnect = reconnect  # the member's Reconnector (--reconnect), if any
@@ -104,6 +114,8 @@ class Member:
     def state(self) -> str:
         """What /targets says of it: :meth:`parts` and the mode, or the loss."""
         reason = self.client.disconnect_reason
+        if isinstance(reason, SessionEnded):
+            return "closed: QEMU quit"
         if reason is not None and not self.reconnecting:
             return f"lost: {reason}"
         return ", ".join([*self.parts(), self.runner.mode.value.upper()])
@@ -111,15 +123,21 @@ class Member:
 
 # Opens a member for /connect's argument; raises QMPShellError (one line) when it cannot.
 Opener = Callable[[str, str], Awaitable[Member]]
+# The monitor /connect's argument names, however spelt (a socket's real path); raises
+# InputError when it names none.
+Identify = Callable[[str], str]
 
 
 class Fleet:
     """The members of an interactive session and which one lines go to."""
 
-    def __init__(self, opener: Opener | None = None) -> None:
+    def __init__(self, opener: Opener | None = None, identify: Identify | None = None) -> None:
         self.members: list[Member] = []
         self.current: Member | None = None
         self.opener = opener
+        self.identify = identify
+        self._recent: list[Member] = []  # the members switched to, the latest last
+        self.named: list[str] = []  # the config file's named targets (/connect @NAME)
         self.on_join: list[Callable[[Member], None]] = []  # the UI's, for each new member
         self.on_switch: list[Callable[[Member], None]] = []  # and for each switch
 
@@ -145,6 +163,7 @@ class Fleet:
 
     def switch(self, member: Member) -> None:
         self.current = member
+        self._recent = [m for m in self._recent if m is not member] + [member]
         for listener in self.on_switch:
             listener(member)
 
@@ -161,17 +180,26 @@ class Fleet:
         return [m for m in self.members if not m.lost]
 
     def next_live(self, but: Member | None = None) -> Member | None:
-        """A member to go on with when ``but`` (the current one) is lost."""
-        return next((m for m in self.live() if m is not but), None)
+        """A member to go on with when ``but`` (the current one) is lost: the one used
+        last before it, else the first open one."""
+        live = [m for m in self.live() if m is not but]
+        used = [m for m in reversed(self._recent) if m in live]
+        return next(iter(used or live), None)
 
     async def connect(self, text: str, name: str | None = None) -> Member:
         """Open ``text`` (an address or ``@NAME``) as a new member, the current one,
         called ``name`` (by default :func:`short_name`, made unique)."""
         if self.opener is None:
             raise InputError("/connect works in the interactive shell only")
+        if name is not None and (name[:1] in ("@", "/", "-") or not name.isprintable()):
+            raise InputError(
+                f"{escape_text(name)!r} cannot name a connection: a NAME does not start "
+                "with @, / or -"
+            )
         live = self.live()
+        key = self.identify(text) if self.identify is not None else text
         for member in live:
-            if member.spec == text:
+            if member.key == key:
                 shown = escape_text(member.name)
                 raise InputError(f"{text} is open already as {shown}; /target {shown} goes to it")
         taken = {member.name for member in live}
@@ -212,9 +240,7 @@ def short_name(text: str) -> str:
     without ``.sock`` (``/run/vm1.sock``: ``vm1``), else the address as given."""
     if text.startswith("@"):
         return text[1:] or text
-    if "/" not in text:
-        return text
-    base = text.rstrip("/").rsplit("/", 1)[-1]
+    base = text.rstrip("/").rsplit("/", 1)[-1] if "/" in text else text
     for suffix in (".sock", ".socket"):
         if base.endswith(suffix) and len(base) > len(suffix):
             return base[: -len(suffix)]
@@ -231,11 +257,16 @@ async def run_on_all(fleet: Fleet, line: str, where: str) -> bool:
         raise InputError(f"/all runs QMP and HMP lines, not {first}")
     members = fleet.live()
     ok = True
-    for member in members:
+    for done, member in enumerate(members):
         output = member.runner.output
         output.heading(member.name)
         try:
             ok = await member.runner.run_line(line, where) and ok
+        except asyncio.CancelledError:  # Ctrl-C: say where it stopped
+            left = [m.name for m in members[done + 1 :]]
+            if left:
+                output.note(f"/all stopped: not run on {', '.join(left)}")
+            raise
         except ConnectionLost as exc:
             output.error(f"{member.name}: {exc}")
             ok = False

@@ -309,9 +309,8 @@ class MetaCommands:
             raise InputError("usage: /target NAME (/targets lists them)")
         member = fleet.find(args[0])
         if member.lost:
-            raise InputError(
-                f"the connection to {member.name} was lost; /connect {member.spec} opens it again"
-            )
+            again = f"/connect {member.spec} opens it again" if member.spec else "it is gone"
+            raise InputError(f"the connection to {member.name} is closed; {again}")
         fleet.switch(member)
         return True
 

@@ -28,6 +28,10 @@ class TranscriptError(QMPShellError):
     """A transcript that is not one: ``str()`` names the line of the file."""
 
 
+class NotReplayable(TranscriptError):
+    """A transcript, but not one a replay can send again (several connections')."""
+
+
 class Command(Record):
     """A command to send again: the transcript's line number, the message as recorded
     (its id the recording's), and the reply recorded (None: none came)."""
@@ -70,6 +74,7 @@ def read_transcript(lines: Iterable[str]) -> list[Step]:
             entries.append((number, entry))
     if not entries:
         raise TranscriptError("it is empty")
+    _one_connection(entries)
     marked = any(entry.get("user") is True for _, entry in entries)
     steps: list[Step] = []
     waiting: dict[Any, int] = {}  # the id of each command sent, to its step
@@ -109,6 +114,24 @@ def read_transcript(lines: Iterable[str]) -> list[Step]:
             elif "event" not in message:
                 _answer(steps, waiting, unanswered, message)
     return steps
+
+
+def _one_connection(entries: list[tuple[int, dict[str, Any]]]) -> None:
+    """Refuse the transcript of several connections (a fan-out's, a session's after
+    /connect): its commands went to different QEMUs, and one replay goes to one."""
+    names: list[str] = []
+    for _, entry in entries:
+        target = entry.get("target")
+        if target is not None and str(target) not in names:
+            names.append(str(target))
+    if len(names) > 1:
+        shown = ", ".join(repr(name[:40]) for name in names[:3])
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        raise NotReplayable(
+            f"it holds the messages of {len(names)} connections ({shown}{more}), and a replay goes "
+            f"to one QEMU: keep one's lines first, e.g. jq -c 'select(.target == "
+            f'"{names[0][:40]}" or .target == null)\''
+        )
 
 
 def _entry(number: int, text: str) -> dict[str, Any] | None:

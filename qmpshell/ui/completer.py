@@ -47,9 +47,11 @@ class ShellCompleter(Completer):
         *,
         ready: Callable[[], Awaitable[None]] | None = None,
         targets: Callable[[], list[str]] | None = None,
+        named: Callable[[], list[str]] | None = None,
     ) -> None:
         self._schema = schema
         self._targets = targets  # the names of the session's open connections
+        self._named = named  # the config file's named targets, for /connect @NAME
         # Waits for the schema while it is being loaded (a Tab at the first keystroke).
         self._ready = ready
         self._in_transaction = in_transaction
@@ -69,7 +71,7 @@ class ShellCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         context = s.suggest(document.text_before_cursor, self._schema(), self._in_transaction())
-        waits = context.kind not in (Kind.META, Kind.TARGET, Kind.FILE)
+        waits = context.kind not in (Kind.META, Kind.TARGET, Kind.FILE, Kind.ADDRESS)
         if self._schema() is None and self._ready is not None and waits:
             await self._ready()
             schema = self._schema()
@@ -88,6 +90,8 @@ class ShellCompleter(Completer):
                 yield _completion(candidate, context.prefix)
         if context.kind == Kind.FILE:
             yield from _host_paths(self._paths, "", context.prefix, complete_event)
+        elif context.kind == Kind.ADDRESS:
+            yield from _addresses(self._paths, self._named, context.prefix, complete_event)
         elif context.kind == Kind.VALUE and context.path and context.command is not None:
             entry = host_path(context.command, context.path, context.tree, self._schema())
             if entry is not None:
@@ -156,6 +160,21 @@ class ShellCompleter(Completer):
         return [Candidate(name, meta) for name, meta in names]
 
 
+def _addresses(
+    paths: PathCompleter,
+    named: Callable[[], list[str]] | None,
+    typed: str,
+    complete_event: CompleteEvent,
+) -> Iterator[Completion]:
+    """What /connect takes: ``@NAME`` of the config file, or a socket's path."""
+    if typed.startswith("@"):
+        for name in named() if named is not None else []:
+            if ("@" + name).startswith(typed):
+                yield Completion("@" + name, -len(typed), display_meta="named target")
+        return
+    yield from _host_paths(paths, "", typed, complete_event)
+
+
 def _host_paths(
     paths: PathCompleter, lead: str, typed: str, complete_event: CompleteEvent
 ) -> Iterator[Completion]:
@@ -192,10 +211,12 @@ class HmpCompleter(Completer):
         live: LiveNames,
         meta_names: Iterable[str],
         targets: Callable[[], list[str]] | None = None,
+        named: Callable[[], list[str]] | None = None,
     ) -> None:
         self._live = live
         self._meta_names = list(meta_names)
         self._targets = targets  # the names of the session's open connections
+        self._named = named  # the config file's named targets, for /connect @NAME
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(
@@ -206,11 +227,13 @@ class HmpCompleter(Completer):
             for name in self._meta_names:
                 if name.startswith(text):
                     yield Completion(name, -len(text), display_meta="meta-command")
-        head, _, rest = text.partition(" ")
-        if head == "/target" and " " not in rest and self._targets is not None:
+        head, space, rest = text.partition(" ")
+        if head == "/target" and space and " " not in rest and self._targets is not None:
             for name in self._targets():
                 if name.startswith(rest):
                     yield Completion(name, -len(rest), display_meta="connection")
+        if head == "/connect" and space and " " not in rest:
+            yield from _addresses(self._paths, self._named, rest, complete_event)
 
     async def get_completions_async(
         self, document: Document, complete_event: CompleteEvent

@@ -34,6 +34,7 @@ def make_prompt_session(
     fault: Fault,
     schema_ready: Callable[[], Awaitable[None]],
     targets: Callable[[], list[str]],
+    named: Callable[[], list[str]],
     complete_while_typing: bool,
 ) -> PromptSession[str]:
     """A prompt for ``runner``'s lines in ``mode``, its history ``history``."""
@@ -50,7 +51,7 @@ def make_prompt_session(
     completer: Completer
     lexer: Lexer | None
     if mode is Mode.HMP:
-        completer = HmpCompleter(live, runner.meta.names, targets)
+        completer = HmpCompleter(live, runner.meta.names, targets, named)
         lexer = None
     else:
         agent = runner.agent
@@ -62,6 +63,7 @@ def make_prompt_session(
             agent.completions if agent else None,
             ready=schema_ready,
             targets=targets,
+            named=named,
         )
         lexer = input_lexer(fault)
     if output.color:

@@ -164,6 +164,7 @@ class Shell:
             fault=lambda text: fault_span(runner, text),
             schema_ready=self._schema_ready,
             targets=lambda: [member.name for member in self.fleet.live()],
+            named=lambda: self.fleet.named,
             complete_while_typing=self.settings.complete_while_typing,
         )
 
@@ -327,7 +328,10 @@ class Shell:
             except ConnectionLost as exc:
                 if not self._go_on(exc, told=exc is seat.gave_up):
                     return self._ended(exc)
-                self._typeahead = session.default_buffer.text  # typed for the lost one
+                typed = session.default_buffer.text
+                if typed.strip():  # meant for the one lost: never sent to another
+                    session.history.append_string(typed)
+                    output.note(f"the line being typed was for {seat.member.name}; Up recalls it")
                 continue
             if is_skipped(line):
                 continue

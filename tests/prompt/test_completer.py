@@ -64,6 +64,8 @@ def test_the_meta_commands_of_several_connections_complete_what_they_take() -> N
     assert texts_now("/target we") == ["web1", "web2"]
     assert texts_now("/target web1 ") == []  # one NAME only
     assert texts_now("/connect /proc/self/statu") == ["s"]
+    named = ShellCompleter(lambda: None, lambda: False, META, named=lambda: ["db", "web1"])
+    assert [c.text for c in named.get_completions(Document("/connect @w"), event)] == ["@web1"]
     assert texts_now("/connect /proc/self/status /proc/self/statu") == []
     assert texts_now("/all /h") == ["/hmp"]
     assert s.suggest("/all query-sta", None) == s.Context(s.Kind.COMMAND, "query-sta")
@@ -79,3 +81,9 @@ def test_target_completes_in_hmp_mode_too() -> None:
     texts = [c.text for c in completer.get_completions(Document("/target w"), event)]
     assert texts == ["web1"]
     assert list(completer.get_completions(Document("/target web1 x"), event)) == []
+    offered = [c.text for c in completer.get_completions(Document("/target"), event)]
+    assert offered == ["/target", "/targets"]  # the meta-commands, not the names yet
+    named = HmpCompleter(None, META, named=lambda: ["db"])  # type: ignore[arg-type]
+    assert [c.text for c in named.get_completions(Document("/connect @"), event)] == ["@db"]
+    paths = [c.text for c in named.get_completions(Document("/connect /proc/self/statu"), event)]
+    assert paths == ["s"]

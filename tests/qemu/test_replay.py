@@ -394,3 +394,19 @@ def test_save_keeps_the_lines_through_a_pipe(
     assert again.status == 1  # false, again
     assert again.stdout.splitlines() == result.stdout.splitlines()[:2]  # the secret's left out
     assert again.stdout.splitlines()[1] == "VM STATUS: RUNNING"
+
+
+def test_a_transcript_of_several_connections_is_not_replayed(
+    run_shell: Any, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "t.jsonl"
+    sent = {"time": 1.0, "dir": "send", "msg": {"execute": "query-name"}, "user": True}
+    transcript.write_text(
+        "".join(json.dumps({**sent, "target": name}) + "\n" for name in ("vm1", "vm2"))
+    )
+    result = run_shell("--replay", str(transcript), str(tmp_path / "nothing.sock"))
+    assert result.status == 2 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"qmpshell: {transcript} cannot be replayed: it holds the messages of 2 connections"
+    )
+    assert result.stderr.count("\n") == 1

@@ -103,6 +103,13 @@ def test_mistakes_are_one_line_each_and_the_session_goes_on(
     _connected(screen, three[1], "b")
     screen.type(f"/connect {three[1].qmp}", "Enter")
     screen.wait_for(r"is open already as b; /target b goes to it")
+    # The same socket by another path: QEMU would not greet it a second time.
+    alias = tmp_path / "alias.sock"
+    alias.symlink_to(three[1].qmp)
+    screen.type(f"/connect {alias}", "Enter")
+    screen.wait_for(rf"qmpshell: {re.escape(str(alias))} is open already as b", joined=True)
+    screen.type(f"/connect {three[2].qmp} @c", "Enter")
+    screen.wait_for(r"'@c' cannot name a connection: a NAME does not start with @, / or -")
     screen.type("/target q", "Tab")  # the names of the open connections complete
     screen.wait_for(r"(?m)^\[b\] \(QEMU\) /target qmp$")
     screen.type("C-u", "/target bb", "Enter")
@@ -126,15 +133,22 @@ def test_connections_lost_one_by_one_end_the_session_with_the_last(
     three[1].proc.kill()
     screen.wait_for(r"qmpshell: b: connection to .* (closed by peer|lost)")
     screen.wait_for(r"3 targets, 1 lost")
-    # The current one, while the user is typing: on to another, the text kept.
+    # The current one, while the user is typing: on to the one used before it that is
+    # open; the half-typed line, meant for the lost one, is not sent to it but kept in
+    # the history.
+    screen.type("/target qmp", "Enter", "/target c", "Enter")
+    screen.wait_for(r"(?m)^\[c\] \(QEMU\)$")
     screen.type("query-na")
     three[2].proc.kill()
     screen.wait_for(r"qmpshell: now on qmp \(/targets lists the connections\)")
+    screen.wait_for(r"qmpshell: the line being typed was for c; Up recalls it")
+    screen.wait_for(r"(?m)^\[qmp\] \(QEMU\)$")
+    screen.type("Up")
     screen.wait_for(r"(?m)^\[qmp\] \(QEMU\) query-na$")
     screen.type("me", "Enter")
     screen.wait_for(r'"vm-a"')
     screen.type("/target b", "Enter")
-    screen.wait_for(r"the connection to b was lost; /connect \S+ opens it again", joined=True)
+    screen.wait_for(r"the connection to b is closed; /connect \S+ opens it again", joined=True)
     screen.type("/targets", "Enter")
     screen.wait_for(r"(?m)^ +b +\S+ +lost: ")
     # The last one: the session ends as a lost connection does.
@@ -152,6 +166,8 @@ def test_quit_on_one_leaves_the_others(newcomer: Any, three: list[QemuProcess]) 
     assert three[1].proc.wait(10) == 0
     screen.type("query-name", "Enter")
     screen.wait_for(r'"vm-a"')
+    screen.type("/targets", "Enter")
+    screen.wait_for(r"(?m)^ +b +\S+ +closed: QEMU quit$")
 
 
 def test_a_named_target_of_the_config_file(
@@ -161,7 +177,9 @@ def test_a_named_target_of_the_config_file(
     config.parent.mkdir(parents=True)
     config.write_text(f'[targets.web2]\naddress = "{three[1].qmp}"\n')
     screen = newcomer(qemu=three[0])
-    screen.type("/connect @web2", "Enter")
+    screen.type("/connect @w", "Tab")  # the config file's names complete
+    screen.wait_for(r"(?m)^\(QEMU\) /connect @web2$")
+    screen.type("Enter")
     screen.wait_for(r"(?m)^\[web2\] \(QEMU\)$")
     screen.type("/connect @nope", "Enter")
     screen.wait_for(r"qmpshell: no target named 'nope'")

@@ -238,6 +238,19 @@ def test_an_empty_transcript_is_not_one(text: list[str]) -> None:
         read_transcript(text)
 
 
+def test_a_transcript_of_several_connections_is_refused() -> None:
+    """A fan-out's, or a session's after /connect: one replay goes to one QEMU."""
+    sent = {"dir": "send", "msg": {"execute": "query-name", "id": 1}, "user": True}
+    one = lines(GREETING, sent, {**sent, "target": "qmp"})  # tagged once a second joined
+    assert len(read_transcript(one)) == 2
+    several = [*one, *lines({**sent, "target": "b"})]
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(several)
+    said = str(info.value)
+    assert said.startswith("it holds the messages of 2 connections ('qmp', 'b')")
+    assert """jq -c 'select(.target == "qmp" or .target == null)'""" in said
+
+
 # -- /save -----------------------------------------------------------------------------
 
 
