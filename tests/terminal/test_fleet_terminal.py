@@ -137,7 +137,7 @@ def test_connections_lost_one_by_one_end_the_session_with_the_last(
     # open; the half-typed line, meant for the lost one, is not sent to it but kept in
     # the history.
     screen.type("/target qmp", "Enter", "/target c", "Enter")
-    screen.wait_for(r"(?m)^\[c\] \(QEMU\)$")
+    screen.wait_for(r"(?m)^\[qmp\] \(QEMU\) /target c\n\[c\] \(QEMU\)$")
     screen.type("query-na")
     three[2].proc.kill()
     screen.wait_for(r"qmpshell: now on qmp \(/targets lists the connections\)")
