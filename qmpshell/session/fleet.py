@@ -138,6 +138,7 @@ class Fleet:
         self.identify = identify
         self._recent: list[Member] = []  # the members switched to, the latest last
         self.named: list[str] = []  # the config file's named targets (/connect @NAME)
+        self._replaced: list[Member] = []  # lost ones /connect opened again: to close
         self.on_join: list[Callable[[Member], None]] = []  # the UI's, for each new member
         self.on_switch: list[Callable[[Member], None]] = []  # and for each switch
 
@@ -151,6 +152,7 @@ class Fleet:
 
     def add(self, member: Member) -> None:
         """A member joins (replacing a lost one of its name) and becomes the current one."""
+        self._replaced += [m for m in self.members if m.name == member.name]
         self.members = [m for m in self.members if m.name != member.name]
         self.members.append(member)
         if len(self.members) == 2:  # the first one's transcript lines now need its name
@@ -217,8 +219,8 @@ class Fleet:
         return member
 
     async def close_all(self) -> None:
-        """Close every member: at the end of the session."""
-        for member in self.members:
+        """Close every member, and those replaced: at the end of the session."""
+        for member in [*self._replaced, *self.members]:
             await member.close()
 
     def table(self) -> str:
@@ -267,15 +269,11 @@ async def run_on_all(fleet: Fleet, line: str, where: str) -> bool:
             if left:
                 output.note(f"/all stopped: not run on {', '.join(left)}")
             raise
-        except ConnectionLost as exc:
-            output.error(f"{member.name}: {exc}")
-            ok = False
-        except QMPShellError as exc:
+        except QMPShellError as exc:  # its connection lost meanwhile, above all
             output.error(f"{member.name}: {exc}")
             ok = False
     skipped = len(fleet.members) - len(members)
-    if skipped:
-        fleet.current.runner.output.note(  # type: ignore[union-attr]
-            f"{skipped} lost target{'s' if skipped != 1 else ''} skipped"
-        )
+    if skipped and members:
+        closed = f"{skipped} closed connection{'s' if skipped != 1 else ''}"
+        members[-1].runner.output.note(f"{closed} left out")
     return ok

@@ -203,3 +203,21 @@ def test_hmp_mode_is_each_connections_own(newcomer: Any, three: list[QemuProcess
         r"(?m)/all /hmp info name\n\[qmp\]\nvm-a\s*\n\[b\]\nvm-b\s*\n\[qmp\] \(QEMU\)$"
     )
     assert "Traceback" not in shown
+
+
+def test_a_lost_connection_is_opened_again_in_its_place(
+    newcomer: Any, three: list[QemuProcess], qemu_factory: QemuFactory
+) -> None:
+    screen = newcomer(qemu=three[0])
+    _connected(screen, three[1], "b")
+    three[1].proc.kill()
+    screen.wait_for(r"qmpshell: now on qmp \(/targets lists the connections\)")
+    again = qemu_factory.start(_machine("vm-b2"), reuse=three[1].directory)
+    _connected(screen, again, "b")
+    screen.type("query-name", "Enter")
+    screen.wait_for(r'(?m)"vm-b2"[\s\S]*\n\[b\] \(QEMU\)$', joined=True)
+    screen.type("/targets", "Enter")
+    table = screen.wait_for(r"(?m)^\* +b +\S+ +QEMU [\d.]+, running, QMP$")
+    assert len(re.findall(r"(?m)^[ *] +b ", table)) == 1, table  # in the lost one's place
+    screen.type("C-d")
+    assert screen.wait_exit() == 0
