@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConnectionLost, InputError, QMPShellError
+from ..errors import InputError, QMPShellError
 from ..language.mode import Mode
 from ..protocol.address import Address, LibvirtAddress, UnixAddress
 from ..protocol.client import QMPClient, Runstate
@@ -48,12 +48,15 @@ class Connection:
         event_filter: EventFilter,
         transcript: Transcript | None,
         meta: Callable[[LineRunner], Any],
+        *,
+        owns_transcript: bool = False,
     ) -> None:
         self.args = args
         self.target = target
         self.output = output
         self.event_filter = event_filter
         self.transcript = transcript
+        self.owns_transcript = owns_transcript  # closed with it (a /connect's own)
         self.meta = meta
         self.timeout = args.timeout or None
         self.client = QMPClient(transcript=transcript, guest_agent=target.agent)
@@ -137,10 +140,18 @@ class Connection:
         return str(self.target.address)
 
     async def close(self) -> None:
-        """Stop the job polls, quit a launched QEMU, close the connection (once)."""
+        """Stop the job polls, quit a launched QEMU, close the connection and a
+        transcript of its own (once)."""
         if self.closed:
             return
         self.closed = True
+        try:
+            await self._close()
+        finally:
+            if self.owns_transcript and self.transcript is not None:
+                self.transcript.close()
+
+    async def _close(self) -> None:
         client = self.client
         if self.runner is not None:
             await self.runner.jobs.close()  # no poll left for asyncio.run to cancel
@@ -210,33 +221,25 @@ def opener(
         if args.logfile:
             transcript = open_transcript(args.logfile, output, args.log_secrets, name)
         connection = Connection(
-            args, target, output, event_filter, transcript, lambda r: MetaCommands(r, fleet)
+            args,
+            target,
+            output,
+            event_filter,
+            transcript,
+            lambda r: MetaCommands(r, fleet),
+            owns_transcript=True,
         )
         try:
             await connection.open()
-        except (ConnectionLost, QMPShellError) as exc:
-            await _closed(connection, transcript)
+        except QMPShellError as exc:  # ConnectionLost too: one line, the session goes on
+            await connection.close()
             raise InputError(f"cannot connect to {text}: {exc}") from None
         except BaseException:
-            await _closed(connection, transcript)
+            await connection.close()
             raise
-
-        async def close() -> None:
-            await _closed(connection, transcript)
-
-        member = member_of(connection, name, text)
-        member.close = close
-        return member
+        return member_of(connection, name, text)
 
     return open_member
-
-
-async def _closed(connection: Connection, transcript: Transcript | None) -> None:
-    try:
-        await connection.close()
-    finally:
-        if transcript is not None:
-            transcript.close()
 
 
 def _busy_note(

@@ -140,7 +140,6 @@ class Fleet:
         self.named: list[str] = []  # the config file's named targets (/connect @NAME)
         self._replaced: list[Member] = []  # lost ones /connect opened again: to close
         self.on_join: list[Callable[[Member], None]] = []  # the UI's, for each new member
-        self.on_switch: list[Callable[[Member], None]] = []  # and for each switch
 
     @property
     def several(self) -> bool:
@@ -166,8 +165,6 @@ class Fleet:
     def switch(self, member: Member) -> None:
         self.current = member
         self._recent = [m for m in self._recent if m is not member] + [member]
-        for listener in self.on_switch:
-            listener(member)
 
     def find(self, name: str) -> Member:
         """The member named ``name``; a one-line error naming the others."""
